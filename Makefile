@@ -1,0 +1,76 @@
+# Everything a person types twice. `make run` and `make test` do their own
+# set-up on a fresh machine: virtualenv, pinned install, migrations.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Development defaults; anything set in the environment wins.
+export DEBUG ?= 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test check lint format typecheck migrations-check pytest migrate seed admin-login \
+	worker beat web shell clean bench
+
+$(VENV)/.run-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: install, migrate, seed demo data once, print the admin login, start web + worker + beat
+run: $(VENV)/.run-installed
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input --verbosity 0
+	$(PY) manage.py seed_demo --once
+	$(PY) manage.py dev_admin
+	PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
+
+migrate: $(VENV)/.run-installed
+	$(PY) manage.py migrate --no-input
+
+seed: $(VENV)/.run-installed
+	$(PY) manage.py seed_demo
+
+admin-login: $(VENV)/.run-installed
+	$(PY) manage.py dev_admin
+
+web worker beat: $(VENV)/.run-installed
+	PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile $@
+
+shell: $(VENV)/.run-installed
+	$(PY) manage.py shell
+
+# Tests run against the real services: PostgreSQL and Redis on this machine.
+test check lint format typecheck migrations-check pytest bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/adserver
+test check lint format typecheck migrations-check pytest bench: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+## test: lint, type-check, check migrations, then the whole pytest suite
+test: lint typecheck migrations-check pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy .
+
+migrations-check: $(VENV)/.dev-installed
+	$(PY) manage.py makemigrations --check --dry-run
+
+pytest: $(VENV)/.dev-installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis

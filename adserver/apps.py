@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AdserverConfig(AppConfig):
+    name = "adserver"
+    verbose_name = "Ad budget server"

@@ -1,0 +1,174 @@
+"""Brands (advertisers) and the shared budgets inside them."""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from budgets.periods import validate_timezone
+
+MONEY_DIGITS = 14
+BUDGET_DECIMALS = 2
+MIN_BUDGET = Decimal("0.01")
+
+
+class Brand(models.Model):
+    """An advertiser. Its time zone defines its day and month."""
+
+    name = models.CharField(max_length=200, unique=True)
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text="IANA time zone; the brand's days and months start at its local midnight.",
+    )
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        validators=[RegexValidator(r"^[A-Z]{3}\Z", "Use an ISO 4217 code such as USD or EUR.")],
+        help_text="ISO 4217 code, for display only.",
+    )
+    daily_budget = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=BUDGET_DECIMALS,
+        validators=[MinValueValidator(MIN_BUDGET)],
+    )
+    monthly_budget = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=BUDGET_DECIMALS,
+        validators=[MinValueValidator(MIN_BUDGET)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(daily_budget__gt=0), name="brand_daily_budget_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_budget__gt=0), name="brand_monthly_budget_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="brand_currency_iso4217"
+            ),
+            models.CheckConstraint(condition=~Q(timezone=""), name="brand_timezone_not_empty"),
+            models.CheckConstraint(condition=~Q(name=""), name="brand_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Budget(models.Model):
+    """A shared pool inside one brand that any of its campaigns may draw from.
+
+    A null limit means no cap at that level.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="budgets")
+    name = models.CharField(max_length=200)
+    daily_limit = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=BUDGET_DECIMALS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_BUDGET)],
+    )
+    monthly_limit = models.DecimalField(
+        max_digits=MONEY_DIGITS,
+        decimal_places=BUDGET_DECIMALS,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(MIN_BUDGET)],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "name"], name="budget_name_unique_per_brand"),
+            # Target of the composite foreign key from campaigns (same brand).
+            models.UniqueConstraint(fields=["id", "brand"], name="budget_id_brand_unique"),
+            models.CheckConstraint(
+                condition=Q(daily_limit__isnull=True) | Q(daily_limit__gt=0),
+                name="budget_daily_limit_null_or_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_limit__isnull=True) | Q(monthly_limit__gt=0),
+                name="budget_monthly_limit_null_or_positive",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="budget_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Period(models.TextChoices):
+    DAY = "day", "Day"
+    MONTH = "month", "Month"
+
+
+class AlertScope(models.TextChoices):
+    BRAND = "brand", "Brand"
+    BUDGET = "budget", "Budget"
+
+
+ALERT_THRESHOLDS = (50, 80, 100)
+
+
+class Alert(models.Model):
+    """A cap crossed 50%, 80% or 100% in one brand-local day or month.
+
+    Raised once per (cap, period, threshold): the unique constraints make a
+    second insert a no-op, so concurrent recorders cannot raise it twice.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
+    budget = models.ForeignKey(
+        Budget, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    scope = models.CharField(max_length=8, choices=AlertScope.choices)
+    period = models.CharField(max_length=8, choices=Period.choices)
+    period_start = models.DateField(help_text="Brand-local day, or the 1st of the month.")
+    threshold = models.PositiveSmallIntegerField(help_text="Percent of the cap.")
+    cap = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=BUDGET_DECIMALS)
+    spend = models.DecimalField(
+        max_digits=20, decimal_places=6, help_text="The period's total when it was raised."
+    )
+    raised_at = models.DateTimeField()
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["-raised_at"], name="alert_raised_at_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "period", "period_start", "threshold"],
+                condition=Q(budget__isnull=True),
+                name="alert_once_per_brand_period_threshold",
+            ),
+            models.UniqueConstraint(
+                fields=["budget", "period", "period_start", "threshold"],
+                condition=Q(budget__isnull=False),
+                name="alert_once_per_budget_period_threshold",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(scope="brand", budget__isnull=True) | Q(scope="budget", budget__isnull=False)
+                ),
+                name="alert_scope_matches_budget",
+            ),
+            models.CheckConstraint(
+                condition=Q(threshold__in=ALERT_THRESHOLDS), name="alert_threshold_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(period__in=Period.values), name="alert_period_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = "brand" if self.budget_id is None else f"budget {self.budget_id}"
+        return f"{self.threshold}% of {target} {self.period} cap ({self.period_start})"

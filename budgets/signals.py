@@ -1,0 +1,14 @@
+"""Notifications that travel against the import direction.
+
+Imports flow spend -> campaigns -> budgets, but a change made down here (a
+brand's cap, a budget's limit, a campaign's dayparts or flight dates) must
+make the serving state, computed up in `spend`, follow at once. The services
+that make such changes send `serving_facts_changed` with the brand ids; the
+spend app connects the receiver that reconciles those brands in the same
+transaction. It is an explicit call from a service, not a model signal.
+"""
+
+from django.dispatch import Signal
+
+# Sent with brand_ids: frozenset[int].
+serving_facts_changed = Signal()

@@ -1,0 +1,135 @@
+"""The spend ledger and its per-period rollups.
+
+`SpendEvent` is append-only: never edited or deleted (database triggers refuse
+both; see migration 0002). A correction is a new event of kind `adjustment`,
+which may be negative.
+
+The rollups hold the exact total per brand-local day and month for each
+brand, budget and campaign. They are written only by `spend.services`, with
+atomic `INSERT ... ON CONFLICT DO UPDATE SET amount = amount + excluded.amount`
+in the same transaction as the event: a new day is a new row, so a "reset" is
+never missed or raced, and no update is lost under concurrency.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from budgets.models import Brand, Budget, Period
+from campaigns.models import Campaign
+
+AMOUNT_DIGITS = 18
+AMOUNT_DECIMALS = 6
+TOTAL_DIGITS = 24
+
+
+class SpendKind(models.TextChoices):
+    SPEND = "spend", "Spend"
+    ADJUSTMENT = "adjustment", "Adjustment (refund or correction)"
+
+
+class SpendEvent(models.Model):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend_events")
+    # Denormalised at record time so brand and budget queries need no join,
+    # and so the event keeps counting against the budget it was spent from.
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="spend_events")
+    budget = models.ForeignKey(
+        Budget, on_delete=models.PROTECT, null=True, blank=True, related_name="spend_events"
+    )
+    kind = models.CharField(max_length=16, choices=SpendKind.choices, default=SpendKind.SPEND)
+    amount = models.DecimalField(max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS)
+    occurred_at = models.DateTimeField()
+    local_date = models.DateField(help_text="Brand-local day of occurred_at: the rollup key.")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=64, default="api")
+    event_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    campaign_was_serving = models.BooleanField(
+        default=True,
+        help_text="False when the campaign was paused as this was recorded: overspend.",
+    )
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["campaign", "-occurred_at"], name="spend_campaign_time_idx"),
+            models.Index(fields=["brand", "-occurred_at"], name="spend_brand_time_idx"),
+            models.Index(fields=["-occurred_at"], name="spend_time_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=SpendKind.SPEND, amount__gt=0)
+                | Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0),
+                name="spend_amount_positive_unless_adjustment",
+            ),
+            models.CheckConstraint(condition=~Q(event_id=""), name="spend_event_id_not_empty"),
+            models.CheckConstraint(condition=Q(kind__in=SpendKind.values), name="spend_kind_known"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on campaign {self.campaign_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class PeriodRollup(models.Model):
+    """A total for one brand-local day or month (period_start is its 1st)."""
+
+    period = models.CharField(max_length=8, choices=Period.choices)
+    period_start = models.DateField()
+    amount = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=AMOUNT_DECIMALS)
+    events_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def period_constraints(prefix: str) -> list[models.BaseConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=Q(period__in=Period.values), name=f"{prefix}_period_known"
+            ),
+        ]
+
+
+class BrandSpend(PeriodRollup):
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="spend_rollups")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "period", "period_start"], name="brand_spend_one_row_per_period"
+            ),
+            *PeriodRollup.period_constraints("brand_spend"),
+        ]
+
+    def __str__(self) -> str:
+        return f"brand {self.brand_id} {self.period} {self.period_start}: {self.amount}"
+
+
+class BudgetSpend(PeriodRollup):
+    budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="spend_rollups")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["budget", "period", "period_start"], name="budget_spend_one_row_per_period"
+            ),
+            *PeriodRollup.period_constraints("budget_spend"),
+        ]
+
+    def __str__(self) -> str:
+        return f"budget {self.budget_id} {self.period} {self.period_start}: {self.amount}"
+
+
+class CampaignSpend(PeriodRollup):
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend_rollups")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "period", "period_start"],
+                name="campaign_spend_one_row_per_period",
+            ),
+            *PeriodRollup.period_constraints("campaign_spend"),
+        ]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} {self.period} {self.period_start}: {self.amount}"
