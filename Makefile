@@ -30,8 +30,8 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo --once
-	$(PY) manage.py dev_admin
-	PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
+	$(PY) manage.py dev_admin --url http://$(HOST):$(PORT)/
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
 
 migrate: $(VENV)/.run-installed
 	$(PY) manage.py migrate --no-input
@@ -40,10 +40,10 @@ seed: $(VENV)/.run-installed
 	$(PY) manage.py seed_demo
 
 admin-login: $(VENV)/.run-installed
-	$(PY) manage.py dev_admin
+	$(PY) manage.py dev_admin --url http://$(HOST):$(PORT)/
 
 web worker beat: $(VENV)/.run-installed
-	PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile $@
+	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile $@
 
 shell: $(VENV)/.run-installed
 	$(PY) manage.py shell

@@ -13,6 +13,11 @@ PASSWORD = "admin"  # noqa: S105 - development only: refused unless DEBUG is on
 class Command(BaseCommand):
     help = "Create the development superuser admin/admin (DEBUG only) and print the login."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="Where the server listens."
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError(
@@ -25,9 +30,10 @@ class Command(BaseCommand):
         if created:
             user.set_password(PASSWORD)
             user.save(update_fields=["password"])
+        url = options["url"].rstrip("/")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Development login: {USERNAME} / {PASSWORD}  "
-                "(dashboard http://127.0.0.1:8000/ , admin http://127.0.0.1:8000/admin/)"
+                f"(dashboard {url}/ , admin {url}/admin/)"
             )
         )
