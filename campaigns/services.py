@@ -5,6 +5,7 @@ services change only the facts they own and then record, for each campaign
 whose derived state moved, one `CampaignStatusChange`.
 """
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ def status_changes_record(
     actor: str = Actor.SYSTEM,
     user: AbstractBaseUser | None = None,
     note: str = "",
+    now: dt.datetime | None = None,
 ) -> list[StateChange]:
     """Write a history row for every campaign whose derived state moved.
 
@@ -56,7 +58,7 @@ def status_changes_record(
         for pk, old in before.items()
         if pk in after and after[pk] != old
     ]
-    now = timezone.now()
+    now = now or timezone.now()
     CampaignStatusChange.objects.bulk_create(
         CampaignStatusChange(
             campaign_id=change.campaign_id,
@@ -75,7 +77,11 @@ def status_changes_record(
 
 
 def campaigns_set_holds(
-    *, column: HoldColumn, desired: Mapping[int, str | None], note: str = ""
+    *,
+    column: HoldColumn,
+    desired: Mapping[int, str | None],
+    note: str = "",
+    now: dt.datetime | None = None,
 ) -> list[StateChange]:
     """Set one hold fact on many campaigns; write history for what changed.
 
@@ -83,7 +89,8 @@ def campaigns_set_holds(
     lock and read the current facts, one UPDATE per distinct hold value (at
     most five), one to read the derived states, one bulk insert of history.
     Rows already in the desired state are not touched, so running it twice
-    changes nothing.
+    changes nothing. `now` is when the change happens (a simulation passes its
+    clock); it defaults to the real time.
     """
     if not desired:
         return []
@@ -101,11 +108,11 @@ def campaigns_set_holds(
                 by_value[desired[pk]].append(pk)
         if not by_value:
             return []
-        now = timezone.now()
+        now = now or timezone.now()
         for value, ids in by_value.items():
             Campaign.objects.filter(id__in=ids).update(**{column: value, "updated_at": now})
         before = {pk: (current[pk][1], current[pk][2]) for ids in by_value.values() for pk in ids}
-        return status_changes_record(before=before, note=note)
+        return status_changes_record(before=before, note=note, now=now)
 
 
 def campaigns_set_enabled(

@@ -129,4 +129,5 @@ def budget_holds_reconcile(
             column="budget_hold",
             desired={campaign_id: hold for campaign_id, _, hold in differences},
             note="budget reconcile",
+            now=now,
         )
