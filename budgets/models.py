@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from budgets.periods import validate_timezone
 
@@ -60,6 +61,9 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:brand-detail", args=[self.pk])
+
 
 class Budget(models.Model):
     """A shared pool inside one brand that any of its campaigns may draw from.
@@ -104,6 +108,9 @@ class Budget(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:budget-detail", args=[self.pk])
 
 
 class Period(models.TextChoices):
@@ -172,3 +179,6 @@ class Alert(models.Model):
     def __str__(self) -> str:
         target = "brand" if self.budget_id is None else f"budget {self.budget_id}"
         return f"{self.threshold}% of {target} {self.period} cap ({self.period_start})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:alert-detail", args=[self.pk])

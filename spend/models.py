@@ -13,6 +13,7 @@ never missed or raced, and no update is lost under concurrency.
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from budgets.models import Brand, Budget, Period
@@ -67,6 +68,9 @@ class SpendEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} on campaign {self.campaign_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:spend-detail", args=[self.pk])
 
 
 class PeriodRollup(models.Model):
