@@ -352,6 +352,7 @@ def _caps_of(campaign: Campaign, now: dt.datetime) -> dict[str, Utilisation | No
         "budget_monthly": None,
     }
     if budget is not None:
+        budget.brand = brand  # the same brand (a database invariant): no query
         # * the shared budget's current rollups
         budget_totals = budget_current_totals([budget], now=now)[budget.pk]
         caps["budget_daily"] = Utilisation(budget_totals.daily_spend, budget.daily_limit)
