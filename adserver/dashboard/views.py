@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
@@ -56,7 +57,6 @@ from spend.selectors import (
 PAGE_SIZE = 50
 ON_DETAIL_PAGE = 10
 CAMPAIGNS_ON_DETAIL_PAGE = 100
-LIVE_REFRESH_SECONDS = 5
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 M = TypeVar("M", bound=Model)
@@ -94,7 +94,7 @@ def page(
 ) -> HttpResponse:
     """The whole page, or only its live part when htmx polls for fresh figures."""
     name = live if live is not None and is_htmx(request) else template
-    context = {**context, "refresh_seconds": LIVE_REFRESH_SECONDS}
+    context = {**context, "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS}
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
