@@ -150,7 +150,15 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        indexes = [models.Index(fields=["-raised_at"], name="alert_raised_at_idx")]
+        indexes = [
+            models.Index(fields=["-raised_at"], name="alert_raised_at_idx"),
+            # Open alerts of each brand's current day or month (the dashboard).
+            models.Index(
+                fields=["period", "period_start"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_period_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "period", "period_start", "threshold"],

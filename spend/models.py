@@ -97,6 +97,11 @@ class BrandSpend(PeriodRollup):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="spend_rollups")
 
     class Meta:
+        indexes = [
+            # Every brand's current day (or month) at once: the overview's
+            # counts and totals read a few period_start values across brands.
+            models.Index(fields=["period", "period_start"], name="brand_spend_period_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "period", "period_start"], name="brand_spend_one_row_per_period"

@@ -80,7 +80,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
-    context |= {"brand": data["brand"], "page": paginate(alerts, form.page_number())}
+    context |= {
+        "brand": data["brand"],
+        "page": paginate(alerts, form.page_number(), count_all=False),
+    }
     return page(
         request,
         "dashboard/alert_list.html",
@@ -120,7 +123,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],
-        "page": paginate(changes, form.page_number()),
+        "page": paginate(changes, form.page_number(), count_all=False),
     }
     return page(
         request,

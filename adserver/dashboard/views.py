@@ -21,6 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
@@ -100,10 +101,47 @@ def page(
     return response
 
 
-def paginate(items: QuerySet[M], number: int) -> Page[M]:
+class BoundedPaginator(Paginator):  # type: ignore[type-arg]
+    """Page numbers reach the first 10,000 rows of a list; the filters reach the rest.
+
+    An OFFSET deep into 100,000 campaigns, or a COUNT over a million-row log,
+    costs as much as reading them all. With `count_all` off the count stops
+    at the same bound (COUNT over a LIMIT, unordered so it stops early) and
+    the page says "10,000+".
+    """
+
+    max_rows = 10_000
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, count_all: bool) -> None:
+        super().__init__(object_list, per_page)
+        self.count_all = count_all
+
+    @cached_property
+    def count(self) -> int:
+        items: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        if self.count_all:
+            return items.count()
+        return items.order_by().values("pk")[: self.max_rows + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.max_rows
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.count, self.max_rows) // self.per_page))
+
+    def page(self, number: int | str) -> Page[Any]:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.max_rows)
+        return Page(self.object_list[bottom:top], number, self)
+
+
+def paginate(items: QuerySet[M], number: int, *, count_all: bool = True) -> Page[M]:
     """A page of a list (one COUNT, one SELECT); past the last page is a 404."""
     try:
-        return Paginator(items, PAGE_SIZE).page(number)
+        return BoundedPaginator(items, PAGE_SIZE, count_all=count_all).page(number)
     except EmptyPage:
         raise Http404("No such page.") from None
 

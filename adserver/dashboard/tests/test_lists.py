@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from adserver.dashboard.views import BoundedPaginator
 from budgets.models import Brand, Period
 from budgets.tests.factories import AlertFactory, BrandFactory
 from campaigns.models import Campaign
@@ -284,3 +285,35 @@ def test_overview_counts_link_to_the_lists_behind_them(staff_client: Client) -> 
     assert 'href="/campaigns/?reason=manual">Paused manually</a></td><td class="num">1<' in body
     assert "50.00 EUR</span> / 200.00 EUR" in body
     assert "0.00 USD</span> / 100.00 USD" in body
+
+
+@time_machine.travel(NOW, tick=False)
+def test_long_logs_count_only_up_to_the_page_bound(
+    staff_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(BoundedPaginator, "max_rows", 3)
+    campaign = CampaignFactory.create()
+    for minutes in range(5):
+        CampaignStatusChangeFactory.create(
+            campaign=campaign, changed_at=NOW - dt.timedelta(minutes=minutes)
+        )
+
+    history = staff_client.get("/history/").content.decode()
+    campaigns = staff_client.get("/campaigns/").content.decode()
+
+    assert "3+ in all" in history
+    assert "narrow the filters to see the rest" in history
+    assert len(_ids(history)) == 3  # never more than the bound, even on one page
+    assert "1 in all" in campaigns  # an exact count where counting is cheap
+
+
+@time_machine.travel(NOW, tick=False)
+def test_campaign_search_matches_the_campaign_or_its_brand(staff_client: Client) -> None:
+    fjord = BrandFactory.create(name="Fjord Outdoor")
+    by_brand = CampaignFactory.create(brand=fjord, name="Winter")
+    by_name = CampaignFactory.create(name="Fjord cruises")
+    CampaignFactory.create(name="Summer")
+
+    body = staff_client.get("/campaigns/?q=fjord").content.decode()
+
+    assert sorted(_ids(body)) == sorted([by_brand.pk, by_name.pk])
