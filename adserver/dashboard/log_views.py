@@ -24,6 +24,10 @@ from campaigns.models import CampaignStatusChange
 from spend.models import SpendEvent
 from spend.selectors import local_todays_by_zone
 
+# Alerts and status changes are read newest first; older ones are reached
+# with a date range, so pages (and the count) stop at 2,000 rows: 40 pages.
+LOG_PAGES_REACH = 2_000
+
 
 @dashboard_view
 @require_GET
@@ -82,7 +86,7 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     )
     context |= {
         "brand": data["brand"],
-        "page": paginate(alerts, form.page_number(), count_all=False),
+        "page": paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
     }
     return page(
         request,
@@ -123,7 +127,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],
-        "page": paginate(changes, form.page_number(), count_all=False),
+        "page": paginate(changes, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
     }
     return page(
         request,

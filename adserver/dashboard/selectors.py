@@ -260,10 +260,12 @@ def brands_list(
     if over:
         period = Period.DAY if over == "daily" else Period.MONTH
         cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
+        # * brands at their cap, read once as ids: the count and the page then
+        #   look brands up by primary key instead of repeating the search
         at_cap = BrandSpend.objects.filter(
             current_period_q(todays, period, tz_path="brand__timezone"), amount__gte=F(cap)
         )
-        brands = brands.filter(pk__in=at_cap.values("brand_id"))
+        brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
     order = BRAND_SORTS[sort]
     needs = {key.lstrip("-") for key in order}
     share = DecimalField(max_digits=30, decimal_places=10)
@@ -374,16 +376,31 @@ def campaigns_list(
         campaigns = campaigns.filter(brand=brand)
     if budget is not None:
         campaigns = campaigns.filter(budget=budget)
-    if search:
-        # The brands are matched first (10,000 rows) rather than joined to
-        # every campaign row the search reads.
-        brands = Brand.objects.filter(name__icontains=search).values("pk")
-        campaigns = campaigns.filter(Q(name__icontains=search) | Q(brand_id__in=brands))
     if status:
         campaigns = campaigns.filter(status=status)
     if reason:
         campaigns = campaigns.filter(pause_reason=reason)
+    if search:
+        campaigns = _campaigns_matching(campaigns, search)
     return campaigns.order_by("brand__name", "name", "id")
+
+
+SEARCH_IDS = 1_000
+
+
+def _campaigns_matching(campaigns: QuerySet[Campaign], search: str) -> QuerySet[Campaign]:
+    """A name search reads every campaign once: one query, whatever the page.
+
+    Brands are matched first (10,000 rows) rather than joined to every
+    campaign row. A search that matches up to a thousand campaigns is read
+    once, as ids, so that the count and the page look them up by primary key
+    instead of repeating the scan; a broader one is left to the database.
+    """
+    brands = Brand.objects.filter(name__icontains=search).values("pk")
+    matching = campaigns.filter(Q(name__icontains=search) | Q(brand_id__in=brands))
+    # * the matching campaigns' ids (at most one more than SEARCH_IDS)
+    ids = list(matching.order_by().values_list("pk", flat=True)[: SEARCH_IDS + 1])
+    return matching if len(ids) > SEARCH_IDS else campaigns.filter(pk__in=ids)
 
 
 # ---------------------------------------------------------------- series

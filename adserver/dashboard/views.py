@@ -138,10 +138,15 @@ class BoundedPaginator(Paginator):  # type: ignore[type-arg]
         return Page(self.object_list[bottom:top], number, self)
 
 
-def paginate(items: QuerySet[M], number: int, *, count_all: bool = True) -> Page[M]:
+def paginate(
+    items: QuerySet[M], number: int, *, count_all: bool = True, max_rows: int | None = None
+) -> Page[M]:
     """A page of a list (one COUNT, one SELECT); past the last page is a 404."""
+    paginator = BoundedPaginator(items, PAGE_SIZE, count_all=count_all)
+    if max_rows is not None:
+        paginator.max_rows = max_rows
     try:
-        return BoundedPaginator(items, PAGE_SIZE, count_all=count_all).page(number)
+        return paginator.page(number)
     except EmptyPage:
         raise Http404("No such page.") from None
 

@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from adserver.dashboard.views import BoundedPaginator
+from adserver.dashboard import log_views
 from budgets.models import Brand, Period
 from budgets.tests.factories import AlertFactory, BrandFactory
 from campaigns.models import Campaign
@@ -291,7 +291,7 @@ def test_overview_counts_link_to_the_lists_behind_them(staff_client: Client) -> 
 def test_long_logs_count_only_up_to_the_page_bound(
     staff_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(BoundedPaginator, "max_rows", 3)
+    monkeypatch.setattr(log_views, "LOG_PAGES_REACH", 3)
     campaign = CampaignFactory.create()
     for minutes in range(5):
         CampaignStatusChangeFactory.create(

@@ -108,8 +108,11 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts
     ("brands", lambda w: "/brands/", 2 + 5),
-    # the same, sorted by utilisation in SQL
-    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 5),
+    # the same, sorted by utilisation in SQL, and  * the brands at their cap
+    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 6),
+    # * the matching campaigns' ids (brands matched in a subquery)  * count
+    # * the page  * their rollups
+    ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 4),
     # * the brand  * its rollups  * its budgets  * their rollups
     # * their campaign counts  * its campaigns  * their rollups  * its day
     # rollups for the charts  * its campaign counts  * alerts  * history
