@@ -10,7 +10,8 @@ from typing import Any
 
 from django import forms
 
-from adserver.dashboard.selectors import BRAND_SORTS, Cursor
+from adserver.dashboard.log_selectors import Cursor
+from adserver.dashboard.selectors import BRAND_SORTS
 from budgets.models import ALERT_THRESHOLDS, Brand, Budget, Period
 from campaigns.models import Actor, Campaign, PauseReason, Status
 from spend.models import SpendKind

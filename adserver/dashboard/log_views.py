@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from adserver.dashboard import forms
-from adserver.dashboard.selectors import (
+from adserver.dashboard.log_selectors import (
     alerts_list,
     spend_events_filtered,
     spend_page,
