@@ -6,7 +6,7 @@ change of a brand in Tokyo "on March 10" happened on Tokyo's March 10.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
@@ -172,7 +172,7 @@ def spend_page(
 
 def alerts_list(
     *,
-    todays: Mapping[str, dt.date],
+    todays: dict[str, dt.date],
     brand: Brand | None = None,
     period: str = "",
     threshold: int | None = None,

@@ -9,7 +9,7 @@ whatever the number of rows, and loads the related rows its page prints.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -37,7 +37,7 @@ from budgets.models import Alert, Brand, Budget, Period
 from budgets.periods import month_start
 from campaigns.models import Campaign, CampaignStatusChange, Status
 from spend.models import TOTAL_DIGITS, BrandSpend
-from spend.selectors import PeriodTotals
+from spend.selectors import PeriodTotals, current_period_q
 
 ZERO = Decimal("0")
 M = TypeVar("M", bound=Model)
@@ -75,22 +75,7 @@ def _period_key(day: dt.date, period: str) -> dt.date:
     return day if period == Period.DAY else month_start(day)
 
 
-def current_period_q(todays: Mapping[str, dt.date], period: str, *, tz_path: str) -> Q:
-    """Rows (rollups, alerts) of `period` that are the current one in their brand's zone.
-
-    `todays` maps each time zone in use to its local date (local_todays_by_zone);
-    the world spans at most three dates, so this is a short OR of IN lists.
-    """
-    zones_by_key: dict[dt.date, list[str]] = defaultdict(list)
-    for tz, day in todays.items():
-        zones_by_key[_period_key(day, period)].append(tz)
-    condition = Q(pk__in=[])
-    for key, zones in sorted(zones_by_key.items()):
-        condition |= Q(period_start=key, **{f"{tz_path}__in": sorted(zones)})
-    return Q(period=period) & condition
-
-
-def _current_key_case(todays: Mapping[str, dt.date], period: str) -> Case:
+def _current_key_case(todays: dict[str, dt.date], period: str) -> Case:
     """A brand's current day (or month) key, computed in SQL from its zone."""
     zones_by_key: dict[dt.date, list[str]] = defaultdict(list)
     for tz, day in todays.items():
@@ -122,7 +107,7 @@ class CurrencyToday:
         return Utilisation(self.daily_spend, self.daily_budget)
 
 
-def todays_spend_by_currency(todays: Mapping[str, dt.date]) -> list[CurrencyToday]:
+def todays_spend_by_currency(todays: dict[str, dt.date]) -> list[CurrencyToday]:
     """Today's total spend and daily budget per currency: two queries.
 
     Totals are never added across currencies: 100 USD and 100 INR are not 200
@@ -136,7 +121,7 @@ def todays_spend_by_currency(todays: Mapping[str, dt.date]) -> list[CurrencyToda
     )
     # * today's day rollups (each brand's own today) grouped by currency
     spend = dict(
-        BrandSpend.objects.filter(current_period_q(todays, Period.DAY, tz_path="brand__timezone"))
+        BrandSpend.objects.filter(current_period_q(todays, Period.DAY))
         .order_by()
         .values_list("brand__currency")
         .annotate(total=Sum("amount"))
@@ -153,11 +138,9 @@ def todays_spend_by_currency(todays: Mapping[str, dt.date]) -> list[CurrencyToda
     ]
 
 
-def open_alerts(todays: Mapping[str, dt.date]) -> QuerySet[Alert]:
+def open_alerts(todays: dict[str, dt.date]) -> QuerySet[Alert]:
     """Alerts of each brand's current day or month that nobody has acknowledged."""
-    current = current_period_q(todays, Period.DAY, tz_path="brand__timezone") | current_period_q(
-        todays, Period.MONTH, tz_path="brand__timezone"
-    )
+    current = current_period_q(todays, Period.DAY) | current_period_q(todays, Period.MONTH)
     return (
         Alert.objects.filter(current, acknowledged_at__isnull=True)
         .select_related("brand", "budget")
@@ -196,7 +179,7 @@ def _current_spend(period: str) -> Coalesce:
 
 def brands_list(
     *,
-    todays: Mapping[str, dt.date],
+    todays: dict[str, dt.date],
     search: str = "",
     currency: str = "",
     over: str = "",
@@ -218,9 +201,7 @@ def brands_list(
         cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
         # * brands at their cap, read once as ids: the count and the page then
         #   look brands up by primary key instead of repeating the search
-        at_cap = BrandSpend.objects.filter(
-            current_period_q(todays, period, tz_path="brand__timezone"), amount__gte=F(cap)
-        )
+        at_cap = BrandSpend.objects.filter(current_period_q(todays, period), amount__gte=F(cap))
         brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
     order = BRAND_SORTS[sort]
     needs = {key.lstrip("-") for key in order}
