@@ -13,7 +13,7 @@ export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
 .PHONY: run test check lint format typecheck migrations-check pytest migrate seed admin-login \
-	worker beat web shell clean bench
+	worker beat web shell clean bench chromium
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,8 +69,14 @@ typecheck: $(VENV)/.dev-installed
 migrations-check: $(VENV)/.dev-installed
 	$(PY) manage.py makemigrations --check --dry-run
 
-pytest: $(VENV)/.dev-installed
+pytest: $(VENV)/.dev-installed chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's chromium (Playwright never downloads one).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || \
+		{ $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -5,6 +5,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 
 from budgets.periods import validate_timezone
 
@@ -60,6 +61,9 @@ class Brand(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:brand-detail", args=[self.pk])
+
 
 class Budget(models.Model):
     """A shared pool inside one brand that any of its campaigns may draw from.
@@ -105,6 +109,9 @@ class Budget(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:budget-detail", args=[self.pk])
+
 
 class Period(models.TextChoices):
     DAY = "day", "Day"
@@ -143,7 +150,15 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        indexes = [models.Index(fields=["-raised_at"], name="alert_raised_at_idx")]
+        indexes = [
+            models.Index(fields=["-raised_at"], name="alert_raised_at_idx"),
+            # Open alerts of each brand's current day or month (the dashboard).
+            models.Index(
+                fields=["period", "period_start"],
+                condition=Q(acknowledged_at__isnull=True),
+                name="alert_open_period_idx",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "period", "period_start", "threshold"],
@@ -172,3 +187,6 @@ class Alert(models.Model):
     def __str__(self) -> str:
         target = "brand" if self.budget_id is None else f"budget {self.budget_id}"
         return f"{self.threshold}% of {target} {self.period} cap ({self.period_start})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:alert-detail", args=[self.pk])

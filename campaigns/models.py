@@ -17,6 +17,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.urls import reverse
 
 from budgets.models import Brand, Budget
 
@@ -149,6 +150,9 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:campaign-detail", args=[self.pk])
+
     def is_in_flight(self, day: dt.date) -> bool:
         """Whether the brand-local `day` is inside the flight dates."""
         if self.starts_on is not None and day < self.starts_on:
@@ -265,3 +269,6 @@ class CampaignStatusChange(models.Model):
         return (
             f"{self.campaign_id}: {self.old_status} -> {self.new_status} ({self.new_reason or '-'})"
         )
+
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:history-detail", args=[self.pk])

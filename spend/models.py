@@ -13,6 +13,7 @@ never missed or raced, and no update is lost under concurrency.
 
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from budgets.models import Brand, Budget, Period
@@ -68,6 +69,9 @@ class SpendEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.amount} on campaign {self.campaign_id} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("dashboard:spend-detail", args=[self.pk])
+
 
 class PeriodRollup(models.Model):
     """A total for one brand-local day or month (period_start is its 1st)."""
@@ -93,6 +97,11 @@ class BrandSpend(PeriodRollup):
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="spend_rollups")
 
     class Meta:
+        indexes = [
+            # Every brand's current day (or month) at once: the overview's
+            # counts and totals read a few period_start values across brands.
+            models.Index(fields=["period", "period_start"], name="brand_spend_period_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "period", "period_start"], name="brand_spend_one_row_per_period"

@@ -113,8 +113,12 @@ def local_todays_by_zone(*, now: dt.datetime | None = None) -> dict[str, dt.date
     return {tz: local_date(now, tz) for tz in zones}
 
 
-def _current_period_q(todays: dict[str, dt.date], period: str) -> Q:
-    """Rollup rows of `period` that are the current one for their brand's zone."""
+def current_period_q(todays: dict[str, dt.date], period: str) -> Q:
+    """Rows of `period` that are the current one for their brand's zone.
+
+    For any model with `brand`, `period` and `period_start` (the brand
+    rollups, alerts); `todays` comes from local_todays_by_zone.
+    """
     by_key: dict[dt.date, list[str]] = defaultdict(list)
     for tz, day in todays.items():
         by_key[day if period == Period.DAY else month_start(day)].append(tz)
@@ -131,7 +135,7 @@ def brands_over_cap_count(period: str, *, now: dt.datetime | None = None) -> int
         return 0
     cap = "brand__daily_budget" if period == Period.DAY else "brand__monthly_budget"
     # * the current rollups at or over their brand's cap
-    return BrandSpend.objects.filter(_current_period_q(todays, period), amount__gte=F(cap)).count()
+    return BrandSpend.objects.filter(current_period_q(todays, period), amount__gte=F(cap)).count()
 
 
 @dataclass(frozen=True)

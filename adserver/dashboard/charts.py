@@ -1,0 +1,304 @@
+"""Chart geometry for server-side SVG: no outside service, no chart library.
+
+Each function turns figures into plain shapes (rectangles, lines, points)
+in a fixed view box; the templates in `includes/_*_chart.html` only print
+them. Money stays Decimal until it becomes a coordinate.
+"""
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from campaigns.models import WEEKDAYS, Daypart
+
+WIDTH = 720
+HEIGHT = 220
+LEFT = 76
+RIGHT = 28
+TOP = 12
+BOTTOM = 28
+PLOT_WIDTH = WIDTH - LEFT - RIGHT
+PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
+WARN_SHARE = Decimal("0.8")
+
+
+@dataclass(frozen=True)
+class Bar:
+    day: dt.date
+    amount: Decimal
+    x: float
+    y: float
+    width: float
+    height: float
+    level: str  # "ok", "warn" or "over", against the cap
+
+
+@dataclass(frozen=True)
+class Tick:
+    value: Decimal
+    y: float
+
+
+@dataclass(frozen=True)
+class Label:
+    text: str
+    x: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    bars: list[Bar]
+    cap: Decimal | None
+    cap_y: float | None
+    ticks: list[Tick]
+    labels: list[Label]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right_edge: int = WIDTH - RIGHT
+    baseline: float = TOP + PLOT_HEIGHT
+
+
+@dataclass(frozen=True)
+class Point:
+    day: dt.date
+    amount: Decimal
+    x: float
+    y: float
+
+
+@dataclass(frozen=True)
+class LineChart:
+    points: list[Point]
+    polyline: str
+    cap: Decimal | None
+    cap_y: float | None
+    pace_line: tuple[float, float, float, float] | None
+    ticks: list[Tick]
+    labels: list[Label]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right_edge: int = WIDTH - RIGHT
+    baseline: float = TOP + PLOT_HEIGHT
+
+    @property
+    def total(self) -> Decimal:
+        return self.points[-1].amount if self.points else Decimal("0")
+
+
+def level(amount: Decimal, cap: Decimal | None) -> str:
+    """The colour of a figure against its cap: at 80% it warns, at 100% it is over."""
+    if cap is None or cap <= 0:
+        return "ok"
+    if amount >= cap:
+        return "over"
+    if amount >= cap * WARN_SHARE:
+        return "warn"
+    return "ok"
+
+
+def _scale_top(values: Iterable[Decimal]) -> Decimal:
+    """A round number a little above the largest value, so the axis reads well."""
+    peak = max([Decimal("0"), *values])
+    if peak <= 0:
+        return Decimal("1")
+    peak *= Decimal("1.1")
+    magnitude = Decimal(10) ** (peak.adjusted())
+    for step in (1, 2, 2.5, 5, 10):
+        top = magnitude * Decimal(str(step))
+        if top >= peak:
+            return top
+    return magnitude * 10  # pragma: no cover - the loop always returns
+
+
+def _y(amount: Decimal, top: Decimal) -> float:
+    share = max(Decimal("0"), min(amount, top)) / top
+    return round(TOP + PLOT_HEIGHT * (1 - float(share)), 1)
+
+
+def _ticks(top: Decimal) -> list[Tick]:
+    return [Tick(value=top * i / 4, y=_y(top * i / 4, top)) for i in range(5)]
+
+
+def daily_bars(
+    series: Mapping[dt.date, Decimal], *, first: dt.date, last: dt.date, cap: Decimal | None
+) -> BarChart:
+    """One bar per brand-local day from `first` to `last`, with the daily cap as a line."""
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    amounts = [series.get(day, Decimal("0")) for day in days]
+    top = _scale_top([*amounts, *([cap] if cap is not None else [])])
+    step = PLOT_WIDTH / len(days)
+    gap = min(2.0, step / 5)
+    bars = []
+    for i, (day, amount) in enumerate(zip(days, amounts, strict=True)):
+        y = _y(amount, top)
+        bars.append(
+            Bar(
+                day=day,
+                amount=amount,
+                x=round(LEFT + i * step + gap, 1),
+                y=y,
+                width=round(step - 2 * gap, 1),
+                height=round(TOP + PLOT_HEIGHT - y, 1),
+                level=level(amount, cap),
+            )
+        )
+    every = max(1, len(days) // 6)
+    labels = [
+        Label(text=f"{day:%b} {day.day}", x=round(LEFT + (i + 0.5) * step, 1))
+        for i, day in enumerate(days)
+        if (len(days) - 1 - i) % every == 0
+    ]
+    return BarChart(
+        bars=bars,
+        cap=cap,
+        cap_y=_y(cap, top) if cap is not None else None,
+        ticks=_ticks(top),
+        labels=labels,
+    )
+
+
+def month_cumulative(
+    series: Mapping[dt.date, Decimal], *, today: dt.date, cap: Decimal | None
+) -> LineChart:
+    """This month's running total, day by day up to today, against the monthly cap.
+
+    The dashed pace line runs from nothing on the 1st to the whole cap at the
+    end of the month's last day: a total above it is spending ahead of plan.
+    """
+    first = today.replace(day=1)
+    month_days = calendar.monthrange(today.year, today.month)[1]
+    running = Decimal("0")
+    totals: list[tuple[dt.date, Decimal]] = []
+    for i in range(today.day):
+        day = first + dt.timedelta(days=i)
+        running += series.get(day, Decimal("0"))
+        totals.append((day, running))
+    top = _scale_top([running, *([cap] if cap is not None else [])])
+    step = PLOT_WIDTH / month_days
+
+    def x_at(day_end: int) -> float:
+        return round(LEFT + day_end * step, 1)
+
+    points = [
+        Point(day=day, amount=amount, x=x_at(i + 1), y=_y(amount, top))
+        for i, (day, amount) in enumerate(totals)
+    ]
+    origin = f"{x_at(0)},{_y(Decimal('0'), top)}"
+    polyline = " ".join([origin, *(f"{p.x},{p.y}" for p in points)])
+    cap_y = _y(cap, top) if cap is not None else None
+    pace = (x_at(0), _y(Decimal("0"), top), x_at(month_days), cap_y) if cap_y is not None else None
+    labels = [
+        Label(text=f"{first:%b} {day}", x=x_at(day))
+        for day in (1, 8, 15, 22, month_days)
+        if day <= month_days
+    ]
+    return LineChart(
+        points=points,
+        polyline=polyline,
+        cap=cap,
+        cap_y=cap_y,
+        pace_line=pace,
+        ticks=_ticks(top),
+        labels=labels,
+    )
+
+
+MINUTES_PER_DAY = 24 * 60
+
+
+def _minutes(value: dt.time) -> int:
+    return value.hour * 60 + value.minute
+
+
+def _merge(windows: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def week_windows(dayparts: Sequence[Daypart]) -> list[list[tuple[int, int]]]:
+    """For Monday..Sunday, the minutes [start, end) of the local day a campaign may serve.
+
+    No dayparts means all week. An overnight window (end at or before the
+    start) belongs to its start day and spills into the next one; Sunday's
+    spills into Monday, because the week repeats.
+    """
+    if not dayparts:
+        return [[(0, MINUTES_PER_DAY)] for _ in WEEKDAYS]
+    by_day: list[list[tuple[int, int]]] = [[] for _ in WEEKDAYS]
+    for part in dayparts:
+        start, end = _minutes(part.start_time), _minutes(part.end_time)
+        for day in range(len(WEEKDAYS)):
+            if not part.days & (1 << day):
+                continue
+            if end > start:
+                by_day[day].append((start, end))
+                continue
+            by_day[day].append((start, MINUTES_PER_DAY))
+            if end > 0:
+                by_day[(day + 1) % len(WEEKDAYS)].append((0, end))
+    return [_merge(windows) for windows in by_day]
+
+
+@dataclass(frozen=True)
+class GridRow:
+    day: str
+    y: float
+    cells: list[tuple[float, float]]  # x and width of each serving window
+    text: str
+
+
+@dataclass(frozen=True)
+class WeekGrid:
+    rows: list[GridRow]
+    hours: list[Label]
+    now_x: float | None
+    now_y: float | None
+    all_week: bool
+    width: int = WIDTH
+    left: int = 48
+    row_height: int = 22
+    plot_width: int = WIDTH - 48 - RIGHT
+
+    @property
+    def height(self) -> int:
+        return TOP + self.row_height * len(self.rows) + BOTTOM
+
+
+def _clock(minutes: int) -> str:
+    return "24:00" if minutes == MINUTES_PER_DAY else f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def week_grid(dayparts: Sequence[Daypart], *, now_local: dt.datetime | None = None) -> WeekGrid:
+    """The week as seven rows of 24 hours, shaded where the campaign may serve."""
+    windows = week_windows(dayparts)
+    left, row_height = 48, 22
+    plot_width = WIDTH - left - RIGHT
+    scale = plot_width / MINUTES_PER_DAY
+    rows = []
+    for index, day_windows in enumerate(windows):
+        text = ", ".join(f"{_clock(s)}-{_clock(e)}" for s, e in day_windows) or "not serving"
+        rows.append(
+            GridRow(
+                day=WEEKDAYS[index].capitalize(),
+                y=TOP + index * row_height,
+                cells=[
+                    (round(left + s * scale, 1), round((e - s) * scale, 1)) for s, e in day_windows
+                ],
+                text=text,
+            )
+        )
+    hours = [Label(text=f"{h:02d}", x=round(left + h * 60 * scale, 1)) for h in range(0, 25, 3)]
+    now_x = now_y = None
+    if now_local is not None:
+        now_x = round(left + (now_local.hour * 60 + now_local.minute) * scale, 1)
+        now_y = TOP + now_local.weekday() * row_height
+    return WeekGrid(rows=rows, hours=hours, now_x=now_x, now_y=now_y, all_week=not dayparts)

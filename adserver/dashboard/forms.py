@@ -1,0 +1,151 @@
+"""Filters of the list pages. A value a form refuses is a 400 that names the field.
+
+Brands, budgets and campaigns are chosen by id (the links on every page
+carry it) and shown by name: a select of 10,000 brands would make every page
+load them all.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+
+from adserver.dashboard.log_selectors import Cursor
+from adserver.dashboard.selectors import BRAND_SORTS
+from budgets.models import ALERT_THRESHOLDS, Brand, Budget, Period
+from campaigns.models import Actor, Campaign, PauseReason, Status
+from spend.models import SpendKind
+
+MAX_DATE_RANGE_DAYS = 366
+
+
+def _blank(choices: list[tuple[str, str]], label: str = "Any") -> list[tuple[str, str]]:
+    return [("", label), *choices]
+
+
+class HiddenModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
+    """An id in the query string; one query to load the row, none to render."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": "No such record; it may have been deleted."}
+        )
+        super().__init__(queryset, **kwargs)
+
+
+class PageForm(forms.Form):
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def page_number(self) -> int:
+        return self.cleaned_data.get("page") or 1
+
+
+class DateRangeMixin(forms.Form):
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first: dt.date | None = cleaned.get("date_from")
+        last: dt.date | None = cleaned.get("date_to")
+        if first and last:
+            if first > last:
+                self.add_error("date_to", "The end of the range is before its start.")
+            elif (last - first).days >= MAX_DATE_RANGE_DAYS:
+                self.add_error("date_to", f"Choose at most {MAX_DATE_RANGE_DAYS} days.")
+        return cleaned
+
+
+class BrandFilterForm(PageForm):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    currency = forms.RegexField(
+        required=False,
+        regex=r"^[A-Z]{3}\Z",
+        max_length=3,
+        error_messages={"invalid": "Use an ISO 4217 code such as USD or EUR."},
+        widget=forms.TextInput(attrs={"size": 4, "placeholder": "USD"}),
+    )
+    over = forms.ChoiceField(
+        required=False,
+        label="At cap",
+        choices=_blank([("daily", "Daily budget spent"), ("monthly", "Monthly budget spent")]),
+    )
+    sort = forms.ChoiceField(
+        required=False, choices=[(key, key) for key in BRAND_SORTS], widget=forms.HiddenInput
+    )
+
+
+class BudgetFilterForm(PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all())
+    q = forms.CharField(required=False, max_length=200, label="Search")
+
+
+class CampaignFilterForm(PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all())
+    budget = HiddenModelChoiceField(Budget.objects.select_related("brand"))
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    status = forms.ChoiceField(required=False, choices=_blank(Status.choices))
+    reason = forms.ChoiceField(required=False, choices=_blank(PauseReason.choices))
+
+
+class SpendFilterForm(DateRangeMixin, forms.Form):
+    brand = HiddenModelChoiceField(Brand.objects.all())
+    campaign = HiddenModelChoiceField(Campaign.objects.select_related("brand"))
+    kind = forms.ChoiceField(required=False, choices=_blank(SpendKind.choices))
+    before = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def _cursor(self, name: str) -> Cursor | None:
+        value = self.cleaned_data.get(name)
+        if not value:
+            return None
+        try:
+            return Cursor.decode(value)
+        except ValueError:
+            raise forms.ValidationError(
+                "Not a position in the log; use the Newer and Older links."
+            ) from None
+
+    def clean_before(self) -> Cursor | None:
+        return self._cursor("before")
+
+    def clean_after(self) -> Cursor | None:
+        return self._cursor("after")
+
+
+class AlertFilterForm(DateRangeMixin, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all())
+    state = forms.ChoiceField(
+        required=False,
+        choices=_blank(
+            [
+                ("open", "Open (this day or month, not acknowledged)"),
+                ("acknowledged", "Acknowledged"),
+            ],
+            label="All",
+        ),
+    )
+    period = forms.ChoiceField(required=False, choices=_blank(Period.choices))
+    threshold = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=_blank([(str(t), f"{t}%") for t in ALERT_THRESHOLDS]),
+    )
+
+
+class HistoryFilterForm(DateRangeMixin, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all())
+    campaign = HiddenModelChoiceField(Campaign.objects.select_related("brand"))
+    status = forms.ChoiceField(required=False, label="New status", choices=_blank(Status.choices))
+    reason = forms.ChoiceField(
+        required=False, label="New reason", choices=_blank(PauseReason.choices)
+    )
+    actor = forms.ChoiceField(required=False, choices=_blank(Actor.choices))

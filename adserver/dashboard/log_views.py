@@ -1,0 +1,146 @@
+"""The dashboard's logs: spend events, alerts and status history, lists and details.
+
+Date filters are brand-local days. The spend log pages by keyset (no COUNT
+over the ledger); alerts and history, which grow far slower, by page number.
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from adserver.dashboard import forms
+from adserver.dashboard.log_selectors import (
+    alerts_list,
+    spend_events_filtered,
+    spend_page,
+    status_changes_list,
+)
+from adserver.dashboard.views import dashboard_view, page, paginate
+from budgets.models import Alert
+from campaigns.models import CampaignStatusChange
+from spend.models import SpendEvent
+from spend.selectors import local_todays_by_zone
+
+# Alerts and status changes are read newest first; older ones are reached
+# with a date range, so pages (and the count) stop at 2,000 rows: 40 pages.
+LOG_PAGES_REACH = 2_000
+
+
+@dashboard_view
+@require_GET
+def spend_list(request: HttpRequest) -> HttpResponse:
+    form = forms.SpendFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/spend_list.html", context, status=400)
+    data = form.cleaned_data
+    events = spend_events_filtered(
+        brand=data["brand"],
+        campaign=data["campaign"],
+        kind=data["kind"],
+        first=data["date_from"],
+        last=data["date_to"],
+    )
+    context |= {
+        "brand": data["brand"],
+        "campaign": data["campaign"],
+        "log": spend_page(events, before=data["before"], after=data["after"]),
+        "paged": bool(data["before"] or data["after"]),
+    }
+    return page(
+        request,
+        "dashboard/spend_list.html",
+        context,
+        live="dashboard/includes/_spend_table.html",
+    )
+
+
+@dashboard_view
+@require_GET
+def spend_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(
+        SpendEvent.objects.select_related("campaign", "brand", "budget"), pk=pk
+    )
+    return page(request, "dashboard/spend_detail.html", {"event": event})
+
+
+@dashboard_view
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    form = forms.AlertFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/alert_list.html", context, status=400)
+    data = form.cleaned_data
+    alerts = alerts_list(
+        todays=local_todays_by_zone(now=timezone.now()),
+        brand=data["brand"],
+        period=data["period"],
+        threshold=data["threshold"],
+        state=data["state"],
+        first=data["date_from"],
+        last=data["date_to"],
+    )
+    context |= {
+        "brand": data["brand"],
+        "page": paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
+    }
+    return page(
+        request,
+        "dashboard/alert_list.html",
+        context,
+        live="dashboard/includes/_alert_table.html",
+    )
+
+
+@dashboard_view
+@require_GET
+def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alert = get_object_or_404(Alert.objects.select_related("brand", "budget"), pk=pk)
+    return page(request, "dashboard/alert_detail.html", {"alert": alert})
+
+
+@dashboard_view
+@require_GET
+def history_list(request: HttpRequest) -> HttpResponse:
+    form = forms.HistoryFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/history_list.html", context, status=400)
+    data = form.cleaned_data
+    dated = data["date_from"] or data["date_to"]
+    scoped = data["brand"] or data["campaign"]
+    changes = status_changes_list(
+        # The zones in use are read only when a date range spans every brand.
+        zones=sorted(local_todays_by_zone()) if dated and not scoped else [],
+        brand=data["brand"],
+        campaign=data["campaign"],
+        status=data["status"],
+        reason=data["reason"],
+        actor=data["actor"],
+        first=data["date_from"],
+        last=data["date_to"],
+    )
+    context |= {
+        "brand": data["brand"],
+        "campaign": data["campaign"],
+        "page": paginate(changes, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
+    }
+    return page(
+        request,
+        "dashboard/history_list.html",
+        context,
+        live="dashboard/includes/_history_table.html",
+    )
+
+
+@dashboard_view
+@require_GET
+def history_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    change = get_object_or_404(
+        CampaignStatusChange.objects.select_related("campaign__brand", "user"), pk=pk
+    )
+    return page(request, "dashboard/history_detail.html", {"change": change})

@@ -1,0 +1,373 @@
+"""Reads for the dashboard pages that no other part of the project needs.
+
+Current-period totals come from `spend.selectors`; this module adds what is
+page-specific: filtered and sorted lists, the per-currency figures of the
+overview and day-by-day series for the charts (the logs are in
+log_selectors.py). Every function runs a fixed number of queries (named in its docstring),
+whatever the number of rows, and loads the related rows its page prints.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from adserver.dashboard.charts import level
+from budgets.models import Alert, Brand, Budget, Period
+from budgets.periods import month_start
+from campaigns.models import Campaign, CampaignStatusChange, Status
+from spend.models import TOTAL_DIGITS, BrandSpend
+from spend.selectors import PeriodTotals, current_period_q
+
+ZERO = Decimal("0")
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class Utilisation:
+    """Spend against a cap (None: no cap at that level)."""
+
+    spend: Decimal
+    cap: Decimal | None
+
+    @property
+    def percent(self) -> Decimal | None:
+        if self.cap is None:
+            return None
+        return self.spend * 100 / self.cap
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.cap is None else self.cap - self.spend
+
+    @property
+    def level(self) -> str:
+        return level(self.spend, self.cap)
+
+    @property
+    def bar_width(self) -> str:
+        """Percent of the bar to fill, clipped to 0..100, for a CSS width."""
+        percent = self.percent or ZERO
+        return f"{max(ZERO, min(percent, Decimal(100))):.1f}"
+
+
+def _period_key(day: dt.date, period: str) -> dt.date:
+    return day if period == Period.DAY else month_start(day)
+
+
+def _current_key_case(todays: dict[str, dt.date], period: str) -> Case:
+    """A brand's current day (or month) key, computed in SQL from its zone."""
+    zones_by_key: dict[dt.date, list[str]] = defaultdict(list)
+    for tz, day in todays.items():
+        zones_by_key[_period_key(day, period)].append(tz)
+    return Case(
+        *(
+            When(timezone__in=sorted(zones), then=Value(key))
+            for key, zones in sorted(zones_by_key.items())
+        ),
+        default=Value(None),
+        output_field=DateField(),
+    )
+
+
+# ---------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True)
+class CurrencyToday:
+    """All brands of one currency: today's spend against their daily budgets."""
+
+    currency: str
+    brands: int
+    daily_budget: Decimal
+    daily_spend: Decimal
+
+    @property
+    def utilisation(self) -> Utilisation:
+        return Utilisation(self.daily_spend, self.daily_budget)
+
+
+def todays_spend_by_currency(todays: dict[str, dt.date]) -> list[CurrencyToday]:
+    """Today's total spend and daily budget per currency: two queries.
+
+    Totals are never added across currencies: 100 USD and 100 INR are not 200
+    of anything.
+    """
+    # * daily budgets and brand counts grouped by currency
+    budgets = (
+        Brand.objects.order_by("currency")
+        .values_list("currency")
+        .annotate(total=Sum("daily_budget"), brands=Count("id"))
+    )
+    # * today's day rollups (each brand's own today) grouped by currency
+    spend = dict(
+        BrandSpend.objects.filter(current_period_q(todays, Period.DAY))
+        .order_by()
+        .values_list("brand__currency")
+        .annotate(total=Sum("amount"))
+        .values_list("brand__currency", "total")
+    )
+    return [
+        CurrencyToday(
+            currency=currency,
+            brands=brands,
+            daily_budget=total,
+            daily_spend=spend.get(currency) or ZERO,
+        )
+        for currency, total, brands in budgets
+    ]
+
+
+def open_alerts(todays: dict[str, dt.date]) -> QuerySet[Alert]:
+    """Alerts of each brand's current day or month that nobody has acknowledged."""
+    current = current_period_q(todays, Period.DAY) | current_period_q(todays, Period.MONTH)
+    return (
+        Alert.objects.filter(current, acknowledged_at__isnull=True)
+        .select_related("brand", "budget")
+        .order_by("-raised_at", "-id")
+    )
+
+
+def latest_status_changes() -> QuerySet[CampaignStatusChange]:
+    return CampaignStatusChange.objects.select_related("campaign__brand", "user").order_by(
+        "-changed_at", "-id"
+    )
+
+
+# ---------------------------------------------------------------- brands
+
+
+BRAND_SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name",),
+    "-name": ("-name",),
+    "daily": ("daily_use", "name"),
+    "-daily": ("-daily_use", "name"),
+    "monthly": ("monthly_use", "name"),
+    "-monthly": ("-monthly_use", "name"),
+    "campaigns": ("campaigns_total", "name"),
+    "-campaigns": ("-campaigns_total", "name"),
+}
+
+
+def _current_spend(period: str) -> Coalesce:
+    rollup = BrandSpend.objects.filter(
+        brand_id=OuterRef("pk"), period=period, period_start=OuterRef(f"{period}_key")
+    ).values("amount")[:1]
+    money = DecimalField(max_digits=TOTAL_DIGITS, decimal_places=6)
+    return Coalesce(Subquery(rollup, output_field=money), Value(ZERO), output_field=money)
+
+
+def brands_list(
+    *,
+    todays: dict[str, dt.date],
+    search: str = "",
+    currency: str = "",
+    over: str = "",
+    sort: str = "name",
+) -> QuerySet[Brand]:
+    """Brands, searched, filtered to those at a cap, and sorted (by utilisation too).
+
+    Utilisation is computed in SQL from each brand's own current rollups, so
+    the sort is right across every page; the figures printed come from
+    spend.selectors for the page's brands.
+    """
+    brands = Brand.objects.all()
+    if search:
+        brands = brands.filter(name__icontains=search)
+    if currency:
+        brands = brands.filter(currency=currency)
+    if over:
+        period = Period.DAY if over == "daily" else Period.MONTH
+        cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
+        # * brands at their cap, read once as ids: the count and the page then
+        #   look brands up by primary key instead of repeating the search
+        at_cap = BrandSpend.objects.filter(current_period_q(todays, period), amount__gte=F(cap))
+        brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
+    order = BRAND_SORTS[sort]
+    needs = {key.lstrip("-") for key in order}
+    share = DecimalField(max_digits=30, decimal_places=10)
+    for period, cap in ((Period.DAY, "daily_budget"), (Period.MONTH, "monthly_budget")):
+        use = "daily_use" if period == Period.DAY else "monthly_use"
+        if use in needs:
+            brands = brands.annotate(
+                **{f"{period}_key": _current_key_case(todays, period)}
+            ).annotate(
+                **{use: ExpressionWrapper(_current_spend(period) / F(cap), output_field=share)}
+            )
+    if "campaigns_total" in needs:
+        count = (
+            Campaign.objects.filter(brand_id=OuterRef("pk"))
+            .order_by()
+            .values("brand_id")
+            .annotate(n=Count("id"))
+            .values("n")
+        )
+        brands = brands.annotate(campaigns_total=Coalesce(Subquery(count), 0))
+    return brands.order_by(*order)
+
+
+@dataclass(frozen=True)
+class CampaignCounts:
+    total: int = 0
+    active: int = 0
+
+    @property
+    def paused(self) -> int:
+        return self.total - self.active
+
+
+def campaign_counts(*, field: str, ids: Sequence[int]) -> dict[int, CampaignCounts]:
+    """Campaigns and active campaigns per brand (field="brand_id") or budget: one query."""
+    if not ids:
+        return {}
+    # * campaigns of these brands (or budgets), counted by status
+    rows = (
+        Campaign.objects.filter(**{f"{field}__in": list(ids)})
+        .order_by()
+        .values_list(field)
+        .annotate(total=Count("id"), active=Count("id", filter=Q(status=Status.ACTIVE)))
+        .values_list(field, "total", "active")
+    )
+    return {pk: CampaignCounts(total, active) for pk, total, active in rows}
+
+
+@dataclass(frozen=True)
+class BrandRow:
+    brand: Brand
+    totals: PeriodTotals
+    campaigns: CampaignCounts
+
+    @property
+    def daily(self) -> Utilisation:
+        return Utilisation(self.totals.daily_spend, self.brand.daily_budget)
+
+    @property
+    def monthly(self) -> Utilisation:
+        return Utilisation(self.totals.monthly_spend, self.brand.monthly_budget)
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    budget: Budget
+    totals: PeriodTotals
+    campaigns: CampaignCounts
+
+    @property
+    def daily(self) -> Utilisation:
+        return Utilisation(self.totals.daily_spend, self.budget.daily_limit)
+
+    @property
+    def monthly(self) -> Utilisation:
+        return Utilisation(self.totals.monthly_spend, self.budget.monthly_limit)
+
+
+@dataclass(frozen=True)
+class CampaignRow:
+    campaign: Campaign
+    totals: PeriodTotals
+
+
+# ---------------------------------------------------------------- budgets, campaigns
+
+
+def budgets_list(*, brand: Brand | None = None, search: str = "") -> QuerySet[Budget]:
+    budgets = Budget.objects.select_related("brand")
+    if brand is not None:
+        budgets = budgets.filter(brand=brand)
+    if search:
+        brands = Brand.objects.filter(name__icontains=search).values("pk")
+        budgets = budgets.filter(Q(name__icontains=search) | Q(brand_id__in=brands))
+    return budgets.order_by("brand__name", "name", "id")
+
+
+def campaigns_list(
+    *,
+    brand: Brand | None = None,
+    budget: Budget | None = None,
+    search: str = "",
+    status: str = "",
+    reason: str = "",
+) -> QuerySet[Campaign]:
+    campaigns = Campaign.objects.select_related("brand", "budget")
+    if brand is not None:
+        campaigns = campaigns.filter(brand=brand)
+    if budget is not None:
+        campaigns = campaigns.filter(budget=budget)
+    if status:
+        campaigns = campaigns.filter(status=status)
+    if reason:
+        campaigns = campaigns.filter(pause_reason=reason)
+    if search:
+        campaigns = _campaigns_matching(campaigns, search)
+    return campaigns.order_by("brand__name", "name", "id")
+
+
+SEARCH_IDS = 1_000
+
+
+def _campaigns_matching(campaigns: QuerySet[Campaign], search: str) -> QuerySet[Campaign]:
+    """A name search reads every campaign once: one query, whatever the page.
+
+    Brands are matched first (10,000 rows) rather than joined to every
+    campaign row. A search that matches up to a thousand campaigns is read
+    once, as ids, so that the count and the page look them up by primary key
+    instead of repeating the scan; a broader one is left to the database.
+    """
+    brands = Brand.objects.filter(name__icontains=search).values("pk")
+    matching = campaigns.filter(Q(name__icontains=search) | Q(brand_id__in=brands))
+    # * the matching campaigns' ids (at most one more than SEARCH_IDS)
+    ids = list(matching.order_by().values_list("pk", flat=True)[: SEARCH_IDS + 1])
+    return matching if len(ids) > SEARCH_IDS else campaigns.filter(pk__in=ids)
+
+
+# ---------------------------------------------------------------- series
+
+
+def daily_series(
+    rollups: "QuerySet[M]", *, first: dt.date, last: dt.date
+) -> dict[dt.date, Decimal]:
+    """Day rollups of one owner (a filtered BrandSpend/BudgetSpend/CampaignSpend
+    queryset) from first to last: one query. Days without spend are absent."""
+    # * the owner's day rollups in the range
+    rows = (
+        rollups.filter(period=Period.DAY, period_start__gte=first, period_start__lte=last)
+        .order_by()
+        .values_list("period_start", "amount")
+    )
+    return dict(rows)
+
+
+CHART_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ChartDays:
+    """The last 30 local days (first..today) and what to read for both charts."""
+
+    first: dt.date
+    fetch_from: dt.date  # the earlier of `first` and the 1st of this month
+
+
+def chart_days(today: dt.date) -> ChartDays:
+    first = today - dt.timedelta(days=CHART_DAYS - 1)
+    return ChartDays(first=first, fetch_from=min(first, today.replace(day=1)))

@@ -1,0 +1,243 @@
+"""The dashboard in a real browser: headless Chromium (Debian's) driven by Playwright.
+
+Log in, follow the overview to a brand and one of its campaigns, filter a
+list, and check that what the pages show is what the database holds; no
+console errors anywhere. Screenshots go to artifacts/browser/.
+"""
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from pytest_django.fixtures import Settings
+from pytest_django.live_server_helper import LiveServer
+
+from budgets.models import Brand, Period
+from budgets.periods import local_date
+from budgets.tests.factories import BrandFactory, BudgetFactory
+from campaigns.models import Campaign, days_to_mask
+from campaigns.services import campaign_pause
+from campaigns.tests.factories import CampaignFactory, DaypartFactory
+from spend.models import BrandSpend
+from spend.tests.factories import BrandSpendFactory, CampaignSpendFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts" / "browser"
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Playwright's sync API runs an event loop in this thread; the ORM calls
+    # the tests make between browser steps are ordinary blocking calls.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _chromium()
+    finally:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+def _chromium() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def console_errors() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1360, "height": 900})
+    page = context.new_page()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            console_errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    return f"{amount.quantize(Decimal('0.01')):,.2f} {currency}"
+
+
+def _agency() -> tuple[Brand, Campaign]:
+    brand = BrandFactory.create(
+        name="Northwind Coffee",
+        timezone="America/New_York",
+        daily_budget=Decimal("500.00"),
+        monthly_budget=Decimal("12000.00"),
+    )
+    today = local_date(dt.datetime.now(dt.UTC), brand.timezone)
+    budget = BudgetFactory.create(brand=brand, name="Always-on", daily_limit=Decimal("200"))
+    evenings = CampaignFactory.create(brand=brand, budget=budget, name="Social - evenings")
+    DaypartFactory.create(
+        campaign=evenings,
+        days=days_to_mask(["fri", "sat"]),
+        start_time=dt.time(22),
+        end_time=dt.time(2),
+    )
+    CampaignFactory.create(brand=brand, budget=budget, name="Search - brand terms")
+    paused = CampaignFactory.create(brand=brand, name="Display - paused by ops")
+    campaign_pause(campaign_id=paused.pk)
+    for days_ago, amount in [(0, "412.345678"), (1, "380"), (2, "505.5"), (12, "120")]:
+        BrandSpendFactory.create(
+            brand=brand,
+            period=Period.DAY,
+            period_start=today - dt.timedelta(days=days_ago),
+            amount=Decimal(amount),
+        )
+    BrandSpendFactory.create(
+        brand=brand, period=Period.MONTH, period_start=today.replace(day=1), amount=Decimal("4321")
+    )
+    CampaignSpendFactory.create(campaign=evenings, period_start=today, amount=Decimal("99.5"))
+    other = BrandFactory.create(name="Fjord Outdoor", timezone="Europe/Oslo", currency="NOK")
+    CampaignFactory.create(brand=other, name="Winter gear")
+    CampaignFactory.create(brand=other, name="Summer gear", enabled=False)
+    return brand, evenings
+
+
+def _log_in(page: Page, live_server: LiveServer) -> None:
+    User.objects.create_user("manager", password=PASSWORD)
+    page.goto(live_server.url + "/")
+    expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
+    _shot(page, "01-login")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(live_server.url + "/")
+
+
+def _figure(page: Page, name: str) -> str:
+    return page.locator(f"#figure-{name} .value").inner_text()
+
+
+def test_account_manager_follows_the_overview_to_a_brand_and_a_campaign(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    brand, evenings = _agency()
+    _log_in(page, live_server)
+
+    # The overview's figures are the database's.
+    assert _figure(page, "brands") == str(Brand.objects.count())
+    assert _figure(page, "active") == str(Campaign.objects.filter(status="active").count())
+    assert _figure(page, "paused") == str(Campaign.objects.filter(status="paused").count())
+    usd = page.locator('#spend-by-currency tr[data-currency="USD"]')
+    today_total = BrandSpend.objects.get(
+        brand=brand,
+        period=Period.DAY,
+        period_start=local_date(dt.datetime.now(dt.UTC), brand.timezone),
+    ).amount
+    expect(usd).to_contain_text(_money(today_total, "USD") + " / 500.00 USD")
+    _shot(page, "02-overview")
+
+    # Overview -> brands -> the brand.
+    page.click("#figure-brands")
+    expect(page).to_have_url(live_server.url + "/brands/")
+    row = page.locator(f'#brands tr[data-id="{brand.pk}"]')
+    expect(row.locator(".daily")).to_contain_text("82%")
+    expect(row.locator(".monthly")).to_contain_text(_money(Decimal("4321"), "USD"))
+    _shot(page, "03-brands")
+    row.get_by_role("link", name=brand.name).click()
+    expect(page.locator("h1")).to_have_text(brand.name)
+    expect(page.locator("#brand-daily")).to_contain_text("412.35 USD / 500.00 USD")
+    expect(page.locator("#brand-daily")).to_contain_text("Remaining today: 87.65 USD")
+    expect(page.locator(".meta")).to_contain_text("Times in America/New_York")
+    assert page.locator("svg.chart rect[data-day]").count() == 30
+    _shot(page, "04-brand")
+
+    # The brand -> one of its campaigns, with its week drawn.
+    page.locator("table.campaigns").get_by_role("link", name=evenings.name).click()
+    expect(page.locator("h1")).to_contain_text(evenings.name)
+    expect(page.locator("#serving-heading .badge")).to_have_text("Active")
+    expect(page.locator("#campaign-spend .daily")).to_have_text("99.50 USD")
+    assert page.locator('rect.serve[data-day="Sat"]').count() == 2  # Fri's night + Sat 22:00
+    assert page.locator('rect.serve[data-day="Mon"]').count() == 0
+    _shot(page, "05-campaign")
+
+    # Pause it from its page: the database records the person's pause.
+    page.click("#pause")
+    expect(page.locator(".messages")).to_contain_text("is paused until someone resumes it")
+    evenings.refresh_from_db()
+    assert (evenings.enabled, evenings.pause_reason) == (False, "manual")
+
+    assert console_errors == []
+
+
+def test_filtering_campaigns_shows_exactly_the_matching_rows(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    _agency()
+    _log_in(page, live_server)
+
+    page.goto(live_server.url + "/campaigns/")
+    page.select_option("#id_status", "paused")
+    page.click(".filters button[type=submit]")
+    expect(page).to_have_url(re.compile(r"status=paused"))
+
+    shown = sorted(
+        int(pk)
+        for pk in page.locator("table.campaigns tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.id)"
+        )
+    )
+    expected = sorted(Campaign.objects.filter(status="paused").values_list("id", flat=True))
+    assert shown == expected
+    assert set(
+        page.locator("table.campaigns tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.status)"
+        )
+    ) == {"paused"}
+    _shot(page, "06-campaigns-paused")
+
+    page.goto(live_server.url + "/campaigns/?status=sleeping")
+    expect(page.locator(".errorlist")).to_contain_text("status")
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+
+
+def test_figures_refresh_without_reloading_the_page(
+    page: Page, live_server: LiveServer, console_errors: list[str], settings: Settings
+) -> None:
+    settings.DASHBOARD_REFRESH_SECONDS = 1
+    brand, _ = _agency()
+    _log_in(page, live_server)
+    page.evaluate("window.loadedOnce = true")
+    expect(page.locator("#figure-campaigns .value")).to_have_text("5")
+
+    CampaignFactory.create(brand=brand, name="Video - launch")
+
+    expect(page.locator("#figure-campaigns .value")).to_have_text("6", timeout=5000)
+    assert page.evaluate("window.loadedOnce") is True  # the same document: no reload
+    assert console_errors == []

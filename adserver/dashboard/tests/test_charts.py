@@ -1,0 +1,110 @@
+"""Chart geometry and the weekly serving grid."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from adserver.dashboard.charts import (
+    daily_bars,
+    level,
+    month_cumulative,
+    week_grid,
+    week_windows,
+)
+from campaigns.models import Daypart, days_to_mask
+
+
+def _part(days: list[str], start: str, end: str) -> Daypart:
+    return Daypart(
+        days=days_to_mask(days),
+        start_time=dt.time.fromisoformat(start),
+        end_time=dt.time.fromisoformat(end),
+    )
+
+
+def test_no_dayparts_serves_all_week() -> None:
+    assert week_windows([]) == [[(0, 1440)]] * 7
+
+
+def test_overnight_window_spills_into_the_next_day() -> None:
+    windows = week_windows([_part(["fri"], "22:00", "02:00")])
+
+    assert windows[4] == [(22 * 60, 1440)]  # Friday
+    assert windows[5] == [(0, 2 * 60)]  # Saturday morning
+    assert [i for i, day in enumerate(windows) if day] == [4, 5]
+
+
+def test_sundays_overnight_window_runs_into_monday() -> None:
+    windows = week_windows([_part(["sun"], "23:30", "01:15")])
+
+    assert windows[6] == [(23 * 60 + 30, 1440)]
+    assert windows[0] == [(0, 75)]
+
+
+def test_equal_start_and_end_is_a_full_day_from_the_start() -> None:
+    windows = week_windows([_part(["mon"], "06:00", "06:00")])
+
+    assert windows[0] == [(360, 1440)]
+    assert windows[1] == [(0, 360)]
+
+
+def test_overlapping_windows_merge() -> None:
+    windows = week_windows([_part(["tue"], "09:00", "12:00"), _part(["tue"], "11:00", "14:00")])
+
+    assert windows[1] == [(540, 840)]
+
+
+def test_grid_rows_read_as_text_and_mark_now() -> None:
+    grid = week_grid(
+        [_part(["fri", "sat"], "22:00", "02:00")],
+        now_local=dt.datetime(2026, 3, 14, 1, 0, tzinfo=ZoneInfo("Europe/Oslo")),  # a Saturday
+    )
+
+    assert grid.rows[5].text == "00:00-02:00, 22:00-24:00"
+    assert grid.rows[0].text == "not serving"
+    assert grid.now_y == grid.rows[5].y
+    assert grid.now_x is not None
+
+
+def test_levels_turn_at_80_and_100_percent() -> None:
+    cap = Decimal("100")
+    assert [level(Decimal(v), cap) for v in ("79.99", "80", "99.99", "100", "150")] == [
+        "ok",
+        "warn",
+        "warn",
+        "over",
+        "over",
+    ]
+    assert level(Decimal("1000"), None) == "ok"
+
+
+def test_bars_are_scaled_to_fit_the_cap_and_the_highest_day() -> None:
+    first = dt.date(2026, 3, 1)
+    chart = daily_bars(
+        {first: Decimal("50"), first + dt.timedelta(days=2): Decimal("200")},
+        first=first,
+        last=first + dt.timedelta(days=2),
+        cap=Decimal("100"),
+    )
+
+    low, empty, high = chart.bars
+    assert (low.amount, empty.amount, high.amount) == (Decimal("50"), Decimal("0"), Decimal("200"))
+    assert empty.height == 0
+    assert high.height > low.height * 3.9
+    assert chart.cap_y is not None
+    assert high.y < chart.cap_y < low.y  # the 200 bar passes the cap line
+    assert chart.ticks[-1].value >= Decimal("200")
+
+
+def test_month_line_accumulates_up_to_today_with_a_pace_line_to_the_cap() -> None:
+    chart = month_cumulative(
+        {dt.date(2026, 2, 1): Decimal("10"), dt.date(2026, 2, 3): Decimal("5")},
+        today=dt.date(2026, 2, 3),
+        cap=Decimal("280"),
+    )
+
+    assert [p.amount for p in chart.points] == [Decimal("10"), Decimal("10"), Decimal("15")]
+    assert chart.total == Decimal("15")
+    assert chart.pace_line is not None
+    assert chart.pace_line[3] == chart.cap_y
+    assert chart.polyline.count(",") == 4  # the origin and three days

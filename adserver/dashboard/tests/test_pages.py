@@ -1,0 +1,215 @@
+"""Every dashboard page: login required, answers 200, and runs the same number
+of queries whatever the number of rows behind it."""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from budgets.models import Alert, AlertScope, Brand, Period
+from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
+from campaigns.models import Campaign, CampaignStatusChange
+from campaigns.tests.factories import CampaignFactory, CampaignStatusChangeFactory, DaypartFactory
+from spend.models import SpendEvent
+from spend.tests.factories import (
+    BrandSpendFactory,
+    BudgetSpendFactory,
+    CampaignSpendFactory,
+    SpendEventFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
+TODAY = dt.date(2026, 3, 10)
+
+
+@dataclass
+class World:
+    brand: Brand
+    campaign: Campaign
+
+    def grow(self, rows: int) -> None:
+        """More of everything: in the world, in the brand, and on the one campaign."""
+        for _ in range(rows):
+            other = BrandFactory.create(timezone="Asia/Tokyo")
+            BrandSpendFactory.create(brand=other, period_start=TODAY, amount=Decimal("5"))
+            budget = BudgetFactory.create(brand=self.brand)
+            campaign = CampaignFactory.create(brand=self.brand, budget=budget)
+            DaypartFactory.create(campaign=campaign)
+            CampaignSpendFactory.create(campaign=campaign, period_start=TODAY, amount=3)
+            BudgetSpendFactory.create(budget=budget, period_start=TODAY, amount=3)
+            AlertFactory.create(
+                brand=self.brand,
+                budget=budget,
+                scope=AlertScope.BUDGET,
+                period_start=TODAY,
+                raised_at=NOW,
+            )
+            AlertFactory.create(brand=other, period_start=TODAY, raised_at=NOW)
+            CampaignStatusChangeFactory.create(campaign=campaign, changed_at=NOW)
+            CampaignFactory.create(brand=other, enabled=False)
+            # ... and on the campaign whose page is measured
+            DaypartFactory.create(
+                campaign=self.campaign, start_time=dt.time(22), end_time=dt.time(2)
+            )
+            SpendEventFactory.create(campaign=self.campaign, occurred_at=NOW)
+            SpendEventFactory.create(campaign=campaign, occurred_at=NOW)
+            CampaignStatusChangeFactory.create(campaign=self.campaign, changed_at=NOW)
+
+
+@pytest.fixture
+def world() -> World:
+    brand = BrandFactory.create(timezone="America/New_York", name="Acme")
+    budget = BudgetFactory.create(brand=brand, name="Always-on")
+    campaign = CampaignFactory.create(brand=brand, budget=budget, name="Search")
+    # At its daily cap, so that the "at cap" filter lists it.
+    BrandSpendFactory.create(brand=brand, period_start=TODAY, amount=Decimal("100"))
+    BrandSpendFactory.create(
+        brand=brand, period=Period.MONTH, period_start=TODAY.replace(day=1), amount=Decimal("400")
+    )
+    world = World(brand=brand, campaign=campaign)
+    world.grow(1)
+    return world
+
+
+def _spend_url(world: World) -> str:
+    event = SpendEvent.objects.filter(campaign=world.campaign).first()
+    assert event is not None
+    return event.get_absolute_url()
+
+
+def _alert_url(world: World) -> str:
+    alert = Alert.objects.filter(brand=world.brand).first()
+    assert alert is not None
+    return alert.get_absolute_url()
+
+
+def _history_url(world: World) -> str:
+    change = CampaignStatusChange.objects.filter(campaign=world.campaign).first()
+    assert change is not None
+    return change.get_absolute_url()
+
+
+# (page, url, queries): the comment names every query the page runs. Every
+# page starts with  * the session  * the user.
+PAGES: list[tuple[str, Callable[[World], str], int]] = [
+    # * count brands  * campaigns by state  * zones  * brands at daily cap
+    # * zones  * brands at monthly cap  * zones (for today's figures)
+    # * daily budgets by currency  * today's rollups by currency
+    # * open alerts count  * open alerts  * latest status changes
+    ("overview", lambda w: "/", 2 + 12),
+    # * zones  * count brands  * the page of brands  * their rollups
+    # * their campaign counts
+    ("brands", lambda w: "/brands/", 2 + 5),
+    # the same, sorted by utilisation in SQL, and  * the brands at their cap
+    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 6),
+    # * the matching campaigns' ids (brands matched in a subquery)  * count
+    # * the page  * their rollups
+    ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 4),
+    # * the brand  * its rollups  * its budgets  * their rollups
+    # * their campaign counts  * its campaigns  * their rollups  * its day
+    # rollups for the charts  * its campaign counts  * alerts  * history
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 11),
+    # * count budgets  * the page  * their rollups  * their campaign counts
+    ("budgets", lambda w: "/budgets/", 2 + 4),
+    # * the brand (filter)  then the same four
+    ("budgets of a brand", lambda w: f"/budgets/?brand={w.brand.pk}", 2 + 5),
+    # * the budget and brand  * its rollups  * its campaigns  * their rollups
+    # * its day rollups  * its campaign counts  * its alerts
+    ("budget", lambda w: w.campaign.budget.get_absolute_url(), 2 + 7),  # type: ignore[union-attr]
+    # * count campaigns  * the page  * their rollups
+    ("campaigns", lambda w: "/campaigns/?status=active", 2 + 3),
+    # * the campaign, brand and budget  * its dayparts  * its day rollups
+    # * its rollups  * the brand's rollups  * the budget's rollups
+    # * its latest spend  * its latest status changes
+    ("campaign", lambda w: w.campaign.get_absolute_url(), 2 + 8),
+    # * the page of events (no count: keyset pagination)
+    ("spend", lambda w: "/spend/", 2 + 1),
+    # * the brand (filter)  * the page of events
+    ("spend of a brand", lambda w: f"/spend/?brand={w.brand.pk}&date_from=2026-03-01", 2 + 2),
+    # * the event with campaign, brand and budget
+    ("spend event", _spend_url, 2 + 1),
+    # * zones  * count alerts  * the page
+    ("alerts", lambda w: "/alerts/?state=open&date_from=2026-03-10", 2 + 3),
+    # * the alert with brand and budget
+    ("alert", _alert_url, 2 + 1),
+    # * count changes  * the page
+    ("history", lambda w: "/history/", 2 + 2),
+    # * zones (a date range across brands)  * count  * the page
+    ("history by date", lambda w: "/history/?date_from=2026-03-09&date_to=2026-03-10", 2 + 3),
+    # * the change with campaign, brand and user
+    ("status change", _history_url, 2 + 1),
+]
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.content[:2000])
+    return len(queries)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("name", "url", "expected"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_query_count_does_not_grow_with_rows(
+    staff_client: Client, world: World, name: str, url: Callable[[World], str], expected: int
+) -> None:
+    few = _queries(staff_client, url(world))
+    world.grow(6)
+    many = _queries(staff_client, url(world))
+    assert (few, many) == (expected, expected)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("name", "url", "expected"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_requires_login(
+    client: Client, world: World, name: str, url: Callable[[World], str], expected: int
+) -> None:
+    target = url(world)
+    response = client.get(target)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+def test_live_refresh_after_logout_sends_the_browser_to_login(client: Client, db: None) -> None:
+    response = client.get("/brands/?q=a", headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == "/login/?next=%2Fbrands%2F%3Fq%3Da"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_live_refresh_gets_only_the_live_part(staff_client: Client, world: World) -> None:
+    full = staff_client.get("/brands/").content.decode()
+    live = staff_client.get("/brands/", headers={"HX-Request": "true"})
+    body = live.content.decode()
+    assert "<html" in full
+    assert "<html" not in body
+    assert body.lstrip().startswith('<div id="live"')
+    assert "Acme" in body
+    assert "HX-Request" in live["Vary"]
+
+
+def test_login_page_answers_and_links_back(client: Client, db: None) -> None:
+    response = client.get("/login/?next=/brands/")
+    assert response.status_code == 200
+    assert 'name="next" value="/brands/"' in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_past_the_last_page_is_not_found(staff_client: Client, world: World) -> None:
+    assert staff_client.get("/campaigns/?page=2").status_code == 404
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(
+    "url", ["/brands/999999/", "/budgets/999999/", "/campaigns/999999/", "/spend/999999/"]
+)
+def test_unknown_record_is_not_found(staff_client: Client, world: World, url: str) -> None:
+    assert staff_client.get(url).status_code == 404

@@ -1,0 +1,472 @@
+"""The dashboard's pages: overview, brands, budgets and campaigns.
+
+Views parse the filters, call selectors and render. Every page runs a fixed
+number of queries whatever the number of rows (see the tests). A request
+sent by htmx's polling (header HX-Request) gets only the page's live part.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import EmptyPage, Page, Paginator
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_POST
+
+from adserver.dashboard import charts, forms
+from adserver.dashboard.selectors import (
+    BrandRow,
+    BudgetRow,
+    CampaignCounts,
+    CampaignRow,
+    Utilisation,
+    brands_list,
+    budgets_list,
+    campaign_counts,
+    campaigns_list,
+    chart_days,
+    daily_series,
+    latest_status_changes,
+    open_alerts,
+    todays_spend_by_currency,
+)
+from budgets.models import Brand, Budget
+from budgets.periods import local_date, zone
+from campaigns import services
+from campaigns.models import Campaign, PauseReason
+from spend.models import BrandSpend, BudgetSpend, CampaignSpend
+from spend.selectors import (
+    brand_current_totals,
+    budget_current_totals,
+    campaign_current_totals,
+    local_todays_by_zone,
+    status_overview,
+)
+
+PAGE_SIZE = 50
+ON_DETAIL_PAGE = 10
+CAMPAIGNS_ON_DETAIL_PAGE = 100
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+M = TypeVar("M", bound=Model)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def dashboard_view(view: View) -> View:
+    """Login required; an expired session during live refresh reloads to the login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if request.user.is_authenticated:
+            return view(request, *args, **kwargs)
+        if is_htmx(request):
+            # Swapping the login form into a table would be confusing: go there.
+            response = HttpResponse(status=204)
+            login = resolve_url("login")
+            response["HX-Redirect"] = f"{login}?{urlencode({'next': request.get_full_path()})}"
+            return response
+        return redirect_to_login(request.get_full_path())
+
+    return wrapper  # type: ignore[return-value]
+
+
+def page(
+    request: HttpRequest,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    live: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The whole page, or only its live part when htmx polls for fresh figures."""
+    name = live if live is not None and is_htmx(request) else template
+    context = {**context, "refresh_seconds": settings.DASHBOARD_REFRESH_SECONDS}
+    response = render(request, name, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+class BoundedPaginator(Paginator):  # type: ignore[type-arg]
+    """Page numbers reach the first 10,000 rows of a list; the filters reach the rest.
+
+    An OFFSET deep into 100,000 campaigns, or a COUNT over a million-row log,
+    costs as much as reading them all. With `count_all` off the count stops
+    at the same bound (COUNT over a LIMIT, unordered so it stops early) and
+    the page says "10,000+".
+    """
+
+    max_rows = 10_000
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, count_all: bool) -> None:
+        super().__init__(object_list, per_page)
+        self.count_all = count_all
+
+    @cached_property
+    def count(self) -> int:
+        items: QuerySet[Any] = self.object_list  # type: ignore[assignment]
+        if self.count_all:
+            return items.count()
+        return items.order_by().values("pk")[: self.max_rows + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.max_rows
+
+    @cached_property
+    def num_pages(self) -> int:
+        return max(1, -(-min(self.count, self.max_rows) // self.per_page))
+
+    def page(self, number: int | str) -> Page[Any]:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.max_rows)
+        return Page(self.object_list[bottom:top], number, self)
+
+
+def paginate(
+    items: QuerySet[M], number: int, *, count_all: bool = True, max_rows: int | None = None
+) -> Page[M]:
+    """A page of a list (one COUNT, one SELECT); past the last page is a 404."""
+    paginator = BoundedPaginator(items, PAGE_SIZE, count_all=count_all)
+    if max_rows is not None:
+        paginator.max_rows = max_rows
+    try:
+        return paginator.page(number)
+    except EmptyPage:
+        raise Http404("No such page.") from None
+
+
+def acting_user(request: HttpRequest) -> AbstractBaseUser:
+    if not isinstance(request.user, AbstractBaseUser):
+        raise PermissionDenied
+    return request.user
+
+
+# ---------------------------------------------------------------- overview
+
+
+@dashboard_view
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    todays = local_todays_by_zone(now=now)
+    status = status_overview(now=now)
+    alerts = open_alerts(todays)
+    reasons = [
+        (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))
+        for reason in PauseReason
+    ]
+    context = {
+        "status": status,
+        "reasons": reasons,
+        "currencies": todays_spend_by_currency(todays),
+        "open_alerts_count": alerts.count(),
+        "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
+        "changes": list(latest_status_changes()[:ON_DETAIL_PAGE]),
+    }
+    return page(
+        request,
+        "dashboard/overview.html",
+        context,
+        live="dashboard/includes/_overview_live.html",
+    )
+
+
+# ---------------------------------------------------------------- brands
+
+
+def _next_sorts(current: str) -> dict[str, str]:
+    """The sort each column header links to: the same column flips direction."""
+    links = {}
+    for key in ("name", "daily", "monthly", "campaigns"):
+        first = key if key == "name" else f"-{key}"
+        flipped = first[1:] if first.startswith("-") else f"-{first}"
+        links[key] = flipped if current == first else first
+    return links
+
+
+@dashboard_view
+@require_GET
+def brand_list(request: HttpRequest) -> HttpResponse:
+    form = forms.BrandFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/brand_list.html", context, status=400)
+    now = timezone.now()
+    sort = form.cleaned_data["sort"] or "name"
+    brands = brands_list(
+        todays=local_todays_by_zone(now=now),
+        search=form.cleaned_data["q"],
+        currency=form.cleaned_data["currency"],
+        over=form.cleaned_data["over"],
+        sort=sort,
+    )
+    results = paginate(brands, form.page_number())
+    listed = list(results)
+    totals = brand_current_totals(listed, now=now)
+    counts = campaign_counts(field="brand_id", ids=[brand.pk for brand in listed])
+    context |= {
+        "page": results,
+        "rows": [
+            BrandRow(brand, totals[brand.pk], counts.get(brand.pk, CampaignCounts()))
+            for brand in listed
+        ],
+        "sort": sort,
+        "sorts": _next_sorts(sort),
+    }
+    return page(
+        request,
+        "dashboard/brand_list.html",
+        context,
+        live="dashboard/includes/_brand_table.html",
+    )
+
+
+@dashboard_view
+@require_GET
+def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    brand = get_object_or_404(Brand, pk=pk)
+    now = timezone.now()
+    today = local_date(now, brand.timezone)
+    totals = brand_current_totals([brand], now=now)[brand.pk]
+    budgets = list(Budget.objects.filter(brand=brand).order_by("name"))
+    for budget in budgets:
+        budget.brand = brand  # already loaded: no query per budget
+    budget_totals = budget_current_totals(budgets, now=now)
+    budget_counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
+    campaigns = list(campaigns_list(brand=brand)[:CAMPAIGNS_ON_DETAIL_PAGE])
+    campaign_totals = campaign_current_totals(campaigns, now=now)
+    days = chart_days(today)
+    series = daily_series(BrandSpend.objects.filter(brand=brand), first=days.fetch_from, last=today)
+    context = {
+        "brand": brand,
+        "today": today,
+        "daily": Utilisation(totals.daily_spend, brand.daily_budget),
+        "monthly": Utilisation(totals.monthly_spend, brand.monthly_budget),
+        "counts": campaign_counts(field="brand_id", ids=[brand.pk]).get(brand.pk, CampaignCounts()),
+        "budget_rows": [
+            BudgetRow(b, budget_totals[b.pk], budget_counts.get(b.pk, CampaignCounts()))
+            for b in budgets
+        ],
+        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
+        "daily_chart": charts.daily_bars(
+            series, first=days.first, last=today, cap=brand.daily_budget
+        ),
+        "month_chart": charts.month_cumulative(series, today=today, cap=brand.monthly_budget),
+        "alerts": list(brand.alerts.select_related("budget").order_by("-raised_at", "-id")[:10]),
+        "changes": list(latest_status_changes().filter(campaign__brand=brand)[:ON_DETAIL_PAGE]),
+    }
+    return page(
+        request,
+        "dashboard/brand_detail.html",
+        context,
+        live="dashboard/includes/_brand_live.html",
+    )
+
+
+# ---------------------------------------------------------------- budgets
+
+
+@dashboard_view
+@require_GET
+def budget_list(request: HttpRequest) -> HttpResponse:
+    form = forms.BudgetFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/budget_list.html", context, status=400)
+    now = timezone.now()
+    brand = form.cleaned_data["brand"]
+    results = paginate(budgets_list(brand=brand, search=form.cleaned_data["q"]), form.page_number())
+    budgets = list(results)
+    totals = budget_current_totals(budgets, now=now)
+    counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
+    context |= {
+        "brand": brand,
+        "page": results,
+        "rows": [BudgetRow(b, totals[b.pk], counts.get(b.pk, CampaignCounts())) for b in budgets],
+    }
+    return page(
+        request,
+        "dashboard/budget_list.html",
+        context,
+        live="dashboard/includes/_budget_table.html",
+    )
+
+
+@dashboard_view
+@require_GET
+def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    budget = get_object_or_404(Budget.objects.select_related("brand"), pk=pk)
+    brand = budget.brand
+    now = timezone.now()
+    today = local_date(now, brand.timezone)
+    totals = budget_current_totals([budget], now=now)[budget.pk]
+    campaigns = list(campaigns_list(budget=budget)[:CAMPAIGNS_ON_DETAIL_PAGE])
+    campaign_totals = campaign_current_totals(campaigns, now=now)
+    days = chart_days(today)
+    series = daily_series(
+        BudgetSpend.objects.filter(budget=budget), first=days.fetch_from, last=today
+    )
+    context = {
+        "budget": budget,
+        "brand": brand,
+        "today": today,
+        "daily": Utilisation(totals.daily_spend, budget.daily_limit),
+        "monthly": Utilisation(totals.monthly_spend, budget.monthly_limit),
+        "counts": campaign_counts(field="budget_id", ids=[budget.pk]).get(
+            budget.pk, CampaignCounts()
+        ),
+        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
+        "daily_chart": charts.daily_bars(
+            series, first=days.first, last=today, cap=budget.daily_limit
+        ),
+        "month_chart": charts.month_cumulative(series, today=today, cap=budget.monthly_limit),
+        "alerts": list(budget.alerts.order_by("-raised_at", "-id")[:ON_DETAIL_PAGE]),
+    }
+    return page(
+        request,
+        "dashboard/budget_detail.html",
+        context,
+        live="dashboard/includes/_budget_live.html",
+    )
+
+
+# ---------------------------------------------------------------- campaigns
+
+
+@dashboard_view
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    form = forms.CampaignFilterForm(request.GET)
+    context: dict[str, Any] = {"form": form}
+    if not form.is_valid():
+        return page(request, "dashboard/campaign_list.html", context, status=400)
+    data = form.cleaned_data
+    campaigns = campaigns_list(
+        brand=data["brand"],
+        budget=data["budget"],
+        search=data["q"],
+        status=data["status"],
+        reason=data["reason"],
+    )
+    results = paginate(campaigns, form.page_number())
+    listed = list(results)
+    totals = campaign_current_totals(listed, now=timezone.now())
+    context |= {
+        "brand": data["brand"],
+        "budget": data["budget"],
+        "page": results,
+        "rows": [CampaignRow(c, totals[c.pk]) for c in listed],
+    }
+    return page(
+        request,
+        "dashboard/campaign_list.html",
+        context,
+        live="dashboard/includes/_campaign_table.html",
+    )
+
+
+def _caps_of(campaign: Campaign, now: dt.datetime) -> dict[str, Utilisation | None]:
+    """The brand's and the shared budget's caps the campaign answers to: two queries."""
+    brand, budget = campaign.brand, campaign.budget
+    # * the brand's current rollups
+    brand_totals = brand_current_totals([brand], now=now)[brand.pk]
+    caps: dict[str, Utilisation | None] = {
+        "brand_daily": Utilisation(brand_totals.daily_spend, brand.daily_budget),
+        "brand_monthly": Utilisation(brand_totals.monthly_spend, brand.monthly_budget),
+        "budget_daily": None,
+        "budget_monthly": None,
+    }
+    if budget is not None:
+        budget.brand = brand  # the same brand (a database invariant): no query
+        # * the shared budget's current rollups
+        budget_totals = budget_current_totals([budget], now=now)[budget.pk]
+        caps["budget_daily"] = Utilisation(budget_totals.daily_spend, budget.daily_limit)
+        caps["budget_monthly"] = Utilisation(budget_totals.monthly_spend, budget.monthly_limit)
+    return caps
+
+
+@dashboard_view
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign.objects.select_related("brand", "budget"), pk=pk)
+    brand = campaign.brand
+    now = timezone.now()
+    today = local_date(now, brand.timezone)
+    dayparts = list(campaign.dayparts.order_by("start_time", "id"))
+    days = chart_days(today)
+    series = daily_series(
+        CampaignSpend.objects.filter(campaign=campaign), first=days.fetch_from, last=today
+    )
+    context = {
+        "campaign": campaign,
+        "brand": brand,
+        "budget": campaign.budget,
+        "today": today,
+        "totals": campaign_current_totals([campaign], now=now)[campaign.pk],
+        **_caps_of(campaign, now),
+        "dayparts": dayparts,
+        "grid": charts.week_grid(dayparts, now_local=now.astimezone(zone(brand.timezone))),
+        "daily_chart": charts.daily_bars(series, first=days.first, last=today, cap=None),
+        "events": list(campaign.spend_events.order_by("-occurred_at", "-id")[:ON_DETAIL_PAGE]),
+        "changes": list(
+            campaign.status_changes.select_related("user").order_by("-changed_at", "-id")[
+                :ON_DETAIL_PAGE
+            ]
+        ),
+    }
+    return page(
+        request,
+        "dashboard/campaign_detail.html",
+        context,
+        live="dashboard/includes/_campaign_live.html",
+    )
+
+
+def _held_by(campaign: Campaign) -> str:
+    return str(PauseReason(campaign.pause_reason).label).lower() if campaign.pause_reason else ""
+
+
+@dashboard_view
+@require_POST
+def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        campaign = services.campaign_pause(campaign_id=pk, user=acting_user(request))
+    except Campaign.DoesNotExist:
+        raise Http404("No such campaign.") from None
+    messages.success(request, f"{campaign} is paused until someone resumes it.")
+    return redirect(campaign)
+
+
+@dashboard_view
+@require_POST
+def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        campaign = services.campaign_resume(campaign_id=pk, user=acting_user(request))
+    except Campaign.DoesNotExist:
+        raise Http404("No such campaign.") from None
+    if campaign.status == "active":
+        messages.success(request, f"{campaign} is serving again.")
+    else:
+        messages.warning(
+            request,
+            f"The manual pause of {campaign} is lifted; it is still held: {_held_by(campaign)}.",
+        )
+    return redirect(campaign)
