@@ -88,9 +88,12 @@ def campaigns_set_holds(
     if not desired:
         return []
     with transaction.atomic():
+        # NO KEY UPDATE: holds are not keys, so this lock does not wait for
+        # (nor block) rows that merely reference the campaign, such as a
+        # daypart or a spend event being inserted.
         current = {
             pk: (hold, status, reason)
-            for pk, hold, status, reason in Campaign.objects.select_for_update()
+            for pk, hold, status, reason in Campaign.objects.select_for_update(no_key=True)
             .filter(id__in=list(desired))
             .order_by("id")
             .values_list("id", column, "status", "pause_reason")
