@@ -174,11 +174,16 @@ SPEND_BATCH_MAX_EVENTS = 10_000
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = str(VAR_DIR / "broker")
+    # One folder in and out, so that a separate worker and beat exchange
+    # tasks; the control folder carries the worker's broadcast messages.
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("messages", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": _broker_dir,
-        "data_folder_out": _broker_dir,
-        "processed_folder": str(VAR_DIR / "broker-processed"),
+        "data_folder_in": str(_broker_dir / "messages"),
+        "data_folder_out": str(_broker_dir / "messages"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
