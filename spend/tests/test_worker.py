@@ -132,7 +132,7 @@ def test_the_per_brand_task_reconciles_only_that_brand(worker: Worker) -> None:
     held = CampaignFactory.create(brand=spent)
     untouched = CampaignFactory.create(brand=other)
     done = worker.succeeded()
-    brand_reconcile.apply_async(args=[spent.pk], queue=worker.queue)
+    brand_reconcile.apply_async(args=(spent.pk,), queue=worker.queue)
     _wait_for(lambda: worker.succeeded() > done, "the task")
     assert Campaign.objects.get(pk=held.pk).budget_hold == "brand_daily_budget"
     assert Campaign.objects.get(pk=untouched.pk).budget_hold is None
