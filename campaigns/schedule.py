@@ -124,35 +124,31 @@ def zone_clocks(*, brand_ids: Collection[int] | None, now: dt.datetime) -> list[
 # window that started yesterday and has not ended yet.
 _DESIRED_SCHEDULE_HOLDS_SQL = """
 WITH zones (tz, today, day_bit, previous_day_bit, wall_time) AS (VALUES {zone_rows}),
-scope AS (
-    SELECT c.id, c.brand_id, c.starts_on, c.ends_on, c.schedule_hold,
-        z.today, z.day_bit, z.previous_day_bit, z.wall_time
-    FROM campaigns_campaign c
-    JOIN budgets_brand b ON b.id = c.brand_id
+clock AS (
+    SELECT b.id AS brand_id, z.today, z.day_bit, z.previous_day_bit, z.wall_time
+    FROM budgets_brand b
     JOIN zones z ON z.tz = b.timezone
     {brand_scope}
 ),
-dayparts AS (
-    SELECT d.campaign_id,
-        MAX(CASE WHEN
-            ((d.days & s.day_bit) <> 0 AND d.start_time <= s.wall_time
-                AND (d.end_time <= d.start_time OR s.wall_time < d.end_time))
-            OR (d.end_time <= d.start_time AND (d.days & s.previous_day_bit) <> 0
-                AND s.wall_time < d.end_time)
-        THEN 1 ELSE 0 END) AS open_now
-    FROM campaigns_daypart d
-    JOIN scope s ON s.id = d.campaign_id
-    GROUP BY d.campaign_id
-),
 desired AS (
-    SELECT s.id, s.brand_id, s.schedule_hold AS current,
+    SELECT c.id, c.brand_id, c.schedule_hold AS current,
         CASE
-            WHEN s.starts_on IS NOT NULL AND s.today < s.starts_on THEN 'not_started'
-            WHEN s.ends_on IS NOT NULL AND s.today > s.ends_on THEN 'ended'
-            WHEN p.open_now = 0 THEN 'outside_daypart'
+            WHEN c.starts_on IS NOT NULL AND k.today < c.starts_on THEN 'not_started'
+            WHEN c.ends_on IS NOT NULL AND k.today > c.ends_on THEN 'ended'
+            WHEN MAX(CASE
+                WHEN d.id IS NULL THEN 1
+                WHEN (d.days & k.day_bit) <> 0 AND d.start_time <= k.wall_time
+                    AND (d.end_time <= d.start_time OR k.wall_time < d.end_time) THEN 1
+                WHEN d.end_time <= d.start_time AND (d.days & k.previous_day_bit) <> 0
+                    AND k.wall_time < d.end_time THEN 1
+                ELSE 0
+            END) = 0 THEN 'outside_daypart'
         END AS hold
-    FROM scope s
-    LEFT JOIN dayparts p ON p.campaign_id = s.id
+    FROM campaigns_campaign c
+    JOIN clock k ON k.brand_id = c.brand_id
+    LEFT JOIN campaigns_daypart d ON d.campaign_id = c.id
+    GROUP BY c.id, c.brand_id, c.schedule_hold, c.starts_on, c.ends_on,
+        k.today, k.day_bit, k.previous_day_bit, k.wall_time
 )
 SELECT id, brand_id, hold FROM desired WHERE current IS DISTINCT FROM hold
 """
@@ -172,18 +168,18 @@ def _zone_params(clocks: Iterable[ZoneClock]) -> list[Any]:
     return params
 
 
-def schedule_hold_differences(
+def schedule_hold_differences_query(
     *, brand_ids: Collection[int] | None, now: dt.datetime
-) -> list[tuple[int, int, str | None]]:
-    """(campaign id, brand id, desired hold) for every campaign whose schedule hold is wrong.
-
-    Two queries: the zones in scope, then one statement over campaigns and dayparts.
+) -> tuple[str, list[Any]] | None:
+    """The statement selecting (campaign id, brand id, desired hold) for every
+    campaign whose schedule hold is wrong, and its parameters; None when there
+    is nothing in scope. One query (the zones in scope) to build it.
     """
     if brand_ids is not None and not brand_ids:
-        return []
+        return None
     clocks = zone_clocks(brand_ids=brand_ids, now=now)
     if not clocks:
-        return []
+        return None
     params = _zone_params(clocks)
     brand_scope = ""
     if brand_ids is not None:
@@ -192,9 +188,22 @@ def schedule_hold_differences(
     sql = _DESIRED_SCHEDULE_HOLDS_SQL.format(
         zone_rows=", ".join(["(%s, %s, %s, %s, %s)"] * len(clocks)), brand_scope=brand_scope
     )
+    return sql, params
+
+
+def schedule_hold_differences(
+    *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> list[tuple[int, int, str | None]]:
+    """(campaign id, brand id, desired hold) for every campaign whose schedule hold is wrong.
+
+    Two queries: the zones in scope, then one statement over campaigns and dayparts.
+    """
+    query = schedule_hold_differences_query(brand_ids=brand_ids, now=now)
+    if query is None:
+        return []
     # * the campaigns whose schedule hold differs from what the clock says
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*query)
         return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 

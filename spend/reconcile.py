@@ -6,26 +6,45 @@ writes only the differences (each with a status-history row), so a tick that
 beat missed is repaired by the next one, and a tick run twice, or two at
 once, changes nothing the second time.
 
-A tick is one transaction. Its two halves compute their differences without
-locks; when there are any, the brands concerned are locked once, in id order
-(`budgets.locks`), and both halves compute again under the lock before
-writing. Locking once for both halves keeps the lock order of two concurrent
-ticks the same, so they queue instead of deadlocking; the second finds
-nothing left to do.
+A tick is one transaction. Its two halves (campaigns.schedule for flight
+dates and dayparts, spend.enforcement for caps) compute their differences
+without locks; when there are any, the brands concerned are locked once, in
+id order (`budgets.locks`), and both halves compute again under the lock
+before writing, so that an edit committed in between is never undone by a
+stale read. Locking once for both halves keeps the lock order of two
+concurrent ticks the same, so they queue instead of deadlocking; the second
+finds nothing left to do.
 """
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from budgets.locks import brands_lock
-from campaigns.schedule import schedule_hold_differences, schedule_holds_reconcile
-from campaigns.services import StateChange
-from spend.enforcement import _differences as budget_hold_differences
-from spend.enforcement import budget_holds_reconcile
+from campaigns.schedule import schedule_hold_differences_query
+from campaigns.services import (
+    HoldColumn,
+    StateChange,
+    campaigns_apply_hold_differences,
+    campaigns_set_holds,
+)
+from spend.enforcement import budget_hold_differences_query
+
+Differences = list[tuple[int, int, str | None]]  # campaign id, brand id, desired hold
+Query = tuple[str, list[Any]]
+QueryOf = Callable[..., Query | None]
+HALVES: dict[HoldColumn, QueryOf] = {
+    "schedule_hold": schedule_hold_differences_query,
+    "budget_hold": budget_hold_differences_query,
+}
+
+# Past this many brands, a statement scoped by an IN list costs more (read
+# and planned) than computing every brand and keeping those in scope.
+WHOLE_TABLE_ABOVE = 1000
 
 
 @dataclass(frozen=True)
@@ -40,17 +59,71 @@ class ReconcileResult:
         return {"schedule_changes": len(self.schedule), "budget_changes": len(self.budget)}
 
 
-def _brands_with_differences(
-    *, brand_ids: Collection[int] | None, now: dt.datetime, schedule: bool, budget: bool
-) -> set[int]:
-    involved: set[int] = set()
-    if schedule:
-        involved |= {
-            brand for _, brand, _ in schedule_hold_differences(brand_ids=brand_ids, now=now)
-        }
-    if budget:
-        involved |= {brand for _, brand, _ in budget_hold_differences(brand_ids=brand_ids, now=now)}
-    return involved
+def _query(
+    query_of: QueryOf, *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> Query | None:
+    """A half's differences statement for the brands in scope (one query to build)."""
+    if brand_ids is None or len(brand_ids) <= WHOLE_TABLE_ABOVE:
+        return query_of(brand_ids=brand_ids, now=now)
+    query = query_of(brand_ids=None, now=now)
+    if query is None:
+        return None
+    if connection.vendor == "postgresql":
+        sql, params = query
+        return (
+            # Our own statement, scoped by one array parameter.
+            f"SELECT * FROM ({sql}) AS every_brand WHERE brand_id = ANY(%s)",  # noqa: S608
+            [*params, sorted(brand_ids)],
+        )
+    return query  # filtered in Python by _differences
+
+
+def _differences(
+    query_of: QueryOf, *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> Differences:
+    """Two queries: the zones in scope, then the half's one statement."""
+    query = _query(query_of, brand_ids=brand_ids, now=now)
+    if query is None:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        rows = [(row[0], row[1], row[2]) for row in cursor.fetchall()]
+    if brand_ids is not None:
+        scope = set(brand_ids)
+        rows = [row for row in rows if row[1] in scope]
+    return rows
+
+
+def write_set_based(
+    column: HoldColumn, *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> list[StateChange]:
+    """PostgreSQL: one statement selects, locks, updates and records history (plus the zones)."""
+    query = _query(HALVES[column], brand_ids=brand_ids, now=now)
+    if query is None:
+        return []
+    return campaigns_apply_hold_differences(
+        column=column, differences=query, note=column.replace("_hold", " reconcile")
+    )
+
+
+def write_through_set_holds(
+    column: HoldColumn, *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> list[StateChange]:
+    """Any database: the differences are read, then written by campaigns_set_holds."""
+    differences = _differences(HALVES[column], brand_ids=brand_ids, now=now)
+    return campaigns_set_holds(
+        column=column,
+        desired={pk: hold for pk, _, hold in differences},
+        note=column.replace("_hold", " reconcile"),
+    )
+
+
+def _write(
+    column: HoldColumn, *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> list[StateChange]:
+    """Compute a half's differences again, under the brand locks, and write them."""
+    writer = write_set_based if connection.vendor == "postgresql" else write_through_set_holds
+    return writer(column, brand_ids=brand_ids, now=now)
 
 
 def reconcile(
@@ -69,25 +142,24 @@ def reconcile(
     caller already holds the brands' locks (`budgets.locks.brands_lock`).
     """
     now = now or timezone.now()
+    columns: list[HoldColumn] = []
+    if schedule:
+        columns.append("schedule_hold")
+    if budget:
+        columns.append("budget_hold")
     with transaction.atomic():
         if not brand_locked:
-            involved = _brands_with_differences(
-                brand_ids=brand_ids, now=now, schedule=schedule, budget=budget
-            )
+            involved = {
+                brand
+                for column in columns
+                for _, brand, _ in _differences(HALVES[column], brand_ids=brand_ids, now=now)
+            }
             if not involved:
                 return ReconcileResult()
             brand_ids = brands_lock(brand_ids=involved)
+        changes = {column: _write(column, brand_ids=brand_ids, now=now) for column in columns}
         return ReconcileResult(
-            schedule=(
-                schedule_holds_reconcile(brand_ids=brand_ids, now=now, brand_locked=True)
-                if schedule
-                else []
-            ),
-            budget=(
-                budget_holds_reconcile(brand_ids=brand_ids, now=now, brand_locked=True)
-                if budget
-                else []
-            ),
+            schedule=changes.get("schedule_hold", []), budget=changes.get("budget_hold", [])
         )
 
 

@@ -3,6 +3,7 @@ repair after missed ticks, manual pauses kept, constant queries, concurrency."""
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,8 +15,14 @@ from budgets.models import Brand, Period
 from budgets.signals import serving_facts_changed
 from budgets.tests.factories import BrandFactory
 from campaigns.models import ALL_DAYS_MASK, Campaign, CampaignStatusChange, Daypart
+from campaigns.services import StateChange
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
-from spend.reconcile import ReconcileResult, reconcile
+from spend.reconcile import (
+    ReconcileResult,
+    reconcile,
+    write_set_based,
+    write_through_set_holds,
+)
 from spend.tests.factories import BrandSpendFactory
 
 
@@ -179,20 +186,44 @@ def test_a_tick_runs_the_same_queries_for_3_and_30_brands(brands: int) -> None:
     with_changes = _statements_of_one_tick(noon)
     # * zones, then schedule differences; * zones, then budget differences
     # * lock the brands that have any
-    # * zones, schedule differences again under the lock
-    # * lock and read the campaigns' schedule holds; * one UPDATE for each of
-    #   not_started, ended and outside_daypart; * read the derived states;
-    #   * insert the history rows
-    # * zones, budget differences again under the lock
-    # * lock and read the campaigns' budget holds; * one UPDATE to
-    #   brand_daily_budget; * read the derived states; * insert the history rows
-    assert len(with_changes) == 4 + 1 + 2 + 6 + 2 + 4, with_changes
+    # * zones, then one statement that selects the schedule differences again
+    #   under the lock, locks those campaigns, updates them and inserts history
+    # * zones, then the same for the budget differences
+    assert len(with_changes) == 4 + 1 + 2 + 2, with_changes
     assert Campaign.objects.filter(status="active").count() == 0
     assert CampaignStatusChange.objects.count() == 4 * brands
 
     nothing_to_do = _statements_of_one_tick(noon)
     # * zones, then schedule differences; * zones, then budget differences
     assert len(nothing_to_do) == 4, nothing_to_do
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("writer", [write_set_based, write_through_set_holds])
+def test_both_ways_of_writing_the_differences_agree(
+    writer: Callable[..., list[StateChange]],
+) -> None:
+    day = dt.date(2026, 3, 10)
+    _brands_needing_every_kind_of_change(2, day)
+    manual = CampaignFactory.create(brand=Brand.objects.first(), enabled=False)
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Asia/Kolkata"))
+    with transaction.atomic():
+        schedule = writer("schedule_hold", brand_ids=None, now=noon)
+        budget = writer("budget_hold", brand_ids=None, now=noon)
+    holds = Campaign.objects.order_by("id").values_list("schedule_hold", "budget_hold")
+    assert list(holds) == 2 * [
+        ("not_started", "brand_daily_budget"),
+        ("ended", "brand_daily_budget"),
+        ("outside_daypart", "brand_daily_budget"),
+        (None, "brand_daily_budget"),
+    ] + [(None, "brand_daily_budget")]
+    # History for derived states that moved only: not for the manual pause.
+    assert len(schedule) == 6
+    assert len(budget) == 2
+    assert not CampaignStatusChange.objects.filter(campaign=manual).exists()
+    assert all(change.new_status == "paused" for change in [*schedule, *budget])
+    rows = CampaignStatusChange.objects.values_list("campaign", "old_reason", "new_reason")
+    assert {(c.campaign_id, c.old_reason, c.new_reason) for c in [*schedule, *budget]} == set(rows)
 
 
 @pytest.mark.django_db
