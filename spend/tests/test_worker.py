@@ -94,6 +94,13 @@ def _stop(worker: Worker) -> None:
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     # Forget the worker's queue, and a killed worker's unacknowledged message.
     client.delete(worker.queue)
+    for key in client.scan_iter(match=f"*{worker.queue}*"):
+        client.delete(key)
+    for key in client.scan_iter(match="_kombu.binding*"):
+        if client.type(key) == b"set":
+            stale = [m for m in client.smembers(key) if worker.queue.encode() in m]
+            if stale:
+                client.srem(key, *stale)
     for tag, payload in client.hgetall("unacked").items():
         if worker.queue.encode() in payload:
             client.hdel("unacked", tag)
