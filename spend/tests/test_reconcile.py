@@ -11,6 +11,7 @@ import time_machine
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
+import spend.reconcile
 from budgets.models import Brand, Period
 from budgets.signals import serving_facts_changed
 from budgets.tests.factories import BrandFactory
@@ -224,6 +225,24 @@ def test_both_ways_of_writing_the_differences_agree(
     assert all(change.new_status == "paused" for change in [*schedule, *budget])
     rows = CampaignStatusChange.objects.values_list("campaign", "old_reason", "new_reason")
     assert {(c.campaign_id, c.old_reason, c.new_reason) for c in [*schedule, *budget]} == set(rows)
+
+
+@pytest.mark.django_db
+def test_a_large_brand_scope_is_kept_when_every_brand_is_computed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Past WHOLE_TABLE_ABOVE brands the statements run over every brand and
+    # the result is narrowed to the scope afterwards.
+    monkeypatch.setattr(spend.reconcile, "WHOLE_TABLE_ABOVE", 1)
+    day = dt.date(2026, 3, 10)
+    _brands_needing_every_kind_of_change(3, day)
+    first, second, outside = Brand.objects.order_by("id")
+    noon = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Asia/Kolkata"))
+    with time_machine.travel(noon, tick=False):
+        result = reconcile(brand_ids=[first.pk, second.pk])
+    assert result.summary() == {"schedule_changes": 6, "budget_changes": 2}
+    assert not Campaign.objects.filter(brand=outside).exclude(status="active").exists()
+    assert Campaign.objects.filter(brand__in=[first, second], status="active").count() == 0
 
 
 @pytest.mark.django_db
