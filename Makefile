@@ -12,6 +12,11 @@ PORT ?= 8000
 export DEBUG ?= 1
 export PYTHONUNBUFFERED := 1
 
+# The Celery broker of `make run`: CELERY_BROKER_URL if set, else the local
+# Redis if it answers, else the embedded filesystem broker (see README).
+WITH_BROKER = broker="$$($(PY) -m adserver.broker_choice)" && \
+	echo "Celery broker: $$broker" && CELERY_BROKER_URL="$$broker" PATH="$(CURDIR)/$(BIN):$$PATH"
+
 .PHONY: run test check lint format typecheck migrations-check pytest migrate seed admin-login \
 	worker beat web shell clean bench chromium
 
@@ -31,7 +36,7 @@ run: $(VENV)/.run-installed
 	$(PY) manage.py collectstatic --no-input --verbosity 0
 	$(PY) manage.py seed_demo --once
 	$(PY) manage.py dev_admin --url http://$(HOST):$(PORT)/
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
+	@$(WITH_BROKER) PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile
 
 migrate: $(VENV)/.run-installed
 	$(PY) manage.py migrate --no-input
@@ -43,7 +48,7 @@ admin-login: $(VENV)/.run-installed
 	$(PY) manage.py dev_admin --url http://$(HOST):$(PORT)/
 
 web worker beat: $(VENV)/.run-installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile $@
+	@$(WITH_BROKER) PORT=$(PORT) HOST=$(HOST) $(BIN)/honcho start -f Procfile $@
 
 shell: $(VENV)/.run-installed
 	$(PY) manage.py shell

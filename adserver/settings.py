@@ -9,6 +9,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic classes such as ModelAdmin[Brand] be subscripted at run time.
@@ -100,6 +101,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # No JIT: our statements are short or set-based over indexed joins, and
+    # compiling them (up to half a second for the reconcile tick's) costs
+    # more than it saves.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -176,12 +181,16 @@ SPEND_BATCH_MAX_EVENTS = 10_000
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    _broker_dir = str(VAR_DIR / "broker")
-    Path(_broker_dir).mkdir(parents=True, exist_ok=True)
+    # One folder in and out, so that a separate worker and beat exchange
+    # tasks; the control folder carries the worker's broadcast messages.
+    _broker_dir = VAR_DIR / "broker"
+    for _folder in ("messages", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": _broker_dir,
-        "data_folder_out": _broker_dir,
-        "processed_folder": str(VAR_DIR / "broker-processed"),
+        "data_folder_in": str(_broker_dir / "messages"),
+        "data_folder_out": str(_broker_dir / "messages"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -202,7 +211,42 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+# No result backend, so nothing to clean up: without this, beat would add a
+# daily `celery.backend_cleanup` entry.
+CELERY_RESULT_EXPIRES = None
+# The periodic tasks, declared once here; beat upserts them into
+# django-celery-beat by name when it starts (keeping last_run_at, and keeping
+# an entry disabled when staff disabled it in the admin). Crontabs are in UTC:
+# brand-local days and months are computed by the reconcile with zoneinfo,
+# never by beat. Every entry runs the same level-triggered reconcile, so a
+# missed run is repaired by the next one; expire_seconds drops runs that
+# waited in the queue past their next one (a worker down for hours does not
+# replay hundreds of ticks). See docs/operations.md.
+_EVERY_QUARTER_HOUR = "0,15,30,45"  # every local midnight in tzdata falls on one
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "budget check": {
+        "task": "spend.tasks.budget_check",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 50},
+    },
+    "dayparting": {
+        "task": "spend.tasks.dayparting",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 50},
+    },
+    "daily reset": {
+        "task": "spend.tasks.daily_reset",
+        "schedule": crontab(minute=_EVERY_QUARTER_HOUR),
+        "options": {"expire_seconds": 600},
+    },
+    "monthly reset": {
+        "task": "spend.tasks.monthly_reset",
+        # A local 1st starts between 10:15 UTC on the last day of the month
+        # before (UTC+13:45) and 12:00 UTC on the 1st (UTC-12).
+        "schedule": crontab(minute=_EVERY_QUARTER_HOUR, day_of_month="1,28-31"),
+        "options": {"expire_seconds": 600},
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -7,15 +7,15 @@ whose derived state moved, one `CampaignStatusChange`.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Actor, Campaign, CampaignStatusChange
+from campaigns.models import Actor, Campaign
 
 HoldColumn = Literal["schedule_hold", "budget_hold"]
 State = tuple[str, str | None]
@@ -30,11 +30,20 @@ class StateChange:
     new_reason: str | None
 
 
-def _states(campaign_ids: Iterable[int]) -> dict[int, State]:
-    rows = Campaign.objects.filter(id__in=list(campaign_ids)).values_list(
-        "id", "status", "pause_reason"
-    )
-    return {pk: (status, reason) for pk, status, reason in rows}
+# One statement: the campaigns whose derived state differs from the state read
+# before the change get a history row, and the rows come back. Portable SQL
+# (PostgreSQL and SQLite >= 3.35), with no per-row work in Python, so that a
+# tick moving tens of thousands of campaigns stays fast.
+_RECORD_CHANGES_SQL = """
+WITH before_change (id, old_status, old_reason) AS (VALUES {rows})
+INSERT INTO campaigns_campaignstatuschange
+    (campaign_id, changed_at, old_status, old_reason, new_status, new_reason, actor, user_id, note)
+SELECT c.id, %s, b.old_status, b.old_reason, c.status, c.pause_reason, %s, %s, %s
+FROM campaigns_campaign c
+JOIN before_change b ON b.id = c.id
+WHERE c.status <> b.old_status OR c.pause_reason IS DISTINCT FROM b.old_reason
+RETURNING campaign_id, old_status, old_reason, new_status, new_reason
+"""
 
 
 def status_changes_record(
@@ -48,32 +57,25 @@ def status_changes_record(
     """Write a history row for every campaign whose derived state moved.
 
     `before` holds each campaign's (status, pause_reason) as read, under lock,
-    before the facts were changed. Two queries: read the new states, insert.
+    before the facts were changed. One query, whatever the number of campaigns.
     """
     if not before:
         return []
-    after = _states(before.keys())
-    changes = [
-        StateChange(pk, old[0], old[1], *after[pk])
-        for pk, old in before.items()
-        if pk in after and after[pk] != old
+    params: list[Any] = []
+    for pk, (status, reason) in before.items():
+        params += [pk, status, reason]
+    params += [
+        connection.ops.adapt_datetimefield_value(now or timezone.now()),
+        actor,
+        user.pk if user is not None and actor == Actor.USER else None,
+        note[:255],
     ]
-    now = now or timezone.now()
-    CampaignStatusChange.objects.bulk_create(
-        CampaignStatusChange(
-            campaign_id=change.campaign_id,
-            changed_at=now,
-            old_status=change.old_status,
-            old_reason=change.old_reason,
-            new_status=change.new_status,
-            new_reason=change.new_reason,
-            actor=actor,
-            user_id=user.pk if user is not None and actor == Actor.USER else None,
-            note=note[:255],
-        )
-        for change in changes
-    )
-    return changes
+    sql = _RECORD_CHANGES_SQL.format(rows=", ".join(["(%s, %s, %s)"] * len(before)))
+    # * insert the history rows of the campaigns whose state moved, returning them
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted((StateChange(*row) for row in rows), key=lambda change: change.campaign_id)
 
 
 def campaigns_set_holds(
@@ -87,7 +89,7 @@ def campaigns_set_holds(
 
     A constant number of queries whatever the number of campaigns: one to
     lock and read the current facts, one UPDATE per distinct hold value (at
-    most five), one to read the derived states, one bulk insert of history.
+    most five), one insert of history for the derived states that moved.
     Rows already in the desired state are not touched, so running it twice
     changes nothing. `now` is when the change happens (a simulation passes its
     clock); it defaults to the real time.
@@ -95,9 +97,12 @@ def campaigns_set_holds(
     if not desired:
         return []
     with transaction.atomic():
+        # NO KEY UPDATE: holds are not keys, so this lock does not wait for
+        # (nor block) rows that merely reference the campaign, such as a
+        # daypart or a spend event being inserted.
         current = {
             pk: (hold, status, reason)
-            for pk, hold, status, reason in Campaign.objects.select_for_update()
+            for pk, hold, status, reason in Campaign.objects.select_for_update(no_key=True)
             .filter(id__in=list(desired))
             .order_by("id")
             .values_list("id", column, "status", "pause_reason")
@@ -171,3 +176,63 @@ def campaign_resume(
     with transaction.atomic():
         campaigns_set_enabled(campaign_ids=[campaign_id], enabled=True, user=user, note=note)
         return Campaign.objects.get(pk=campaign_id)
+
+
+# PostgreSQL only: the set-based form of campaigns_set_holds. The changes come
+# from a statement rather than from Python, so nothing is shipped per row.
+# `locked` takes the row locks in id order before `updated` can reach a row
+# (the UPDATE reads its rows from `locked`) and keeps each row's state as read
+# under the lock, which is the "before" of its history row.
+_APPLY_HOLD_DIFFERENCES_SQL = """
+WITH changes AS ({differences}),
+locked AS (
+    SELECT c.id, c.status, c.pause_reason, ch.hold
+    FROM campaigns_campaign c
+    JOIN changes ch ON ch.id = c.id
+    ORDER BY c.id
+    FOR NO KEY UPDATE OF c
+),
+updated AS (
+    UPDATE campaigns_campaign c
+    SET {column} = l.hold, updated_at = %s
+    FROM locked l
+    WHERE c.id = l.id AND c.{column} IS DISTINCT FROM l.hold
+    RETURNING c.id, c.status, c.pause_reason
+)
+INSERT INTO campaigns_campaignstatuschange
+    (campaign_id, changed_at, old_status, old_reason, new_status, new_reason, actor, user_id, note)
+SELECT u.id, %s, l.status, l.pause_reason, u.status, u.pause_reason, %s, NULL, %s
+FROM updated u
+JOIN locked l ON l.id = u.id
+WHERE u.status <> l.status OR u.pause_reason IS DISTINCT FROM l.pause_reason
+RETURNING campaign_id, old_status, old_reason, new_status, new_reason
+"""
+
+
+def campaigns_apply_hold_differences(
+    *,
+    column: HoldColumn,
+    differences: tuple[str, Sequence[Any]],
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> list[StateChange]:
+    """What campaigns_set_holds does, in one statement, for changes selected by SQL.
+
+    `differences` is a statement and its parameters selecting (campaign id,
+    brand id, desired hold) rows; it is evaluated inside this statement, after
+    whatever locks the caller took (the reconcile's brand locks), so it reads
+    the facts as they are then. PostgreSQL only (data-modifying WITH).
+    """
+    if column not in ("schedule_hold", "budget_hold"):
+        raise ValueError(f"not a hold column: {column}")
+    if connection.vendor != "postgresql":
+        raise NotImplementedError("campaigns_apply_hold_differences needs PostgreSQL")
+    differences_sql, differences_params = differences
+    now = now or timezone.now()
+    sql = _APPLY_HOLD_DIFFERENCES_SQL.format(differences=differences_sql, column=column)
+    params = [*differences_params, now, now, Actor.SYSTEM.value, note[:255]]
+    # * select the changes, lock their rows, update them, insert their history
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return sorted((StateChange(*row) for row in rows), key=lambda change: change.campaign_id)

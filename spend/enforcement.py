@@ -20,6 +20,7 @@ which serialise on the rollup rows anyway) and passes `brand_locked=True`.
 
 import datetime as dt
 from collections.abc import Collection
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -72,6 +73,29 @@ SELECT id, brand_id, hold FROM desired WHERE current IS DISTINCT FROM hold
 """
 
 
+def budget_hold_differences_query(
+    *, brand_ids: Collection[int] | None, now: dt.datetime
+) -> tuple[str, list[Any]] | None:
+    """The statement selecting (campaign id, brand id, desired hold) for every
+    campaign whose budget hold is wrong, and its parameters; None when there
+    is nothing in scope. One query (the zones in use) to build it.
+    """
+    if brand_ids is not None and not brand_ids:
+        return None
+    todays = local_todays_by_zone(now=now)
+    if not todays:
+        return None
+    params: list[Any] = []
+    for tz, day in sorted(todays.items()):
+        params += [tz, day, month_start(day)]
+    zone_rows = ", ".join(["(%s, %s, %s)"] * len(todays))
+    brand_scope = ""
+    if brand_ids is not None:
+        brand_scope = f"WHERE b.id IN ({', '.join(['%s'] * len(brand_ids))})"
+        params += sorted(brand_ids)
+    return _DESIRED_HOLDS_SQL.format(zone_rows=zone_rows, brand_scope=brand_scope), params
+
+
 def _differences(
     *, brand_ids: Collection[int] | None, now: dt.datetime
 ) -> list[tuple[int, int, str | None]]:
@@ -80,22 +104,11 @@ def _differences(
     Two queries: the zones in use, then one statement over brands, budgets,
     rollups and campaigns.
     """
-    todays = local_todays_by_zone(now=now)
-    if not todays:
+    query = budget_hold_differences_query(brand_ids=brand_ids, now=now)
+    if query is None:
         return []
-    params: list[str | int | dt.date] = []
-    for tz, day in sorted(todays.items()):
-        params += [tz, day, month_start(day)]
-    zone_rows = ", ".join(["(%s, %s, %s)"] * len(todays))
-    brand_scope = ""
-    if brand_ids is not None:
-        if not brand_ids:
-            return []
-        brand_scope = f"WHERE b.id IN ({', '.join(['%s'] * len(brand_ids))})"
-        params += sorted(brand_ids)
-    sql = _DESIRED_HOLDS_SQL.format(zone_rows=zone_rows, brand_scope=brand_scope)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*query)
         return [(row[0], row[1], row[2]) for row in cursor.fetchall()]
 
 
