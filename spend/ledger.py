@@ -29,7 +29,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -43,45 +43,80 @@ def postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _server_binding() -> bool:
-    return postgres() and not connection.queries_logged
-
-
 @contextmanager
-def _cursor() -> Iterator[CursorWrapper]:
-    """On PostgreSQL, a cursor that binds parameters on the server, so that each
-    statement is planned once per connection (see DATABASE_PREPARED_STATEMENTS).
+def _cursor(*, raw: bool = False) -> Iterator[tuple[CursorWrapper, bool]]:
+    """A cursor, and whether it binds parameters on the server.
 
-    While queries are logged (DEBUG, assertNumQueries) Django's own cursor is
-    used instead: only client-side binding gives the log the statement's text.
-    Both run the same SQL.
+    On PostgreSQL the cursor binds on the server, so that each statement is
+    planned once per connection (see DATABASE_PREPARED_STATEMENTS); `raw`
+    gives a RawCursor, which takes $n placeholders and so skips psycopg's
+    parsing of the text (worth it for a long statement of scalars). While
+    queries are logged (DEBUG, assertNumQueries) Django's own cursor is used
+    instead: only client-side binding gives the log the statement's text.
+    Both run the same SQL; both are wrapped by Django (errors, query counts).
     """
-    if not _server_binding():
-        with connection.cursor() as cursor:
-            yield cursor
+    db = connections[DEFAULT_DB_ALIAS]  # one lookup of the thread's connection
+    if db.vendor != "postgresql" or db.queries_logged:
+        with db.cursor() as cursor:
+            yield cursor, False
         return
     import psycopg
 
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.make_cursor(psycopg.Cursor(connection.connection)) as cursor:  # type: ignore[arg-type]  # Django wraps a DB-API cursor
-        yield cursor
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    kind = psycopg.RawCursor if raw else psycopg.Cursor
+    with db.make_cursor(kind(db.connection)) as cursor:  # type: ignore[arg-type]  # Django wraps a DB-API cursor
+        yield cursor, True
 
 
 @lru_cache(maxsize=64)
 def _binary(sql: str) -> str:
     """Placeholders for binary parameters: cheaper to send than text (dates, times)."""
-    return _PLACEHOLDER.sub(r"%\1b", sql)
+    return _PLACEHOLDER.sub(lambda m: f"%({m.group(1)})b" if m.group(1) else "%b", sql)
 
 
-_PLACEHOLDER = re.compile(r"%(\([a-z_]+\))?s")
+@lru_cache(maxsize=64)
+def _native(sql: str) -> tuple[str, tuple[str, ...]]:
+    """The statement with PostgreSQL's own placeholders ($1, $2...) and their names."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        if match.group(1) is None:
+            raise ValueError("a raw statement takes named placeholders")
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    return _PLACEHOLDER.sub(number, sql), tuple(names)
 
 
-def _fetch(sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run one statement on _cursor() and return its rows."""
-    with _cursor() as cursor:
-        cursor.execute(_binary(sql) if _server_binding() else sql, params)
-        return cursor.fetchall() if cursor.description else []
+_PLACEHOLDER = re.compile(r"%(?:\(([a-z_]+)\))?s")
+Params = Sequence[Any] | dict[str, Any]
+
+
+def _run(cursor: CursorWrapper, server: bool, sql: str, params: Params, *, raw: bool) -> None:
+    if not server:
+        cursor.execute(sql, params)
+    elif raw:
+        if not isinstance(params, dict):
+            raise TypeError("a raw statement takes a dict of parameters")
+        native, names = _native(sql)
+        cursor.execute(native, [params[name] for name in names])
+    else:
+        cursor.execute(_binary(sql), params)
+
+
+def _fetch(sql: str, params: Params, *, raw: bool = False) -> list[tuple[Any, ...]]:
+    """Run one statement that returns rows; its rows."""
+    with _cursor(raw=raw) as (cursor, server):
+        _run(cursor, server, sql, params, raw=raw)
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+
+def _execute(sql: str, params: Params) -> None:
+    with _cursor() as (cursor, server):
+        _run(cursor, server, sql, params, raw=False)
 
 
 def _decimal(value: Any) -> Decimal:
@@ -148,11 +183,13 @@ ORDER BY c.brand_id, c.id
 """
 
 
-def campaigns_load_locking_brands(campaign_ids: Collection[int]) -> dict[int, CampaignContext]:
-    """The campaigns with their caps; their brands locked FOR SHARE, by id."""
+def campaigns_load_locking_brands(
+    campaign_ids: Collection[int], *, lock: bool = True
+) -> dict[int, CampaignContext]:
+    """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
     condition, params = _in(sorted(set(campaign_ids)))
-    lock = "FOR SHARE OF b" if postgres() else ""
-    rows = _fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock), params)
+    lock_clause = "FOR SHARE OF b" if postgres() and lock else ""
+    rows = _fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
     return {
         row[0]: CampaignContext(
             campaign_id=row[0],
@@ -238,7 +275,7 @@ def rollups_create_missing(
     """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
     for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
         if keys:
-            _fetch(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+            _execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
 
 
 def rollups_lock(
@@ -467,7 +504,7 @@ def rollups_add(
         params.append(raised_at)
         params += _transposed([_alert_values(a) for a in alerts], 8)
         return [row[0] for row in _fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
-    with _cursor() as cursor:
+    with connection.cursor() as cursor:
         for scope in ("brand", "budget", "campaign"):
             rows = [_delta_values(d) for d in deltas if d.key[0] == scope]
             if rows:
@@ -488,33 +525,57 @@ def rollups_add(
 # campaign was serving is judged on them, not on a snapshot taken before the
 # lock was granted. Nothing is written unless every capped row was there to
 # lock (`complete`); the caller then creates the missing rows and runs it again.
+#
+# With `alone` the statement runs outside any transaction and commits by
+# itself, in one round trip. It may only do so when nothing else has to
+# happen in its transaction: when campaigns must be held or released (a cap
+# crossed, a hold that no longer matches the totals), or when the brand's
+# time zone or caps changed since the caller read them, it aborts itself
+# through spend_needs_transaction() (SQLSTATE SPR01) and the caller records
+# the event again inside a transaction.
 _RECORD_ONE_SQL = """
 WITH p AS (
     SELECT %(campaign)s::bigint AS campaign, %(brand)s::bigint AS brand,
         %(budget)s::bigint AS budget, %(amount)s::numeric AS amount,
-        %(day)s::date AS day, %(month)s::date AS month, %(now)s::timestamptz AS now
-), k AS (
-    SELECT 'day' AS period, p.day AS start FROM p UNION ALL SELECT 'month', p.month FROM p
-), lb AS (
-    SELECT 'brand' AS scope, k.period, k.start, r.amount, r.alerted_threshold AS alerted
-    FROM k, p, spend_brandspend r
+        %(day)s::date AS day, %(month)s::date AS month, %(now)s::timestamptz AS now,
+        ARRAY[%(brand_daily)s::numeric, %(brand_monthly)s::numeric,
+              %(budget_daily)s::numeric, %(budget_monthly)s::numeric] AS caps,
+        ARRAY[%(day_current)s::boolean, %(month_current)s::boolean] AS current,
+        %(timezone)s::varchar AS timezone, %(alone)s::boolean AS alone
+), brand AS (
+    SELECT b.timezone = p.timezone AND b.daily_budget = p.caps[1]
+           AND b.monthly_budget = p.caps[2] AS unchanged
+    FROM budgets_brand b, p WHERE b.id = p.brand
+    FOR SHARE OF b
+), periods AS (
+    SELECT 'day' AS period, p.day AS start, p.current[1] AS is_current FROM p
+    UNION ALL SELECT 'month', p.month, p.current[2] FROM p
+), brand_rows AS (
+    SELECT 'brand' AS scope, k.period, k.start, k.is_current, r.amount,
+        r.alerted_threshold AS alerted, p.caps[CASE k.period WHEN 'day' THEN 1 ELSE 2 END] AS cap
+    FROM brand, periods k, p, spend_brandspend r
     WHERE r.brand_id = p.brand AND r.period = k.period AND r.period_start = k.start
-    ORDER BY k.period FOR NO KEY UPDATE OF r
-), lg AS (
-    SELECT 'budget', k.period, k.start, r.amount, r.alerted_threshold
-    FROM k, p, spend_budgetspend r
+    ORDER BY k.period
+    FOR NO KEY UPDATE OF r
+), budget_rows AS (
+    SELECT 'budget', k.period, k.start, k.is_current, r.amount,
+        r.alerted_threshold, p.caps[CASE k.period WHEN 'day' THEN 3 ELSE 4 END]
+    FROM brand, periods k, p, spend_budgetspend r
     WHERE r.budget_id = p.budget AND r.period = k.period AND r.period_start = k.start
-    ORDER BY k.period FOR NO KEY UPDATE OF r
+    ORDER BY k.period
+    FOR NO KEY UPDATE OF r
 ), o AS (
-    SELECT l.*,
-        (%(caps)s::numeric[])[CASE l.period WHEN 'day' THEN 1 ELSE 2 END
-            + CASE l.scope WHEN 'brand' THEN 0 ELSE 2 END] AS cap,
-        (%(current)s::boolean[])[CASE l.period WHEN 'day' THEN 1 ELSE 2 END] AS is_current
-    FROM (SELECT * FROM lb UNION ALL SELECT * FROM lg) l, p
+    SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows
 ), s AS (
-    SELECT c.status, c.budget_hold, c.status = 'active'
-        AND NOT EXISTS (SELECT FROM o WHERE o.is_current AND o.amount >= o.cap) AS serving,
-        (SELECT count(*) FROM o) = %(expected)s::int AS complete
+    SELECT c.status, c.budget_hold,
+        c.status = 'active'
+            AND NOT EXISTS (SELECT FROM o WHERE o.is_current AND o.amount >= o.cap) AS serving,
+        (SELECT count(*) FROM o) = %(expected)s::int AS complete,
+        c.budget_id IS NOT DISTINCT FROM p.budget AND NOT EXISTS (
+            SELECT FROM budgets_budget g
+            WHERE g.id = p.budget AND (g.daily_limit IS DISTINCT FROM p.caps[3]
+                OR g.monthly_limit IS DISTINCT FROM p.caps[4])
+        ) AS budget_unchanged
     FROM campaigns_campaign c, p WHERE c.id = p.campaign
 ), ins AS (
     INSERT INTO spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,
@@ -554,7 +615,7 @@ WITH p AS (
         events_count, overspend)
     SELECT p.campaign, k.period, k.start, p.amount, 1,
         CASE WHEN NOT ins.serving AND p.amount > 0 THEN p.amount ELSE 0 END
-    FROM ins, p, LATERAL (VALUES ('day', p.day), ('month', p.month)) k(period, start)
+    FROM ins, p, periods k
     ON CONFLICT (campaign_id, period, period_start) DO UPDATE SET
         amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
         overspend = r.overspend + EXCLUDED.overspend
@@ -567,16 +628,31 @@ WITH p AS (
     WHERE t > x.alerted AND x.closing >= x.cap * t / 100
     ON CONFLICT DO NOTHING
     RETURNING id
+), unsettled AS (
+    SELECT spend_needs_transaction('campaigns to hold or release, or brand settings changed')
+    FROM p, s, ins
+    WHERE p.alone AND (
+        NOT (SELECT unchanged FROM brand) OR NOT s.budget_unchanged
+        OR EXISTS (SELECT FROM o WHERE o.is_current
+                   AND (o.amount >= o.cap) <> (o.amount + p.amount >= o.cap))
+        OR s.status = 'active'
+            AND EXISTS (SELECT FROM o WHERE o.is_current AND o.amount + p.amount >= o.cap)
+        OR s.budget_hold IS NOT NULL AND p.current[1] AND p.current[2]
+            AND NOT EXISTS (SELECT FROM o WHERE o.amount + p.amount >= o.cap)
+    )
 )
-SELECT s.complete, ins.id, ins.serving, s.status,
-    s.budget_hold IS NOT NULL,
+SELECT s.complete, ins.id, ins.serving, s.status, s.budget_hold IS NOT NULL,
     ARRAY(SELECT concat_ws(' ', scope, period, amount, alerted) FROM o),
-    ARRAY(SELECT id FROM a ORDER BY id)
+    ARRAY(SELECT id FROM a ORDER BY id),
+    (SELECT count(*) FROM unsettled)
 FROM s LEFT JOIN ins ON true
 """
-# psycopg caches the parsing of statements up to 4 kB: keep this one under it.
-_RECORD_ONE_SQL = " ".join(_RECORD_ONE_SQL.split())
-assert len(_RECORD_ONE_SQL) < 4096, len(_RECORD_ONE_SQL)  # noqa: S101
+
+NEEDS_TRANSACTION = "SPR01"  # raised by spend_needs_transaction() (migration 0004)
+
+
+class NeedsTransactionError(Exception):
+    """The one-statement path could not finish alone; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -592,8 +668,13 @@ class RecordedOne:
 
 def event_record_postgres(params: dict[str, Any]) -> RecordedOne:
     """Lock, append, upsert and raise alerts for one event, in one statement."""
-    (row,) = _fetch(_RECORD_ONE_SQL, params)
-    complete, pk, was_serving, status, held, openings, alerts = row
+    try:
+        (row,) = _fetch(_RECORD_ONE_SQL, params, raw=True)
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) == NEEDS_TRANSACTION:
+            raise NeedsTransactionError from error
+        raise
+    complete, pk, was_serving, status, held, openings, alerts, _ = row
     return RecordedOne(
         complete=complete,
         event_pk=pk,

@@ -215,9 +215,9 @@ def _current_period(context: CampaignContext, now: dt.datetime) -> tuple[dt.date
     return today, month_start(today)
 
 
-def _place(events: Sequence[CleanEvent], now: dt.datetime) -> list[_Placed]:
+def _place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) -> list[_Placed]:
     """Load the campaigns, locking their brands; raise for unknown ones."""
-    contexts = ledger.campaigns_load_locking_brands({e.campaign_id for e in events})
+    contexts = ledger.campaigns_load_locking_brands({e.campaign_id for e in events}, lock=lock)
     unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
     if unknown:
         raise _UnknownCampaignsError(unknown)
@@ -309,8 +309,16 @@ def _enforce(
 # --- the generic path: any number of events, any database -----------------------------
 
 
-def _record_many(events: Sequence[CleanEvent], *, now: dt.datetime) -> _Outcome:
-    """One transaction for the events (their event ids distinct)."""
+def _record_many(
+    events: Sequence[CleanEvent], *, now: dt.datetime, look_for_replays: bool = True
+) -> _Outcome:
+    """One transaction for the events (their event ids distinct).
+
+    Without `look_for_replays` the stored event ids are not read first: if an
+    insert then finds one (ON CONFLICT), the transaction is rolled back with
+    _EventIdRaceError and the caller does it again, reading them first. A
+    batch of new events is spared a lookup per event.
+    """
     with transaction.atomic():
         placed = _place(events, now)
         outcome = _Outcome(placed=placed)
@@ -320,9 +328,9 @@ def _record_many(events: Sequence[CleanEvent], *, now: dt.datetime) -> _Outcome:
             sorted_keys(k for k in caps if k[0] == "budget"),
         )
         # Read after the locks: whatever committed before us is visible now.
-        outcome.replayed = _replays(
-            placed, ledger.events_stored([e.event_id for e in events if e.event_id is not None])
-        )
+        ids_given = [e.event_id for e in events if e.event_id is not None]
+        if look_for_replays and ids_given:
+            outcome.replayed = _replays(placed, ledger.events_stored(ids_given))
         fresh = [p for p in placed if p.index not in outcome.replayed]
         if not fresh:
             return outcome
@@ -353,7 +361,7 @@ def _record_many(events: Sequence[CleanEvent], *, now: dt.datetime) -> _Outcome:
 # --- the fast path: one event on PostgreSQL, one statement ---------------------------
 
 
-def _one_event_params(p: _Placed, now: dt.datetime) -> dict[str, Any]:
+def _one_event_params(p: _Placed, now: dt.datetime, *, alone: bool) -> dict[str, Any]:
     ctx, event = p.context, p.event
     today, month = _current_period(ctx, now)
     return {
@@ -368,55 +376,90 @@ def _one_event_params(p: _Placed, now: dt.datetime) -> dict[str, Any]:
         "now": now,
         "source": event.source,
         "event_id": event.event_id,
-        "caps": [
-            ctx.brand_daily_budget,
-            ctx.brand_monthly_budget,
-            ctx.budget_daily_limit,
-            ctx.budget_monthly_limit,
-        ],
-        "current": [p.local_date == today, p.month == month],
+        "brand_daily": ctx.brand_daily_budget,
+        "brand_monthly": ctx.brand_monthly_budget,
+        "budget_daily": ctx.budget_daily_limit,
+        "budget_monthly": ctx.budget_monthly_limit,
+        "day_current": p.local_date == today,
+        "month_current": p.month == month,
         "expected": 2 if ctx.budget_id is None else 4,
+        "timezone": ctx.timezone,
+        "alone": alone,
     }
 
 
+def _one_statement(placed: list[_Placed], now: dt.datetime, *, alone: bool) -> ledger.RecordedOne:
+    """Run the one-event statement, creating the day's rollup rows first if missing."""
+    params = _one_event_params(placed[0], now, alone=alone)
+    result = ledger.event_record_postgres(params)
+    if result.complete:
+        return result
+    missing = [k for k in sorted_keys(_caps(placed)) if (k[0], k[2]) not in result.openings]
+    ledger.rollups_create_missing(
+        [k for k in missing if k[0] == "brand"], [k for k in missing if k[0] == "budget"]
+    )
+    result = ledger.event_record_postgres(params)
+    if not result.complete:
+        raise RuntimeError("rollup rows missing after they were created")
+    return result
+
+
+def _one_outcome(
+    placed: list[_Placed], result: ledger.RecordedOne, now: dt.datetime
+) -> tuple[_Outcome, set[RollupKey]]:
+    """What the statement did, as the batch path would have: movements, flags, alerts."""
+    p = placed[0]
+    outcome = _Outcome(placed=placed)
+    if result.event_pk is None:
+        outcome.replayed = _replays(placed, ledger.events_stored([str(p.event.event_id)]))
+        return outcome, set()
+    caps = _caps(placed)
+    openings = {key: result.openings[(key[0], key[2])] for key in caps}
+    charge = p.charge(
+        active=result.campaign_status == Status.ACTIVE, held=result.budget_held, locked=caps
+    )
+    counted = tally([charge], openings=openings, caps=caps)
+    if counted.serving[0] != result.campaign_was_serving:  # pragma: no cover - a defect
+        logger.error("Spend rules disagree on campaign %s serving", p.context.campaign_id)
+    outcome.movements = counted.movements
+    outcome.serving[0] = bool(result.campaign_was_serving)
+    outcome.event_ids[0] = result.event_pk
+    alerts_announce_on_commit(result.alert_ids)
+    return outcome, counted.unsettled
+
+
 def _record_one_postgres(event: CleanEvent, *, now: dt.datetime) -> _Outcome:
+    """One event in a transaction: lock the brand, one statement, enforcement if due."""
     with transaction.atomic():
         placed = _place([event], now)
-        p = placed[0]
-        outcome = _Outcome(placed=placed)
-        params = _one_event_params(p, now)
-        result = ledger.event_record_postgres(params)
-        if not result.complete:
-            missing = [k for k in sorted_keys(_caps(placed)) if (k[0], k[2]) not in result.openings]
-            ledger.rollups_create_missing(
-                [k for k in missing if k[0] == "brand"], [k for k in missing if k[0] == "budget"]
-            )
-            result = ledger.event_record_postgres(params)
-            if not result.complete:
-                raise RuntimeError("rollup rows missing after they were created")
-        if result.event_pk is None:
-            outcome.replayed = _replays(placed, ledger.events_stored([str(event.event_id)]))
-            return outcome
-        caps = _caps(placed)
-        openings = {key: result.openings[(key[0], key[2])] for key in caps}
-        charge = p.charge(
-            active=result.campaign_status == Status.ACTIVE, held=result.budget_held, locked=caps
-        )
-        outcome_tally = tally([charge], openings=openings, caps=caps)
-        if outcome_tally.serving[0] != result.campaign_was_serving:  # pragma: no cover - a defect
-            logger.error("Spend rules disagree on campaign %s serving", p.context.campaign_id)
-        outcome.movements = outcome_tally.movements
-        outcome.serving[0] = bool(result.campaign_was_serving)
-        outcome.event_ids[0] = result.event_pk
-        alerts_announce_on_commit(result.alert_ids)
-        outcome.changes = _enforce(placed, outcome_tally.unsettled, now)
+        outcome, unsettled = _one_outcome(placed, _one_statement(placed, now, alone=False), now)
+        outcome.changes = _enforce(placed, unsettled, now)
         return outcome
 
 
+def _record_one_alone(event: CleanEvent, *, now: dt.datetime) -> _Outcome:
+    """One event outside any transaction: one statement that commits by itself.
+
+    The statement refuses to finish (NeedsTransactionError, nothing written)
+    when campaigns must be held or released with it, or the brand's settings
+    changed since they were read here; then the event takes the transaction.
+    """
+    placed = _place([event], now, lock=False)
+    outcome, unsettled = _one_outcome(placed, _one_statement(placed, now, alone=True), now)
+    if any(key in placed[0].current_caps for key in unsettled):  # pragma: no cover - a defect
+        logger.error("Spend statement committed although caps need enforcement: %s", unsettled)
+    return outcome
+
+
 def _record_one(event: CleanEvent, *, now: dt.datetime) -> _Outcome:
-    if ledger.postgres():
-        return _record_one_postgres(event, now=now)
-    return _record_many([event], now=now)
+    if not ledger.postgres():
+        return _retrying(lambda: _record_many([event], now=now))
+    if not connection.in_atomic_block:
+        try:
+            return _retrying(lambda: _record_one_alone(event, now=now))
+        except ledger.NeedsTransactionError:
+            logger.debug("Spend for campaign %s recorded in a transaction", event.campaign_id)
+    return _retrying(lambda: _record_one_postgres(event, now=now))
 
 
 T = TypeVar("T")
@@ -426,8 +469,8 @@ def _retrying(work: Callable[[], T]) -> T:
     """Run the transaction again when it lost a race it cannot win by waiting.
 
     A deadlock victim (only replayed when no outer transaction is open: its
-    work would be lost), or an event_id stored by another transaction between
-    our read and our insert (the next attempt sees it as a replay).
+    work would be lost), or an event_id found stored at insert time (the next
+    attempt reads the stored ids first and sees it as a replay).
     """
     attempt = 1
     while True:
@@ -523,7 +566,7 @@ def spend_record(
     if clean is None:
         raise SpendInvalid(errors)
     try:
-        outcome = _retrying(lambda: _record_one(clean, now=now))
+        outcome = _record_one(clean, now=now)
     except _UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
     placed = outcome.placed[0]
@@ -603,9 +646,10 @@ def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
 
     Raises SpendBatchInvalid (errors by event index) or SpendConflict (its
     `index` is the event's in `events`). A constant number of queries
-    whatever the batch size: lock brands, lock capped rollups, read replays,
-    read campaign states, insert events, upsert rollups and alerts (plus
-    enforcement when a cap was crossed).
+    whatever the batch size: lock brands, lock capped rollups, read campaign
+    states, insert events, upsert rollups and alerts (plus enforcement when a
+    cap was crossed). A batch holding replays of stored events is rolled back
+    at the insert and done again with one more query, reading the stored ids.
     """
     limit = settings.SPEND_BATCH_MAX_EVENTS
     if len(events) > limit:
@@ -616,8 +660,18 @@ def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
     unique, origins, replays_in_batch = _clean_batch(events, now)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
+    look_for_replays = False
+
+    def attempt() -> _Outcome:
+        nonlocal look_for_replays
+        try:
+            return _record_many(unique, now=now, look_for_replays=look_for_replays)
+        except _EventIdRaceError:
+            look_for_replays = True
+            raise
+
     try:
-        outcome = _retrying(lambda: _record_many(unique, now=now))
+        outcome = _retrying(attempt)
     except _UnknownCampaignsError as error:
         raise SpendBatchInvalid(
             {
