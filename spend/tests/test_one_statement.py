@@ -19,7 +19,7 @@ from budgets.models import Period
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
-from spend import ledger, services
+from spend import one_event, recording
 from spend.models import BrandSpend, SpendEvent
 from spend.services import SpendConflict, spend_record
 from spend.validation import clean_event
@@ -129,12 +129,12 @@ def test_the_statement_refuses_to_commit_alone_when_the_brand_changed_meanwhile(
         now=NOW,
     )
     assert event is not None
-    placed = services._place([event], NOW, lock=False)
-    params = services._one_event_params(placed[0], NOW, alone=True)
+    placed = recording.place([event], NOW, lock=False)
+    params = recording.one_event_params(placed[0], NOW, alone=True)
     params["timezone"] = "Asia/Kolkata"  # what a stale read would have seen
 
-    with pytest.raises(ledger.NeedsTransactionError):
-        ledger.event_record_postgres(params)
+    with pytest.raises(one_event.NeedsTransactionError):
+        one_event.event_record_postgres(params)
 
     assert SpendEvent.objects.count() == 1
     assert BrandSpend.objects.get(period=Period.DAY).amount == Decimal("1")
