@@ -148,6 +148,10 @@ class NeedsTransactionError(Exception):
     """The one-statement path could not finish alone; nothing was written."""
 
 
+class CampaignGoneError(Exception):
+    """The campaign was deleted after it was read; nothing was written."""
+
+
 @dataclass(frozen=True)
 class RecordedOne:
     complete: bool
@@ -162,11 +166,14 @@ class RecordedOne:
 def event_record_postgres(params: dict[str, Any]) -> RecordedOne:
     """Lock, append, upsert and raise alerts for one event, in one statement."""
     try:
-        (row,) = sql.fetch(_RECORD_ONE_SQL, params, raw=True)
+        rows = sql.fetch(_RECORD_ONE_SQL, params, raw=True)
     except DatabaseError as error:
         if getattr(error.__cause__, "sqlstate", None) == NEEDS_TRANSACTION:
             raise NeedsTransactionError from error
         raise
+    if not rows:  # the statement's rows all hang on the campaign's
+        raise CampaignGoneError
+    (row,) = rows
     complete, pk, was_serving, status, held, openings, alerts, _ = row
     return RecordedOne(
         complete=complete,

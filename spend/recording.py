@@ -297,7 +297,10 @@ def one_event_params(p: Placed, now: dt.datetime, *, alone: bool) -> dict[str, A
 def one_statement(placed: list[Placed], now: dt.datetime, *, alone: bool) -> one_event.RecordedOne:
     """Run the one-event statement, creating the day's rollup rows first if missing."""
     params = one_event_params(placed[0], now, alone=alone)
-    result = one_event.event_record_postgres(params)
+    try:
+        result = one_event.event_record_postgres(params)
+    except one_event.CampaignGoneError:
+        raise UnknownCampaignsError([0]) from None
     if result.complete:
         return result
     missing = [k for k in sorted_keys(caps_of(placed)) if (k[0], k[2]) not in result.openings]

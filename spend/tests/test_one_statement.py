@@ -20,6 +20,7 @@ from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
 from spend import one_event, recording
+from spend.errors import UnknownCampaignsError
 from spend.models import BrandSpend, SpendEvent
 from spend.services import SpendConflict, spend_record
 from spend.validation import clean_event
@@ -147,3 +148,24 @@ def test_the_first_event_of_a_day_creates_the_rows_and_commits_alone() -> None:
     # * read  * the statement (no rows to lock)  * create the brand's rows  * the statement
     assert len(queries) == 4
     assert BrandSpend.objects.get(period=Period.DAY).events_count == 1
+
+
+def test_a_campaign_deleted_after_it_was_read_is_reported_unknown_not_a_crash() -> None:
+    campaign = CampaignFactory.create()
+    event, _ = clean_event(
+        campaign_id=campaign.pk,
+        amount=Decimal("1"),
+        occurred_at=None,
+        event_id=None,
+        source="test",
+        kind="spend",
+        now=NOW,
+    )
+    assert event is not None
+    placed = recording.place([event], NOW, lock=False)
+    Campaign.objects.filter(pk=campaign.pk).delete()
+
+    with pytest.raises(UnknownCampaignsError):
+        recording.one_statement(placed, NOW, alone=True)
+
+    assert not SpendEvent.objects.exists()
