@@ -105,6 +105,12 @@ else:
     # compiling them (up to half a second for the reconcile tick's) costs
     # more than it saves.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # Spend recording runs a few statements on server-binding cursors; psycopg
+    # prepares them after two runs on a connection (Django's own cursors bind
+    # on the client and never prepare). Off behind a pooler that cannot keep
+    # prepared statements (PgBouncer before 1.21 in transaction mode).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

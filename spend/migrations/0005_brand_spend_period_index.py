@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("budgets", "0002_alert_open_period_index"),
-        ("spend", "0002_spendevent_append_only"),
+        ("spend", "0004_spend_needs_transaction"),
     ]
 
     operations = [

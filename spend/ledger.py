@@ -1,0 +1,396 @@
+"""The SQL of spend recording: locks, the ledger insert, the rollup upserts.
+
+Only `spend.services` calls these, inside its transaction. Lock order, the
+same for every recorder so that none can deadlock another:
+
+1. the brands, `FOR SHARE`, by id (a tick's `FOR UPDATE` waits for them);
+2. the capped rollup rows -- brand rows, then budget rows, each sorted by
+   (owner, period, start) -- `FOR NO KEY UPDATE`. They serialise the
+   recorders of one brand-period, and what they return is the exact total
+   the transaction's deltas are added to. A missing row is created at zero
+   first, so that the first events of a day serialise like all others;
+3. the ledger insert and the upserts, which add deltas to rows already locked
+   (a campaign's rows are only ever written under its brand's row locks).
+
+PostgreSQL receives rows as arrays through `unnest`, one statement whatever
+the number of events (spend.sql has the cursors). One event takes a single
+statement instead (spend.one_event). SQLite (the embedded default of `make
+run`) takes the database's write lock at BEGIN, so there plain reads are as
+good as locks and portable statements do.
+"""
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db import connection
+
+from spend import sql
+from spend.accounting import Opening, RollupKey
+
+SQLITE_CHUNK = 500
+
+
+# --- campaigns and their brands -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CampaignContext:
+    campaign_id: int
+    brand_id: int
+    budget_id: int | None
+    timezone: str
+    brand_daily_budget: Decimal
+    brand_monthly_budget: Decimal
+    budget_daily_limit: Decimal | None
+    budget_monthly_limit: Decimal | None
+
+
+_CAMPAIGNS_SQL = """
+SELECT c.id, c.brand_id, c.budget_id, b.timezone, b.daily_budget, b.monthly_budget,
+       g.daily_limit, g.monthly_limit
+FROM campaigns_campaign c
+JOIN budgets_brand b ON b.id = c.brand_id
+LEFT JOIN budgets_budget g ON g.id = c.budget_id
+WHERE c.id {condition}
+ORDER BY c.brand_id, c.id
+{lock}
+"""
+
+
+def campaigns_load_locking_brands(
+    campaign_ids: Collection[int], *, lock: bool = True
+) -> dict[int, CampaignContext]:
+    """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
+    condition, params = sql.in_clause(sorted(set(campaign_ids)))
+    lock_clause = "FOR SHARE OF b" if sql.postgres() and lock else ""
+    rows = sql.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
+    return {
+        row[0]: CampaignContext(
+            campaign_id=row[0],
+            brand_id=row[1],
+            budget_id=row[2],
+            timezone=row[3],
+            brand_daily_budget=sql.to_decimal(row[4]),
+            brand_monthly_budget=sql.to_decimal(row[5]),
+            budget_daily_limit=sql.to_optional_decimal(row[6]),
+            budget_monthly_limit=sql.to_optional_decimal(row[7]),
+        )
+        for row in rows
+    }
+
+
+# --- locking the capped rollup rows ----------------------------------------------
+
+_LOCK_SQL = """
+WITH brand_rows AS (
+    SELECT 'brand'::text AS scope, r.brand_id AS owner_id, r.period, r.period_start,
+           r.amount, r.alerted_threshold
+    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
+    JOIN spend_brandspend r ON r.brand_id = k.owner_id AND r.period = k.period
+         AND r.period_start = k.period_start
+    ORDER BY r.brand_id, r.period, r.period_start
+    FOR NO KEY UPDATE OF r
+), budget_rows AS (
+    SELECT 'budget'::text AS scope, r.budget_id AS owner_id, r.period, r.period_start,
+           r.amount, r.alerted_threshold
+    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
+    JOIN spend_budgetspend r ON r.budget_id = k.owner_id AND r.period = k.period
+         AND r.period_start = k.period_start
+    ORDER BY r.budget_id, r.period, r.period_start
+    FOR NO KEY UPDATE OF r
+)
+SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows
+"""
+
+_CREATE_MISSING_SQL = """
+INSERT INTO spend_{scope}spend ({scope}_id, period, period_start, amount, events_count)
+SELECT owner_id, period, period_start, 0, 0
+FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
+ORDER BY owner_id, period, period_start
+ON CONFLICT ({scope}_id, period, period_start) DO NOTHING
+"""
+
+
+def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
+    return [[k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]]
+
+
+def _select_locked(
+    brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
+) -> dict[RollupKey, Opening]:
+    rows = sql.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
+    return {
+        (scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
+        for scope, owner, period, start, amount, alerted in rows
+    }
+
+
+def _select_plain(keys: Sequence[RollupKey]) -> dict[RollupKey, Opening]:
+    found: dict[RollupKey, Opening] = {}
+    for scope in ("brand", "budget"):
+        wanted = [k for k in keys if k[0] == scope]
+        if not wanted:
+            continue
+        statement = (
+            f"SELECT {scope}_id, period, period_start, amount, alerted_threshold "  # noqa: S608
+            f"FROM spend_{scope}spend WHERE ({scope}_id, period, period_start) "
+            f"IN (VALUES {sql.placeholders(len(wanted), 3)})"
+        )
+        for owner, period, start, amount, alerted in sql.fetch(
+            statement, [value for k in wanted for value in k[1:]]
+        ):
+            found[(scope, owner, period, sql.to_date(start))] = Opening(
+                sql.to_decimal(amount), alerted
+            )
+    return found
+
+
+def rollups_create_missing(
+    brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
+) -> None:
+    """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
+    for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
+        if keys:
+            sql.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+
+
+def rollups_lock(
+    brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
+) -> dict[RollupKey, Opening]:
+    """Lock the capped rollup rows; their totals as they stand.
+
+    The keys must come sorted (accounting.sorted_keys).
+    """
+    if not sql.postgres():
+        return _select_plain([*brand_keys, *budget_keys])
+    found = _select_locked(brand_keys, budget_keys)
+    if len(found) == len(brand_keys) + len(budget_keys):
+        return found
+    rollups_create_missing(
+        [k for k in brand_keys if k not in found], [k for k in budget_keys if k not in found]
+    )
+    # A new statement sees the rows that other recorders committed meanwhile.
+    return _select_locked(brand_keys, budget_keys)
+
+
+# --- what the ledger holds already ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    campaign_id: int
+    amount: Decimal
+    kind: str
+    occurred_at: dt.datetime
+
+
+def events_stored(event_ids: Sequence[str]) -> dict[str, StoredEvent]:
+    """The stored events with these client ids (read after the locks: current)."""
+    if not event_ids:
+        return {}
+    condition, params = sql.in_clause(event_ids)
+    statement = (
+        "SELECT event_id, id, campaign_id, amount, kind, occurred_at "  # noqa: S608
+        f"FROM spend_spendevent WHERE event_id {condition}"
+    )
+    return {
+        event_id: StoredEvent(pk, campaign, sql.to_decimal(amount), kind, sql.to_datetime(occurred))
+        for event_id, pk, campaign, amount, kind, occurred in sql.fetch(statement, params)
+    }
+
+
+def campaigns_state(campaign_ids: Collection[int]) -> dict[int, tuple[bool, bool]]:
+    """Each campaign's (active, budget-held), read after the locks: current."""
+    condition, params = sql.in_clause(sorted(campaign_ids))
+    statement = (
+        "SELECT id, status = 'active', budget_hold IS NOT NULL "  # noqa: S608
+        f"FROM campaigns_campaign WHERE id {condition}"
+    )
+    return {pk: (bool(active), bool(held)) for pk, active, held in sql.fetch(statement, params)}
+
+
+# --- the ledger ------------------------------------------------------------------
+
+
+class LedgerRow(NamedTuple):
+    campaign_id: int
+    brand_id: int
+    budget_id: int | None
+    kind: str
+    amount: Decimal
+    occurred_at: dt.datetime
+    local_date: dt.date
+    source: str
+    event_id: str | None
+    campaign_was_serving: bool
+
+
+LEDGER_COLUMNS = LedgerRow._fields
+
+_INSERT_EVENTS_SQL = """
+INSERT INTO spend_spendevent (
+    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
+    source, event_id, campaign_was_serving, recorded_at)
+SELECT u.*, %s::timestamptz
+FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
+            %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::boolean[]) AS u
+ON CONFLICT (event_id) DO NOTHING
+RETURNING id
+"""
+
+_SQLITE_INSERT_EVENTS_SQL = """
+INSERT INTO spend_spendevent (
+    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
+    source, event_id, campaign_was_serving, recorded_at)
+VALUES {values}
+ON CONFLICT (event_id) DO NOTHING
+RETURNING id
+"""
+
+
+def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> list[int]:
+    """Append the events; an event_id stored meanwhile is skipped. The new ids."""
+    if sql.postgres():
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        return [row[0] for row in sql.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
+    adapt = connection.ops.adapt_datetimefield_value
+    inserted: list[int] = []
+    for offset in range(0, len(rows), SQLITE_CHUNK):
+        chunk = rows[offset : offset + SQLITE_CHUNK]
+        params: list[Any] = []
+        for row in chunk:
+            values: list[Any] = list(row)
+            values[LEDGER_COLUMNS.index("occurred_at")] = adapt(row.occurred_at)
+            params += [*values, adapt(recorded_at)]
+        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=sql.placeholders(len(chunk), 11))
+        inserted += [row[0] for row in sql.fetch(statement, params)]
+    return inserted
+
+
+# --- rollups and alerts ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RollupDelta:
+    key: RollupKey
+    amount: Decimal
+    events_count: int
+    overspend: Decimal
+    alerted_threshold: int
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    brand_id: int
+    budget_id: int | None
+    scope: str
+    period: str
+    period_start: dt.date
+    threshold: int
+    cap: Decimal
+    spend: Decimal
+
+
+_UPSERT_CTE = """
+{scope}_rows AS (
+    INSERT INTO spend_{scope}spend (
+        {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
+    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::numeric[],
+                         %s::integer[], %s::numeric[], %s::smallint[])
+    ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
+        amount = spend_{scope}spend.amount + EXCLUDED.amount,
+        events_count = spend_{scope}spend.events_count + EXCLUDED.events_count,
+        overspend = spend_{scope}spend.overspend + EXCLUDED.overspend,
+        alerted_threshold = GREATEST(
+            spend_{scope}spend.alerted_threshold, EXCLUDED.alerted_threshold)
+    RETURNING 1
+)"""
+
+_RAISE_CTE = """
+raised AS (
+    INSERT INTO budgets_alert (
+        brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
+    SELECT *, %s::timestamptz
+    FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::date[],
+                %s::smallint[], %s::numeric[], %s::numeric[])
+    ON CONFLICT DO NOTHING
+    RETURNING id
+)
+SELECT id FROM raised
+"""
+_UPSERT_CTES = [_UPSERT_CTE.format(scope=scope) for scope in ("brand", "budget", "campaign")]
+_ROLLUPS_AND_ALERTS_SQL = "WITH " + ",".join([*_UPSERT_CTES, _RAISE_CTE])
+
+_SQLITE_UPSERT_SQL = """
+INSERT INTO spend_{scope}spend (
+    {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
+VALUES (%s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
+    amount = spend_{scope}spend.amount + excluded.amount,
+    events_count = spend_{scope}spend.events_count + excluded.events_count,
+    overspend = spend_{scope}spend.overspend + excluded.overspend,
+    alerted_threshold = MAX(spend_{scope}spend.alerted_threshold, excluded.alerted_threshold)
+"""
+
+_SQLITE_ALERT_SQL = """
+INSERT INTO budgets_alert (
+    brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
+
+ALERT_FIELDS = ("brand_id", "budget_id", "scope", "period", "period_start", "threshold")
+
+
+def _delta_values(delta: RollupDelta) -> list[Any]:
+    _, owner, period, start = delta.key
+    return [
+        owner,
+        period,
+        start,
+        delta.amount,
+        delta.events_count,
+        delta.overspend,
+        delta.alerted_threshold,
+    ]
+
+
+def _alert_values(alert: AlertRow) -> list[Any]:
+    return [*(getattr(alert, name) for name in ALERT_FIELDS), alert.cap, alert.spend]
+
+
+def _transposed(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+def rollups_add(
+    deltas: Sequence[RollupDelta], alerts: Sequence[AlertRow], *, raised_at: dt.datetime
+) -> list[int]:
+    """Add the deltas to the rollups (atomic upserts); insert the alerts not raised yet.
+
+    Returns the ids of the alerts that were new. Each rollup key must appear
+    at most once (aggregate first).
+    """
+    if sql.postgres():
+        params: list[Any] = []
+        for scope in ("brand", "budget", "campaign"):
+            params += _transposed([_delta_values(d) for d in deltas if d.key[0] == scope], 7)
+        params.append(raised_at)
+        params += _transposed([_alert_values(a) for a in alerts], 8)
+        return [row[0] for row in sql.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
+    with connection.cursor() as cursor:
+        for scope in ("brand", "budget", "campaign"):
+            rows = [_delta_values(d) for d in deltas if d.key[0] == scope]
+            if rows:
+                cursor.executemany(_SQLITE_UPSERT_SQL.format(scope=scope), rows)
+        raised: list[int] = []
+        stamp = connection.ops.adapt_datetimefield_value(raised_at)
+        for alert in alerts:
+            cursor.execute(_SQLITE_ALERT_SQL, [*_alert_values(alert), stamp])
+            raised += [row[0] for row in cursor.fetchall()]
+    return raised

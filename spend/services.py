@@ -1,0 +1,299 @@
+"""Recording spend: ledger, rollups, alerts and enforcement in one transaction.
+
+`spend_record` (one event) and `spend_record_batch` (up to
+settings.SPEND_BATCH_MAX_EVENTS) validate everything first and store nothing
+on bad input. Then, atomically:
+
+1. the campaigns' brands are locked FOR SHARE, then the capped rollup rows
+   the events touch (spend.ledger explains the lock order): the totals read
+   there are the exact ones the events are added to;
+2. the events are appended to the ledger; an `event_id` seen before is not
+   counted again (the same payload returns the original, a different payload
+   raises SpendConflict);
+3. the rollups of brand, budget and campaign, keyed by the brand-local day
+   and month of `occurred_at`, receive atomic upserts (amount, event count,
+   overspend), and the alerts that became due are inserted once;
+4. when a total of the brand's current day or month crossed a cap, the one
+   enforcement rule (spend.enforcement.budget_holds_reconcile) holds or
+   releases every campaign under that cap, history rows included.
+
+Spend for a campaign that is already paused is recorded all the same: it is
+money spent upstream. It counts in the totals and as overspend
+(spend.accounting defines both).
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from budgets.models import Period
+from campaigns.models import Campaign, Status
+from spend.accounting import RollupKey
+from spend.errors import (
+    EventIdRaceError,
+    SpendBatchInvalid,
+    SpendConflict,
+    SpendInvalid,
+    UnknownCampaignsError,
+)
+from spend.models import BrandSpend, SpendEvent, SpendKind
+from spend.recording import (
+    Outcome,
+    Placed,
+    current_period,
+    record_many,
+    record_one,
+    retrying,
+)
+from spend.validation import CleanEvent, Errors, clean_event
+
+__all__ = [
+    "BatchRecorded",
+    "SpendBatchInvalid",
+    "SpendConflict",
+    "SpendInput",
+    "SpendInvalid",
+    "SpendRecorded",
+    "spend_record",
+    "spend_record_batch",
+]
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class SpendInput:
+    campaign_id: int
+    amount: Decimal
+    occurred_at: dt.datetime | None = None
+    event_id: str | None = None
+    source: str = "api"
+    kind: str = SpendKind.SPEND
+
+
+@dataclass(frozen=True)
+class SpendRecorded:
+    """The stored event and where its brand stands now (current local day and month)."""
+
+    event: SpendEvent
+    created: bool
+    campaign_status: str
+    pause_reason: str | None
+    brand_daily_spend: Decimal
+    brand_monthly_spend: Decimal
+    brand_daily_remaining: Decimal
+    brand_monthly_remaining: Decimal
+
+    @property
+    def overspend(self) -> bool:
+        """The campaign was not serving when this spend arrived."""
+        return not self.event.campaign_was_serving
+
+
+@dataclass(frozen=True)
+class BatchRecorded:
+    created: int
+    duplicates: int
+
+
+# --- one event ---------------------------------------------------------------------
+
+
+def _brand_now(p: Placed, outcome: Outcome, now: dt.datetime) -> tuple[Decimal, Decimal]:
+    """The brand's spend for its current local day and month."""
+    today, month = current_period(p.context, now)
+    brand_id = p.context.brand_id
+    day_key: RollupKey = ("brand", brand_id, Period.DAY, today)
+    month_key: RollupKey = ("brand", brand_id, Period.MONTH, month)
+    if day_key in outcome.movements and month_key in outcome.movements:
+        return outcome.movements[day_key].closing, outcome.movements[month_key].closing
+    # * the brand's current day and month rollups (a replay, or a late event)
+    found = {
+        period: amount
+        for period, start, amount in BrandSpend.objects.filter(
+            brand_id=brand_id, period_start__in=[today, month]
+        ).values_list("period", "period_start", "amount")
+        if start == (today if period == Period.DAY else month)
+    }
+    return found.get(Period.DAY, ZERO), found.get(Period.MONTH, ZERO)
+
+
+def _campaign_state(p: Placed, outcome: Outcome) -> tuple[str, str | None]:
+    for change in outcome.changes:
+        if change.campaign_id == p.context.campaign_id:
+            return change.new_status, change.new_reason
+    if outcome.serving.get(p.index):
+        return Status.ACTIVE.value, None
+    # * the campaign's state (it was not serving, or this was a replay)
+    status, reason = Campaign.objects.values_list("status", "pause_reason").get(
+        pk=p.context.campaign_id
+    )
+    return status, reason
+
+
+def _event_from(p: Placed, outcome: Outcome, now: dt.datetime) -> SpendEvent:
+    if p.index in outcome.replayed:
+        # * the original event of a replay
+        return SpendEvent.objects.get(pk=outcome.replayed[p.index].id)
+    row = p.ledger_row(campaign_was_serving=outcome.serving[p.index])
+    event = SpendEvent(id=outcome.event_ids[p.index], recorded_at=now, **row._asdict())
+    event._state.adding = False
+    event._state.db = connection.alias
+    return event
+
+
+def spend_record(
+    *,
+    campaign_id: int,
+    amount: Decimal,
+    occurred_at: dt.datetime | None = None,
+    event_id: str | None = None,
+    source: str = "api",
+    kind: str = SpendKind.SPEND,
+) -> SpendRecorded:
+    """Record one spend event. Raises SpendInvalid or SpendConflict; then stores nothing.
+
+    Queries: the transaction (lock the brand; one statement that locks the
+    capped rollups, appends the event, upserts the rollups and raises alerts;
+    enforcement only when a cap was crossed), then at most three reads for
+    the answer when the campaign is not serving or the event was a replay.
+    """
+    now = timezone.now()
+    clean, errors = clean_event(
+        campaign_id=campaign_id,
+        amount=amount,
+        occurred_at=occurred_at,
+        event_id=event_id,
+        source=source,
+        kind=kind,
+        now=now,
+    )
+    if clean is None:
+        raise SpendInvalid(errors)
+    try:
+        outcome = record_one(clean, now=now)
+    except UnknownCampaignsError:
+        raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
+    placed = outcome.placed[0]
+    status, reason = _campaign_state(placed, outcome)
+    daily, monthly = _brand_now(placed, outcome, now)
+    return SpendRecorded(
+        event=_event_from(placed, outcome, now),
+        created=placed.index not in outcome.replayed,
+        campaign_status=status,
+        pause_reason=reason,
+        brand_daily_spend=daily,
+        brand_monthly_spend=monthly,
+        brand_daily_remaining=max(placed.context.brand_daily_budget - daily, ZERO),
+        brand_monthly_remaining=max(placed.context.brand_monthly_budget - monthly, ZERO),
+    )
+
+
+# --- a batch -----------------------------------------------------------------------
+
+
+def _same_payload(first: CleanEvent, again: CleanEvent) -> bool:
+    return (first.campaign_id, first.amount, first.kind, first.occurred_at) == (
+        again.campaign_id,
+        again.amount,
+        again.kind,
+        again.occurred_at,
+    )
+
+
+def _clean_batch(
+    events: Sequence[SpendInput], now: dt.datetime
+) -> tuple[list[CleanEvent], list[int], int]:
+    """Valid events with in-batch replays removed, where each came from, how many went."""
+    errors: dict[int, Errors] = {}
+    unique: list[CleanEvent] = []
+    origins: list[int] = []
+    first_seen: dict[str, tuple[int, CleanEvent]] = {}
+    replays = 0
+    items: Sequence[object] = events  # callers may pass anything; check each
+    for index, item in enumerate(items):
+        if not isinstance(item, SpendInput):
+            errors[index] = {"event": ["Each event must be a SpendInput."]}
+            continue
+        clean, event_errors = clean_event(
+            campaign_id=item.campaign_id,
+            amount=item.amount,
+            occurred_at=item.occurred_at,
+            event_id=item.event_id,
+            source=item.source,
+            kind=item.kind,
+            now=now,
+        )
+        if clean is None:
+            errors[index] = event_errors
+            continue
+        if clean.event_id is not None and clean.event_id in first_seen:
+            first_index, first = first_seen[clean.event_id]
+            if not _same_payload(first, clean):
+                errors[index] = {
+                    "event_id": [
+                        f"Repeats the event_id of event {first_index} with another payload."
+                    ]
+                }
+            replays += 1
+            continue
+        if clean.event_id is not None:
+            first_seen[clean.event_id] = (index, clean)
+        unique.append(clean)
+        origins.append(index)
+    if errors:
+        raise SpendBatchInvalid(errors)
+    return unique, origins, replays
+
+
+def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
+    """Record up to settings.SPEND_BATCH_MAX_EVENTS events: all of them, or none.
+
+    Raises SpendBatchInvalid (errors by event index) or SpendConflict (its
+    `index` is the event's in `events`). A constant number of queries
+    whatever the batch size: lock brands, lock capped rollups, read campaign
+    states, insert events, upsert rollups and alerts (plus enforcement when a
+    cap was crossed). A batch holding replays of stored events is rolled back
+    at the insert and done again with one more query, reading the stored ids.
+    """
+    limit = settings.SPEND_BATCH_MAX_EVENTS
+    if len(events) > limit:
+        raise SpendBatchInvalid(
+            {}, f"A batch holds at most {limit:,} events; this one has {len(events):,}."
+        )
+    now = timezone.now()
+    unique, origins, replays_in_batch = _clean_batch(events, now)
+    if not unique:
+        return BatchRecorded(created=0, duplicates=replays_in_batch)
+    look_for_replays = False
+
+    def attempt() -> Outcome:
+        nonlocal look_for_replays
+        try:
+            return record_many(unique, now=now, look_for_replays=look_for_replays)
+        except EventIdRaceError:
+            look_for_replays = True
+            raise
+
+    try:
+        outcome = retrying(attempt)
+    except UnknownCampaignsError as error:
+        raise SpendBatchInvalid(
+            {
+                origins[i]: {"campaign": [f"No campaign with id {unique[i].campaign_id}."]}
+                for i in error.indexes
+            }
+        ) from None
+    except SpendConflict as conflict:
+        if conflict.index is not None:
+            conflict.index = origins[conflict.index]
+        raise
+    return BatchRecorded(
+        created=len(unique) - len(outcome.replayed),
+        duplicates=replays_in_batch + len(outcome.replayed),
+    )
