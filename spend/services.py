@@ -155,15 +155,20 @@ def spend_record(
     event_id: str | None = None,
     source: str = "api",
     kind: str = SpendKind.SPEND,
+    now: dt.datetime | None = None,
 ) -> SpendRecorded:
     """Record one spend event. Raises SpendInvalid or SpendConflict; then stores nothing.
+
+    `now` is the instant of recording (default: the real time): the event's
+    recorded_at, the brand's current day and month for enforcement, and the
+    limit for occurred_at. Only a simulation on its own clock passes it.
 
     Queries: the transaction (lock the brand; one statement that locks the
     capped rollups, appends the event, upserts the rollups and raises alerts;
     enforcement only when a cap was crossed), then at most three reads for
     the answer when the campaign is not serving or the event was a replay.
     """
-    now = timezone.now()
+    now = _aware(now) if now is not None else timezone.now()
     clean, errors = clean_event(
         campaign_id=campaign_id,
         amount=amount,
@@ -251,8 +256,12 @@ def _clean_batch(
     return unique, origins, replays
 
 
-def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
+def spend_record_batch(
+    events: Sequence[SpendInput], *, now: dt.datetime | None = None
+) -> BatchRecorded:
     """Record up to settings.SPEND_BATCH_MAX_EVENTS events: all of them, or none.
+
+    `now` as for spend_record.
 
     Raises SpendBatchInvalid (errors by event index) or SpendConflict (its
     `index` is the event's in `events`). A constant number of queries
@@ -266,7 +275,7 @@ def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
         raise SpendBatchInvalid(
             {}, f"A batch holds at most {limit:,} events; this one has {len(events):,}."
         )
-    now = timezone.now()
+    now = _aware(now) if now is not None else timezone.now()
     unique, origins, replays_in_batch = _clean_batch(events, now)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
@@ -297,3 +306,9 @@ def spend_record_batch(events: Sequence[SpendInput]) -> BatchRecorded:
         created=len(unique) - len(outcome.replayed),
         duplicates=replays_in_batch + len(outcome.replayed),
     )
+
+
+def _aware(now: dt.datetime) -> dt.datetime:
+    if timezone.is_naive(now):
+        raise ValueError("now must be an aware datetime")
+    return now
