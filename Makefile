@@ -17,7 +17,7 @@ export PYTHONUNBUFFERED := 1
 WITH_BROKER = broker="$$($(PY) -m adserver.broker_choice)" && \
 	echo "Celery broker: $$broker" && CELERY_BROKER_URL="$$broker" PATH="$(CURDIR)/$(BIN):$$PATH"
 
-.PHONY: run test check lint format typecheck migrations-check pytest migrate seed admin-login \
+.PHONY: run test check lint format typecheck migrations-check pytest migrate seed simulate admin-login \
 	worker beat web shell clean bench chromium
 
 $(VENV)/.run-installed: requirements.txt
@@ -43,6 +43,10 @@ migrate: $(VENV)/.run-installed
 
 seed: $(VENV)/.run-installed
 	$(PY) manage.py seed_demo
+
+## simulate: replay a week of spend through the services, ticking as beat would
+simulate: $(VENV)/.run-installed
+	$(PY) manage.py simulate_spend --simulated-days 7
 
 admin-login: $(VENV)/.run-installed
 	$(PY) manage.py dev_admin --url http://$(HOST):$(PORT)/

@@ -1,79 +1,176 @@
-"""Load a small, realistic demo data set. Idempotent: rows are found by name."""
+"""Load a realistic demo data set: brands in several zones and currencies,
+shared budgets, dayparted campaigns (overnight ones too), flight dates and a
+manual pause. Idempotent: rows are found by name, and running it again
+changes nothing.
+"""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from budgets.models import Brand, Budget
+from budgets.periods import local_date
 from campaigns.models import Campaign, Daypart, days_to_mask
+from campaigns.services import campaign_pause
+from spend.reconcile import reconcile
+
+CENT = Decimal("0.01")
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri"]
 
 BRANDS = [
-    # name, time zone, currency, daily, monthly
-    ("Northwind Coffee", "America/New_York", "USD", "500.00", "12000.00"),
-    ("Kolkata Spice Co", "Asia/Kolkata", "INR", "25000.00", "600000.00"),
-    ("Fjord Outdoor", "Europe/Oslo", "NOK", "4000.00", "100000.00"),
-    ("Chatham Islands Tours", "Pacific/Chatham", "NZD", "300.00", "7000.00"),
+    # name, time zone, currency, daily budget
+    ("Northwind Coffee", "America/New_York", "USD", "500.00"),
+    ("Kolkata Spice Co", "Asia/Kolkata", "INR", "25000.00"),
+    ("Fjord Outdoor", "Europe/Oslo", "NOK", "4000.00"),
+    ("Chatham Islands Tours", "Pacific/Chatham", "NZD", "300.00"),
+    ("Thames Tea Rooms", "Europe/London", "GBP", "350.00"),
+    ("Harbour Surf Shop", "Australia/Sydney", "AUD", "450.00"),
+    ("Sunset Cycles", "America/Los_Angeles", "USD", "400.00"),
+    ("Shibuya Noodle Bar", "Asia/Tokyo", "JPY", "60000.00"),
+]
+
+
+@dataclass(frozen=True)
+class CampaignTemplate:
+    name: str
+    budget: str | None  # name of the shared budget, or none
+    dayparts: tuple[tuple[tuple[str, ...], dt.time, dt.time], ...] = ()
+    flight: tuple[int, int] | None = None  # days from today: (starts, ends)
+    paused: bool = False
+
+
+TEMPLATES = [
+    CampaignTemplate("Search - brand terms", "Always-on"),
+    CampaignTemplate(
+        "Social - evenings",
+        "Always-on",
+        dayparts=(
+            (tuple(WEEKDAYS), dt.time(18), dt.time(23)),
+            (("fri", "sat"), dt.time(22), dt.time(2)),  # overnight into the next day
+        ),
+    ),
+    CampaignTemplate(
+        "Display - business hours",
+        "Prospecting",
+        dayparts=((tuple(WEEKDAYS), dt.time(9), dt.time(17, 30)),),
+        flight=(-30, 60),
+    ),
+    CampaignTemplate("Video - holiday flight", None, flight=(10, 40)),
+    CampaignTemplate("Retargeting - paused by ops", "Always-on", paused=True),
+    CampaignTemplate("Launch teaser", None, flight=(-20, -1)),
 ]
 
 
 class Command(BaseCommand):
-    help = "Create demo brands, shared budgets, campaigns and dayparts (idempotent)."
+    help = (
+        "Create demo brands, shared budgets, campaigns and dayparts. Idempotent: "
+        "running it again changes nothing."
+    )
 
-    def add_arguments(self, parser: Any) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--brands", type=int, default=6, help="How many brands (default 6).")
+        parser.add_argument(
+            "--campaigns-per-brand",
+            type=int,
+            default=len(TEMPLATES),
+            help=f"Campaigns per brand (default {len(TEMPLATES)}).",
+        )
         parser.add_argument(
             "--once", action="store_true", help="Do nothing when any brand exists already."
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        brands, per_brand = options["brands"], options["campaigns_per_brand"]
+        if not 1 <= brands <= 10_000:
+            raise CommandError("--brands must be between 1 and 10000.")
+        if not 1 <= per_brand <= 1_000:
+            raise CommandError("--campaigns-per-brand must be between 1 and 1000.")
         if options["once"] and Brand.objects.exists():
             self.stdout.write("Demo data already loaded (brands exist); skipping.")
             return
         with transaction.atomic():
-            for name, tz, currency, daily, monthly in BRANDS:
-                self._seed_brand(name, tz, currency, Decimal(daily), Decimal(monthly))
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {Brand.objects.count()} brands."))
+            seeded = [self._seed_brand(index, per_brand) for index in range(brands)]
+            # Give every campaign its schedule and budget holds for this moment.
+            reconcile(brand_ids=frozenset(seeded))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(seeded)} brands, "
+                f"{Campaign.objects.filter(brand_id__in=seeded).count()} campaigns."
+            )
+        )
 
-    def _seed_brand(
-        self, name: str, tz: str, currency: str, daily: Decimal, monthly: Decimal
-    ) -> None:
+    def _seed_brand(self, index: int, per_brand: int) -> int:
+        if index < len(BRANDS):
+            name, tz, currency, daily_text = BRANDS[index]
+        else:
+            base = BRANDS[index % len(BRANDS)]
+            name, tz, currency, daily_text = (f"Demo brand {index + 1:05d}", *base[1:])
+        daily = Decimal(daily_text)
         brand, _ = Brand.objects.get_or_create(
             name=name,
             defaults={
                 "timezone": tz,
                 "currency": currency,
                 "daily_budget": daily,
-                "monthly_budget": monthly,
+                "monthly_budget": daily * 25,
             },
         )
-        shared, _ = Budget.objects.get_or_create(
-            brand=brand,
-            name="Always-on",
-            defaults={"daily_limit": (daily * Decimal("0.4")).quantize(Decimal("0.01"))},
-        )
-        Campaign.objects.get_or_create(
-            brand=brand, name="Search - brand terms", defaults={"budget": shared}
-        )
-        social, _ = Campaign.objects.get_or_create(
-            brand=brand, name="Social - evenings", defaults={"budget": shared}
-        )
-        if not social.dayparts.exists():
-            Daypart.objects.create(
-                campaign=social,
-                days=days_to_mask(["mon", "tue", "wed", "thu", "fri"]),
-                start_time=dt.time(18, 0),
-                end_time=dt.time(23, 0),
+        budgets = {
+            "Always-on": Budget.objects.get_or_create(
+                brand=brand,
+                name="Always-on",
+                defaults={"daily_limit": (brand.daily_budget * Decimal("0.4")).quantize(CENT)},
+            )[0],
+            "Prospecting": Budget.objects.get_or_create(
+                brand=brand,
+                name="Prospecting",
+                defaults={"monthly_limit": (brand.monthly_budget * Decimal("0.3")).quantize(CENT)},
+            )[0],
+        }
+        today = local_date(timezone.now(), brand.timezone)
+        for number in range(per_brand):
+            template = TEMPLATES[number % len(TEMPLATES)]
+            cycle = number // len(TEMPLATES)
+            self._seed_campaign(
+                brand,
+                template,
+                f"{template.name} {cycle + 1}" if cycle else template.name,
+                budgets,
+                today,
             )
-            Daypart.objects.create(
-                campaign=social,
-                days=days_to_mask(["fri", "sat"]),
-                start_time=dt.time(22, 0),
-                end_time=dt.time(2, 0),
-            )
-        Campaign.objects.get_or_create(
+        return brand.pk
+
+    def _seed_campaign(
+        self,
+        brand: Brand,
+        template: CampaignTemplate,
+        name: str,
+        budgets: dict[str, Budget],
+        today: dt.date,
+    ) -> None:
+        starts_on = ends_on = None
+        if template.flight is not None:
+            starts_on = today + dt.timedelta(days=template.flight[0])
+            ends_on = today + dt.timedelta(days=template.flight[1])
+        campaign, created = Campaign.objects.get_or_create(
             brand=brand,
-            name="Display - paused by ops",
-            defaults={"enabled": False},
+            name=name,
+            defaults={
+                "budget": budgets[template.budget] if template.budget else None,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+            },
         )
+        if not created:
+            return
+        Daypart.objects.bulk_create(
+            Daypart(campaign=campaign, days=days_to_mask(days), start_time=start, end_time=end)
+            for days, start, end in template.dayparts
+        )
+        if template.paused:
+            campaign_pause(campaign_id=campaign.pk, note="Paused by ad ops for a creative review")

@@ -1,0 +1,189 @@
+"""Send realistic spend through the recording services and report what held.
+
+manage.py simulate_spend --minutes 10            # real time; beat and worker tick
+manage.py simulate_spend --simulated-days 30     # replay the last 30 days, ticking itself
+"""
+
+import contextlib
+import datetime as dt
+import json
+import math
+import secrets
+import signal
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from budgets.models import Brand
+from campaigns.models import CampaignStatusChange
+from spend.simulation import SimulationOptions, SimulationStats, Simulator
+from spend.simulation_report import simulation_summary
+
+MAX_DAYS = 366
+MAX_MINUTES = 24 * 60
+
+
+class ProgressBar:
+    """A one-line bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream: Any, *, enabled: bool) -> None:
+        self.stream = stream
+        self.enabled = enabled
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_draw = 0.0
+        self._last_decile = -1
+
+    def update(self, stats: SimulationStats, fraction: float) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            now = time.monotonic()
+            if now - self._last_draw < 0.1 and fraction < 1:
+                return
+            self._last_draw = now
+            width = 30
+            filled = int(width * fraction)
+            self.stream.write(
+                f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:6.1%}  "
+                f"{stats.simulated_until:%Y-%m-%d %H:%M} UTC  {stats.events:,} events"
+            )
+            self.stream.flush()
+        elif int(fraction * 10) > self._last_decile:
+            self._last_decile = int(fraction * 10)
+            self.stream.write(f"{fraction:.0%} simulated, {stats.events:,} events\n")
+
+    def close(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\n")
+
+
+class Command(BaseCommand):
+    help = (
+        "Simulate ad-platform spend for the campaigns that serve, through the same services "
+        "as the API, then print what was spent against each budget and any overspend."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        mode = parser.add_mutually_exclusive_group(required=True)
+        mode.add_argument(
+            "--minutes", type=float, help="Run in real time for M minutes (beat and worker tick)."
+        )
+        mode.add_argument(
+            "--simulated-days",
+            type=float,
+            help="Replay the last N days on a simulated clock, ticking every simulated minute.",
+        )
+        parser.add_argument(
+            "--rate",
+            type=float,
+            default=20.0,
+            help="Mean events per serving campaign per hour, before the daily curve (default 20).",
+        )
+        parser.add_argument(
+            "--retry-ratio",
+            type=float,
+            default=0.02,
+            help="Share of events sent twice with the same event_id (default 0.02).",
+        )
+        parser.add_argument(
+            "--late-ratio",
+            type=float,
+            default=0.01,
+            help="Share of events delivered 5 to 120 minutes late (default 0.01).",
+        )
+        parser.add_argument(
+            "--tick-minutes",
+            type=int,
+            default=1,
+            help="Accelerated: simulated minutes between reconcile ticks (default 1, as beat).",
+        )
+        parser.add_argument(
+            "--brand",
+            dest="brands",
+            action="append",
+            type=int,
+            metavar="ID",
+            help="Only this brand (repeatable). Default: every brand.",
+        )
+        parser.add_argument("--seed", type=int, help="Random seed, for a repeatable run.")
+        parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
+        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        sim_options = self._options(options)
+        first_change = CampaignStatusChange.objects.order_by("-id").values_list("id", flat=True)
+        after_change_id = first_change.first() or 0
+        bar = ProgressBar(self.stderr._out, enabled=not options["no_progress"])
+        simulator = Simulator(sim_options, on_progress=bar.update)
+        previous = signal.signal(signal.SIGINT, lambda *_: self._stop(simulator))
+        try:
+            # Alert mail printed by the console backend goes to stderr, so that
+            # stdout holds only the summary (and stays valid JSON with --json).
+            with contextlib.redirect_stdout(sys.stderr):
+                stats = simulator.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        bar.close()
+        summary = simulation_summary(
+            stats=stats, options=sim_options, after_change_id=after_change_id
+        )
+        if options["json"]:
+            self.stdout.write(json.dumps(summary.as_dict(), indent=2))
+        else:
+            self.stdout.write(summary.as_text())
+        if stats.interrupted:
+            self.stderr.write("Interrupted: the summary covers what was recorded until then.")
+            sys.exit(130)
+
+    def _stop(self, simulator: Simulator) -> None:
+        if simulator.stop_requested:
+            raise KeyboardInterrupt  # a second Ctrl-C: stop now
+        simulator.stop_requested = True
+        self.stderr.write("\nStopping after the current event (Ctrl-C again to abort)...")
+
+    def _options(self, options: dict[str, Any]) -> SimulationOptions:
+        for name, low, high in (
+            ("rate", 0.0, 100_000.0),
+            ("retry_ratio", 0.0, 1.0),
+            ("late_ratio", 0.0, 1.0),
+        ):
+            value = options[name]
+            if math.isnan(value) or not low <= value <= high:
+                flag = "--" + name.replace("_", "-")
+                raise CommandError(f"{flag} must be between {low:g} and {high:g}, not {value}.")
+        if options["rate"] == 0:
+            raise CommandError("--rate must be greater than 0.")
+        if not 1 <= options["tick_minutes"] <= 60:
+            raise CommandError("--tick-minutes must be between 1 and 60.")
+        brand_ids = None
+        if options["brands"]:
+            brand_ids = frozenset(options["brands"])
+            known = set(Brand.objects.filter(id__in=brand_ids).values_list("id", flat=True))
+            if unknown := sorted(brand_ids - known):
+                raise CommandError(f"Unknown brand id(s): {', '.join(map(str, unknown))}.")
+        now = timezone.now().replace(second=0, microsecond=0)
+        if options["minutes"] is not None:
+            minutes = options["minutes"]
+            if not 0 < minutes <= MAX_MINUTES:
+                raise CommandError(f"--minutes must be more than 0 and at most {MAX_MINUTES}.")
+            start, end, accelerated = now, now + dt.timedelta(minutes=minutes), False
+        else:
+            days = options["simulated_days"]
+            if not 0 < days <= MAX_DAYS:
+                raise CommandError(f"--simulated-days must be more than 0 and at most {MAX_DAYS}.")
+            start, end, accelerated = now - dt.timedelta(days=days), now, True
+        return SimulationOptions(
+            start=start,
+            end=end,
+            accelerated=accelerated,
+            rate_per_hour=options["rate"],
+            retry_ratio=options["retry_ratio"],
+            late_ratio=options["late_ratio"],
+            tick_minutes=options["tick_minutes"],
+            seed=options["seed"],
+            brand_ids=brand_ids,
+            run_id=secrets.token_hex(4),
+        )

@@ -1,0 +1,201 @@
+"""The summary of a simulate_spend run: what was sent, what the ledger holds,
+each brand's spend against its caps per local day and month, the pauses and
+resumes it caused, and overspend (spend recorded after a cap was reached).
+"""
+
+import datetime as dt
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Sum
+
+from budgets.models import Period
+from budgets.periods import local_date, month_start
+from campaigns.models import CampaignStatusChange, Status
+from spend.models import BrandSpend, SpendEvent
+from spend.simulation import SimulationOptions, SimulationStats
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class BrandPeriod:
+    brand_id: int
+    brand: str
+    currency: str
+    timezone: str
+    period: str
+    period_start: dt.date
+    spend: Decimal
+    cap: Decimal
+    overspend: Decimal
+    events: int
+
+    @property
+    def utilisation(self) -> Decimal:
+        return (self.spend / self.cap * 100).quantize(Decimal("0.1"))
+
+    @property
+    def capped(self) -> bool:
+        return self.spend >= self.cap
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    mode: str
+    start: dt.datetime
+    end: dt.datetime
+    simulated_until: dt.datetime
+    interrupted: bool
+    ticks: int
+    events_sent: int
+    amount_sent: Decimal
+    retries: int
+    duplicates: int
+    late: int
+    recorded_while_paused: int
+    ledger_events: int
+    ledger_amount: Decimal
+    pauses: dict[str, int]
+    resumes: int
+    periods: list[BrandPeriod] = field(default_factory=list)
+
+    @property
+    def overspend(self) -> Decimal:
+        return sum((p.overspend for p in self.periods if p.period == Period.DAY), ZERO)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["overspend_total"] = self.overspend
+        for row, period in zip(data["periods"], self.periods, strict=True):
+            row["utilisation_percent"] = period.utilisation
+            row["capped"] = period.capped
+        jsonable: dict[str, Any] = _jsonable(data)
+        return jsonable
+
+    def as_text(self) -> str:
+        lines = [
+            f"Simulated {self.start:%Y-%m-%d %H:%M} -> {self.simulated_until:%Y-%m-%d %H:%M} UTC "
+            f"({self.mode}{', interrupted' if self.interrupted else ''}; {self.ticks:,} ticks)",
+            f"Events recorded     {self.events_sent:>10,}   amount {self.amount_sent:,.6f}",
+            f"In the ledger       {self.ledger_events:>10,}   amount {self.ledger_amount:,.6f}",
+            f"Retries sent        {self.retries:>10,}   acknowledged as duplicates "
+            f"{self.duplicates:,}",
+            f"Late deliveries     {self.late:>10,}   recorded while paused "
+            f"{self.recorded_while_paused:,}",
+            "Pauses              "
+            + (", ".join(f"{r} {n:,}" for r, n in sorted(self.pauses.items())) or "none"),
+            f"Resumes             {self.resumes:>10,}",
+            f"Overspend (days)    {self.overspend:,.6f}",
+            "",
+            f"{'Brand':<28} {'Period':<6} {'Start':<10} {'Spend':>16} {'Cap':>14} "
+            f"{'Used':>7} {'Overspend':>14}",
+        ]
+        days = [p for p in self.periods if p.period == Period.DAY]
+        shown = [p for p in self.periods if p.period == Period.MONTH or p.capped]
+        for p in shown:
+            lines.append(
+                f"{p.brand[:28]:<28} {p.period:<6} {p.period_start:%Y-%m-%d} "
+                f"{p.spend:>12,.2f} {p.currency} {p.cap:>10,.2f} {p.currency} "
+                f"{p.utilisation:>6}% {p.overspend:>14,.6f}"
+            )
+        hidden = len(days) - sum(1 for p in days if p.capped)
+        if hidden:
+            lines.append(f"(and {hidden:,} brand-days under their cap; --json lists every period)")
+        return "\n".join(lines) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def simulation_summary(
+    *, stats: SimulationStats, options: SimulationOptions, after_change_id: int
+) -> SimulationSummary:
+    """Four queries: the run's ledger, the status changes, the brand periods."""
+    # * the ledger rows of this run
+    ledger = SpendEvent.objects.filter(event_id__startswith=f"sim-{options.run_id}-").aggregate(
+        events=Count("id"), amount=Sum("amount")
+    )
+    # * the status changes made while it ran
+    changes = CampaignStatusChange.objects.filter(id__gt=after_change_id)
+    if options.brand_ids is not None:
+        changes = changes.filter(campaign__brand_id__in=options.brand_ids)
+    pauses: Counter[str] = Counter()
+    resumes = 0
+    for status, reason, count in (
+        changes.order_by()
+        .values_list("new_status", "new_reason")
+        .annotate(n=Count("id"))
+        .values_list("new_status", "new_reason", "n")
+    ):
+        if status == Status.ACTIVE:
+            resumes += count
+        else:
+            pauses[reason or ""] += count
+    return SimulationSummary(
+        mode="accelerated" if options.accelerated else "real time",
+        start=options.start,
+        end=options.end,
+        simulated_until=stats.simulated_until,
+        interrupted=stats.interrupted,
+        ticks=stats.ticks,
+        events_sent=stats.events,
+        amount_sent=stats.amount,
+        retries=stats.retries,
+        duplicates=stats.duplicates,
+        late=stats.late,
+        recorded_while_paused=stats.recorded_while_paused,
+        ledger_events=ledger["events"],
+        ledger_amount=ledger["amount"] or ZERO,
+        pauses=dict(pauses),
+        resumes=resumes,
+        periods=_brand_periods(options, stats.simulated_until),
+    )
+
+
+def _brand_periods(options: SimulationOptions, until: dt.datetime) -> list[BrandPeriod]:
+    # Local dates reach at most a day either side of the UTC ones.
+    first = local_date(options.start, "UTC") - dt.timedelta(days=1)
+    last = local_date(until, "UTC") + dt.timedelta(days=1)
+    # * the brands' day and month rollups over the simulated span
+    rows = (
+        BrandSpend.objects.select_related("brand")
+        .filter(period_start__gte=month_start(first), period_start__lte=last)
+        .order_by("brand__name", "-period", "period_start")
+    )
+    if options.brand_ids is not None:
+        rows = rows.filter(brand_id__in=options.brand_ids)
+    periods = []
+    for row in rows:
+        brand = row.brand
+        start_day = local_date(options.start, brand.timezone)
+        end_day = local_date(until, brand.timezone)
+        key_first = start_day if row.period == Period.DAY else month_start(start_day)
+        if not key_first <= row.period_start <= end_day:
+            continue
+        periods.append(
+            BrandPeriod(
+                brand_id=brand.pk,
+                brand=brand.name,
+                currency=brand.currency,
+                timezone=brand.timezone,
+                period=row.period,
+                period_start=row.period_start,
+                spend=row.amount,
+                cap=brand.daily_budget if row.period == Period.DAY else brand.monthly_budget,
+                overspend=row.overspend,
+                events=row.events_count,
+            )
+        )
+    return periods
