@@ -1,6 +1,5 @@
 """Brand and budget writes: validated, naming the field, and announced when they move caps."""
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -8,26 +7,12 @@ from django.core.exceptions import ValidationError
 
 from budgets import services
 from budgets.models import Brand, Budget
-from budgets.signals import serving_facts_changed
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, Daypart
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
 from spend.tests.factories import SpendEventFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def announced() -> Iterator[list[frozenset[int]]]:
-    """The brand_ids of every serving_facts_changed sent during the test."""
-    sent: list[frozenset[int]] = []
-
-    def receiver(sender: object, brand_ids: frozenset[int], **kwargs: object) -> None:
-        sent.append(brand_ids)
-
-    serving_facts_changed.connect(receiver, dispatch_uid="test-announced")
-    yield sent
-    serving_facts_changed.disconnect(dispatch_uid="test-announced")
 
 
 def _field_errors(excinfo: pytest.ExceptionInfo[ValidationError]) -> set[str]:

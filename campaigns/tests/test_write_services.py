@@ -1,14 +1,12 @@
 """Campaign and daypart writes: validated, naming the field, and announced."""
 
 import datetime as dt
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from budgets.services import DeletionRefused
-from budgets.signals import serving_facts_changed
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns import services
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
@@ -16,18 +14,6 @@ from campaigns.tests.factories import CampaignFactory, DaypartFactory
 from spend.tests.factories import SpendEventFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def announced() -> Iterator[list[frozenset[int]]]:
-    sent: list[frozenset[int]] = []
-
-    def receiver(sender: object, brand_ids: frozenset[int], **kwargs: object) -> None:
-        sent.append(brand_ids)
-
-    serving_facts_changed.connect(receiver, dispatch_uid="test-announced")
-    yield sent
-    serving_facts_changed.disconnect(dispatch_uid="test-announced")
 
 
 def _fields(excinfo: pytest.ExceptionInfo[ValidationError]) -> set[str]:
