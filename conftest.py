@@ -1,12 +1,19 @@
 """Shared fixtures. Tests run against the real PostgreSQL of DATABASE_URL."""
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
 from budgets.signals import serving_facts_changed
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Hashing a password the production way takes ~0.3 s; tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
