@@ -26,6 +26,7 @@ from spend.selectors import (
 )
 
 M = TypeVar("M", bound=models.Model)
+ZERO = Decimal("0")
 BIGINT_MAX = 2**63 - 1
 
 
@@ -123,12 +124,12 @@ class BrandSerializer(WithCurrentTotals[Brand]):
     daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
     daily_remaining = PeriodAmountField(
-        lambda brand, totals: brand.daily_budget - totals.daily_spend,
-        help_text="Daily budget minus today's spend; negative when overspent.",
+        lambda brand, totals: max(brand.daily_budget - totals.daily_spend, ZERO),
+        help_text="What today's budget has left; 0 once spent (overspend shows in daily_spend).",
     )
     monthly_remaining = PeriodAmountField(
-        lambda brand, totals: brand.monthly_budget - totals.monthly_spend,
-        help_text="Monthly budget minus this month's spend; negative when overspent.",
+        lambda brand, totals: max(brand.monthly_budget - totals.monthly_spend, ZERO),
+        help_text="What this month's budget has left; 0 once spent.",
     )
     campaigns_count = serializers.IntegerField(read_only=True)
     timezone = TimeZoneField(default="UTC", help_text="IANA time zone, e.g. Europe/Paris.")

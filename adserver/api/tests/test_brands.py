@@ -62,11 +62,11 @@ def test_list_shows_spend_and_remaining_for_each_brands_local_day(api: APIClient
     }
 
 
-def test_remaining_goes_negative_when_overspent(api: APIClient) -> None:
+def test_remaining_stops_at_zero_and_overspend_shows_in_the_spend(api: APIClient) -> None:
     brand = BrandFactory.create(daily_budget=Decimal("10"))
     BrandSpendFactory.create(brand=brand, amount=Decimal("12.25"))
     body = api.get(f"/api/brands/{brand.pk}/").json()
-    assert body["daily_remaining"] == "-2.250000"
+    assert (body["daily_spend"], body["daily_remaining"]) == ("12.250000", "0.000000")
 
 
 @pytest.mark.parametrize("rows", [3, 40])
