@@ -11,6 +11,8 @@ in the same transaction as the event: a new day is a new row, so a "reset" is
 never missed or raced, and no update is lost under concurrency.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -70,12 +72,30 @@ class SpendEvent(models.Model):
 
 
 class PeriodRollup(models.Model):
-    """A total for one brand-local day or month (period_start is its 1st)."""
+    """A total for one brand-local day or month (period_start is its 1st).
+
+    `overspend` is the part of `amount` recorded after the period's cap had
+    been reached (brand and budget rows: the events that arrived while the
+    total already stood at or above the cap), or while the campaign was not
+    serving (campaign rows). `alerted_threshold` is the highest alert raised
+    for the period, so that the recorder knows without a query which alerts
+    are still due; the unique key on Alert is what guarantees "once".
+    """
 
     period = models.CharField(max_length=8, choices=Period.choices)
     period_start = models.DateField()
     amount = models.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=AMOUNT_DECIMALS)
     events_count = models.PositiveIntegerField(default=0)
+    overspend = models.DecimalField(
+        max_digits=TOTAL_DIGITS,
+        decimal_places=AMOUNT_DECIMALS,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+        help_text="Spend recorded after the cap was reached (campaign: while paused).",
+    )
+    alerted_threshold = models.PositiveSmallIntegerField(
+        default=0, db_default=0, help_text="Highest alert raised for this period, in percent."
+    )
 
     class Meta:
         abstract = True
@@ -85,6 +105,9 @@ class PeriodRollup(models.Model):
         return [
             models.CheckConstraint(
                 condition=Q(period__in=Period.values), name=f"{prefix}_period_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(overspend__gte=0), name=f"{prefix}_overspend_not_negative"
             ),
         ]
 

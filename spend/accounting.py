@@ -1,0 +1,193 @@
+"""The arithmetic of recording spend, apart from the database.
+
+Given the totals of each capped rollup row (brand and budget, day and month)
+as they stood when the recorder locked them, and the events it is about to
+count in order, this works out per event whether its campaign was serving,
+and per rollup row what it gains: the amount, the number of events, the
+overspend, the alerts that become due (50%, 80%, 100%, each with the total at
+which it was reached); and which caps may now hold the wrong campaigns.
+
+Definitions (the same in the single-event SQL of spend.ledger):
+
+- an event's campaign *was serving* when its status was active and none of
+  the caps of the brand's current day and month that can hold it (and that
+  the recorder has locked) stood at or above its cap when the event was
+  applied: reaching a cap pauses every campaign under it in the same
+  transaction, so later events find it paused, even later events of the same
+  batch, and even when they are late events for an earlier day;
+- a brand or budget row's *overspend* is the positive spend applied while the
+  row already stood at or above its cap; a campaign row's is the positive
+  spend applied while the campaign was not serving.
+
+The database adds these deltas with atomic upserts; because the recorder
+holds the row locks from the read until commit, the totals it reads are the
+ones its deltas are added to.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from budgets.models import ALERT_THRESHOLDS
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+# (scope, owner id, period, period_start): scope is "brand", "budget" or "campaign".
+RollupKey = tuple[str, int, str, dt.date]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A capped rollup row as it stood before this transaction's events."""
+
+    amount: Decimal = ZERO
+    alerted_threshold: int = 0
+
+
+NO_OPENING = Opening()
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One event, as it touches the rollup rows of its brand, budget and campaign.
+
+    `keys`: the rows the event counts in (its own local day and month).
+    `campaign_active`: the campaign's status read under the recorder's locks.
+    `watch`: the capped rows of the brand's *current* day and month that can
+    hold this campaign and that the transaction has locked. They decide
+    whether the campaign was serving, whatever day the event itself is for.
+    `watch_complete`: `watch` holds every cap the campaign draws on.
+    `budget_held`: the campaign carries a budget hold (of any reason).
+    """
+
+    keys: tuple[RollupKey, ...]
+    amount: Decimal
+    campaign_active: bool
+    watch: tuple[RollupKey, ...]
+    watch_complete: bool = False
+    budget_held: bool = False
+
+
+class Movement:
+    """What one rollup row gains from the events of this transaction."""
+
+    __slots__ = (
+        "_levels",
+        "alerted_threshold",
+        "alerts",
+        "amount",
+        "cap",
+        "closing",
+        "events_count",
+        "opening",
+        "overspend",
+    )
+
+    def __init__(self, opening: Decimal, cap: Decimal | None, alerted_threshold: int = 0) -> None:
+        self.opening = opening
+        self.cap = cap
+        self.alerted_threshold = alerted_threshold
+        self.closing = opening
+        self.amount = ZERO
+        self.events_count = 0
+        self.overspend = ZERO
+        self.alerts: list[tuple[int, Decimal]] = []
+        # The alert levels still due, lowest first.
+        self._levels = (
+            []
+            if cap is None
+            else [(t, alert_level(cap, t)) for t in ALERT_THRESHOLDS if t > alerted_threshold]
+        )
+
+    @property
+    def at_cap(self) -> bool:
+        return self.cap is not None and self.closing >= self.cap
+
+    @property
+    def crossed_cap(self) -> bool:
+        """Whether the row went from under its cap to at/over it, or back."""
+        if self.cap is None:
+            return False
+        return (self.opening >= self.cap) != (self.closing >= self.cap)
+
+    def apply_capped(self, amount: Decimal) -> None:
+        cap = self.cap
+        if cap is not None and amount > 0 and self.closing >= cap:
+            self.overspend += amount
+        self.amount += amount
+        self.closing += amount
+        self.events_count += 1
+        while self._levels and self.closing >= self._levels[0][1]:
+            threshold, _ = self._levels.pop(0)
+            self.alerts.append((threshold, self.closing))
+            self.alerted_threshold = threshold
+
+    def apply_campaign(self, amount: Decimal, *, was_serving: bool) -> None:
+        if not was_serving and amount > 0:
+            self.overspend += amount
+        self.amount += amount
+        self.closing += amount
+        self.events_count += 1
+
+
+def alert_level(cap: Decimal, threshold: int) -> Decimal:
+    return cap * threshold / HUNDRED
+
+
+@dataclass
+class Tally:
+    movements: dict[RollupKey, Movement]
+    serving: list[bool]  # per charge: was its campaign serving
+    # Capped rows whose campaigns may carry the wrong hold now: a cap crossed
+    # (either way), spend for an active campaign although the cap is reached
+    # (one created after the crossing), or for a held campaign none of whose
+    # caps is reached (the first spend of a new local day, before the tick).
+    unsettled: set[RollupKey]
+
+
+def tally(
+    charges: Iterable[Charge],
+    *,
+    openings: dict[RollupKey, Opening],
+    caps: dict[RollupKey, Decimal | None],
+) -> Tally:
+    """Apply the charges in order: each row's movement, who was serving, what to enforce.
+
+    `openings` holds the locked totals of the capped rows; a row missing from
+    it starts at zero. `caps` holds the cap of each brand and budget row (None:
+    no cap at that level).
+    """
+    movements: dict[RollupKey, Movement] = {}
+    result = Tally(movements, [], set())
+
+    def movement_of(key: RollupKey) -> Movement:
+        movement = movements.get(key)
+        if movement is None:
+            opening = openings.get(key, NO_OPENING)
+            movement = Movement(opening.amount, caps.get(key), opening.alerted_threshold)
+            movements[key] = movement
+        return movement
+
+    for charge in charges:
+        watched = [movement_of(key) for key in charge.watch]
+        was_serving = charge.campaign_active and not any(m.at_cap for m in watched)
+        result.serving.append(was_serving)
+        for key in charge.keys:
+            if key[0] == "campaign":
+                movement_of(key).apply_campaign(charge.amount, was_serving=was_serving)
+            else:
+                movement_of(key).apply_capped(charge.amount)
+        at_cap = [key for key, m in zip(charge.watch, watched, strict=True) if m.at_cap]
+        if charge.campaign_active:
+            result.unsettled.update(at_cap)
+        elif charge.budget_held and charge.watch_complete and not at_cap:
+            result.unsettled.update(charge.watch)
+    result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
+    return result
+
+
+def sorted_keys(keys: Iterable[RollupKey]) -> list[RollupKey]:
+    """The one lock order every recorder follows: by owner, period, then start."""
+    return sorted(keys, key=lambda k: (k[1], k[2], k[3]))

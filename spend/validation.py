@@ -1,0 +1,163 @@
+"""Checks on spend input, each error named after the field to fix.
+
+Nothing here touches the database except to look campaigns up (in the
+service), so a bad event is refused before anything is stored.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from django.conf import settings
+from django.utils import timezone
+
+from spend.models import AMOUNT_DECIMALS, SpendKind
+
+Errors = dict[str, list[str]]
+
+EVENT_ID_MAX_LENGTH = 128
+SOURCE_MAX_LENGTH = 64
+BIGINT_MAX = 2**63 - 1
+AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
+# The ledger column holds 18 digits, 6 of them decimals.
+AMOUNT_CEILING = Decimal("999999999999.999999")
+KINDS = frozenset(SpendKind.values)
+T = TypeVar("T")
+# Unicode category Cc: C0 controls, DEL and C1 controls.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class CleanEvent:
+    """A spend event whose fields are all valid (the campaign may still be unknown)."""
+
+    campaign_id: int
+    amount: Decimal
+    occurred_at: dt.datetime
+    occurred_at_given: bool
+    event_id: str | None
+    source: str
+    kind: str
+
+
+def max_amount() -> Decimal:
+    return min(Decimal(str(settings.SPEND_MAX_AMOUNT)), AMOUNT_CEILING)
+
+
+Parsed = tuple[T | None, str | None]
+
+
+def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
+    if isinstance(value, float):
+        return None, 'Give the amount as a decimal string such as "12.50", not a float.'
+    if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
+        return None, "A decimal number is required."
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(value)
+    except InvalidOperation:
+        return None, "A decimal number is required."
+    if not amount.is_finite():
+        return None, "The amount must be a finite number."
+    limit = max_amount()
+    if abs(amount) > limit:
+        return None, f"The amount must not exceed {limit} in absolute value."
+    if amount != amount.quantize(AMOUNT_QUANTUM):
+        return None, f"The amount has more than {AMOUNT_DECIMALS} decimal places."
+    if kind == SpendKind.SPEND and amount <= 0:
+        return None, "Spend must be positive; record a refund as an adjustment."
+    if amount == 0:
+        return None, "An adjustment must not be zero."
+    return amount.quantize(AMOUNT_QUANTUM), None
+
+
+def _parse_occurred_at(value: object, now: dt.datetime) -> "Parsed[dt.datetime]":
+    if value is None:
+        return now, None
+    if not isinstance(value, dt.datetime):
+        return None, "A date and time with a UTC offset is required."
+    if timezone.is_naive(value):
+        return None, "The time must carry a UTC offset (for example 2026-03-10T14:00:00+05:30)."
+    skew = dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
+    try:
+        instant = value.astimezone(dt.UTC)
+    except OverflowError:
+        return None, "The time is out of range."
+    if instant > now + skew:
+        return None, f"The time is in the future (more than {skew.seconds} s ahead of the server)."
+    return instant, None
+
+
+def _printable(value: str) -> bool:
+    return _CONTROL_CHARACTERS.search(value) is None
+
+
+def _parse_event_id(value: object) -> "Parsed[str]":
+    if value is None:
+        return None, None
+    if not isinstance(value, str):
+        return None, "The event id must be a string."
+    if not value.strip():
+        return None, "The event id must not be blank; leave it out instead."
+    if len(value) > EVENT_ID_MAX_LENGTH:
+        return None, f"The event id must be at most {EVENT_ID_MAX_LENGTH} characters."
+    if not _printable(value):
+        return None, "The event id must not contain control characters."
+    return value, None
+
+
+def _parse_source(value: object) -> "Parsed[str]":
+    if not isinstance(value, str) or not value.strip():
+        return None, "The source must be a non-empty string."
+    if len(value) > SOURCE_MAX_LENGTH or not _printable(value):
+        return None, f"The source must be at most {SOURCE_MAX_LENGTH} printable characters."
+    return value, None
+
+
+def _parse_campaign(value: object) -> "Parsed[int]":
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= BIGINT_MAX:
+        return None, "A campaign id (a positive integer) is required."
+    return value, None
+
+
+def clean_event(
+    *,
+    campaign_id: object,
+    amount: object,
+    occurred_at: object,
+    event_id: object,
+    source: object,
+    kind: object,
+    now: dt.datetime,
+) -> tuple[CleanEvent | None, Errors]:
+    """The event with its defaults filled in, or the errors by field."""
+    errors: Errors = {}
+    if not isinstance(kind, str) or kind not in KINDS:
+        errors["kind"] = [f"Unknown kind; use one of: {', '.join(SpendKind.values)}."]
+        kind = SpendKind.ADJUSTMENT  # still check the amount's form
+    campaign, campaign_error = _parse_campaign(campaign_id)
+    value, amount_error = _parse_amount(amount, kind)
+    instant, occurred_at_error = _parse_occurred_at(occurred_at, now)
+    parsed_event_id, event_id_error = _parse_event_id(event_id)
+    parsed_source, source_error = _parse_source(source)
+    for name, message in [
+        ("campaign", campaign_error),
+        ("amount", amount_error),
+        ("occurred_at", occurred_at_error),
+        ("event_id", event_id_error),
+        ("source", source_error),
+    ]:
+        if message is not None:
+            errors[name] = [message]
+    if errors or campaign is None or value is None or instant is None or parsed_source is None:
+        return None, errors
+    return CleanEvent(
+        campaign_id=campaign,
+        amount=value,
+        occurred_at=instant,
+        occurred_at_given=occurred_at is not None,
+        event_id=parsed_event_id,
+        source=parsed_source,
+        kind=kind,
+    ), {}
