@@ -17,13 +17,14 @@ from rest_framework import serializers
 from budgets.models import BUDGET_DECIMALS, MIN_BUDGET, MONEY_DIGITS, Brand, Budget
 from budgets.periods import validate_timezone
 from campaigns.models import WEEKDAYS, Campaign, Daypart, PauseReason, Status, mask_to_days
-from spend.models import AMOUNT_DECIMALS, TOTAL_DIGITS, SpendEvent
+from spend.models import AMOUNT_DECIMALS, AMOUNT_DIGITS, TOTAL_DIGITS, SpendEvent, SpendKind
 from spend.selectors import (
     PeriodTotals,
     brand_current_totals,
     budget_current_totals,
     campaign_current_totals,
 )
+from spend.validation import EVENT_ID_MAX_LENGTH, SOURCE_MAX_LENGTH
 
 M = TypeVar("M", bound=models.Model)
 ZERO = Decimal("0")
@@ -283,6 +284,10 @@ class DaypartSerializer(serializers.ModelSerializer[Daypart]):
         fields = ["id", "campaign", "days", "start_time", "end_time"]
 
 
+def _total_field() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=AMOUNT_DECIMALS)
+
+
 # --- spend ----------------------------------------------------------------------------------
 
 
@@ -310,6 +315,90 @@ class SpendEventSerializer(serializers.ModelSerializer[SpendEvent]):
             "campaign_was_serving",
         ]
         read_only_fields = fields
+
+
+class SpendEventRequestSerializer(serializers.Serializer[Any]):
+    """The body of POST /api/spend/ and each item of a batch (schema only).
+
+    Requests are read by `adserver.api.spend_input` and validated by
+    `spend.services`; this describes them for the OpenAPI schema.
+    """
+
+    campaign = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    amount = serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_DECIMALS,
+        help_text="Up to 6 decimal places; positive, or non-zero for an adjustment.",
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 with a UTC offset; defaults to now. Not in the future.",
+    )
+    event_id = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=EVENT_ID_MAX_LENGTH,
+        help_text="The client's id: a replay with the same payload is not counted twice.",
+    )
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source
+        required=False, max_length=SOURCE_MAX_LENGTH, help_text='Defaults to "api".'
+    )
+    kind = serializers.ChoiceField(
+        choices=SpendKind.choices,
+        required=False,
+        help_text="An adjustment (refund, correction) may be negative.",
+    )
+
+
+class SpendBatchRequestSerializer(serializers.Serializer[Any]):
+    events = serializers.ListField(
+        child=SpendEventRequestSerializer(),
+        min_length=1,
+        max_length=10_000,
+        help_text="All of them are stored, or none.",
+    )
+
+
+class SpendRecordedSerializer(serializers.Serializer[Any]):
+    """A recorded event and where its brand stands now (spend.services.SpendRecorded)."""
+
+    id = serializers.IntegerField(source="event.id")
+    event_id = serializers.CharField(source="event.event_id", allow_null=True)
+    campaign = serializers.IntegerField(source="event.campaign_id")
+    amount = serializers.DecimalField(
+        source="event.amount", max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS
+    )
+    occurred_at = serializers.DateTimeField(source="event.occurred_at")
+    kind = serializers.ChoiceField(source="event.kind", choices=SpendKind.choices)
+    source = serializers.CharField(source="event.source")  # type: ignore[assignment]
+    local_date = serializers.DateField(
+        source="event.local_date", help_text="The brand-local day it counts for."
+    )
+    campaign_was_serving = serializers.BooleanField(
+        source="event.campaign_was_serving",
+        help_text="False: the campaign was paused when the spend arrived (overspend).",
+    )
+    campaign_status = serializers.ChoiceField(choices=Status.choices)
+    pause_reason = serializers.ChoiceField(choices=PauseReason.choices, allow_null=True)
+    brand_daily_spend = _total_field()
+    brand_monthly_spend = _total_field()
+    brand_daily_remaining = _total_field()
+    brand_monthly_remaining = _total_field()
+
+
+class SpendBatchRecordedSerializer(serializers.Serializer[Any]):
+    created = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(
+        help_text="Events whose event_id was already recorded (or repeated in the batch)."
+    )
+
+
+class SpendConflictSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    event_id = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    index = serializers.IntegerField(required=False, help_text="Position of the event in a batch.")
 
 
 # --- status -----------------------------------------------------------------------------------

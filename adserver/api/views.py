@@ -5,21 +5,23 @@ Reads come from querysets with their joins built in and from
 app, whose errors `adserver.api.exceptions` turns into 400/404/409.
 """
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework import mixins, permissions, serializers, status, throttling, viewsets
 from rest_framework.decorators import (
     action,
     api_view,
     authentication_classes,
     permission_classes,
 )
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from adserver.api import filters
@@ -30,15 +32,28 @@ from adserver.api.serializers import (
     BudgetSerializer,
     CampaignSerializer,
     DaypartSerializer,
+    SpendBatchRecordedSerializer,
+    SpendBatchRequestSerializer,
+    SpendConflictSerializer,
+    SpendEventRequestSerializer,
     SpendEventSerializer,
+    SpendRecordedSerializer,
     StatusSerializer,
 )
+from adserver.api.spend_input import spend_input, spend_input_errors
 from budgets import services as budget_services
 from budgets.models import Brand, Budget
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Daypart
 from spend.models import SpendEvent
 from spend.selectors import status_overview
+from spend.services import (
+    SpendBatchInvalid,
+    SpendConflict,
+    SpendInput,
+    spend_record,
+    spend_record_batch,
+)
 
 M = TypeVar("M", bound=models.Model)
 
@@ -192,19 +207,110 @@ class DaypartViewSet(ServiceModelViewSet[Daypart]):
         campaign_services.daypart_delete(daypart_id=instance.pk)
 
 
+class SpendRateThrottle(throttling.ScopedRateThrottle):
+    """The "spend" rate of settings, read when a request comes, not at import.
+
+    The history lives in the process's local-memory cache: a guard against a
+    runaway client that never depends on Redis being up.
+    """
+
+    def get_rate(self) -> str | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(self.scope))
+        return None if rate is None else str(rate)
+
+
+SPEND_CONFLICT = OpenApiResponse(
+    SpendConflictSerializer,
+    description="The event_id was recorded before with another payload; nothing was stored.",
+)
+
+
+def _conflict(exc: SpendConflict) -> Response:
+    body: dict[str, Any] = {"detail": str(exc), "event_id": exc.event_id, "fields": exc.fields}
+    if exc.index is not None:
+        body["index"] = exc.index
+    return Response(body, status=status.HTTP_409_CONFLICT)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=SpendEventRequestSerializer,
+        responses={
+            201: SpendRecordedSerializer,
+            200: OpenApiResponse(
+                SpendRecordedSerializer, description="A replay: the event recorded before."
+            ),
+            409: SPEND_CONFLICT,
+        },
+    ),
+    batch=extend_schema(
+        request=SpendBatchRequestSerializer,
+        responses={201: SpendBatchRecordedSerializer, 409: SPEND_CONFLICT},
+    ),
+)
 class SpendViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[SpendEvent]
 ):
-    """The spend ledger, newest first."""
+    """The spend ledger, newest first; recording spend, one event or a batch.
+
+    Spend for a paused campaign is recorded all the same (the money is spent)
+    and the answer shows the campaign paused.
+    """
 
     queryset = SpendEvent.objects.all()
     serializer_class = SpendEventSerializer
     filterset_class = filters.SpendEventFilter
-    pagination_class = Pagination
     throttle_scope = "spend"
+    throttle_classes = [SpendRateThrottle]
 
-    def get_queryset(self) -> QuerySet[SpendEvent]:
-        return super().get_queryset()
+    def create(self, request: Request) -> Response:
+        spend, errors = spend_input(request.data)
+        if spend is None:
+            raise ValidationError(errors)
+        try:
+            recorded = spend_record(
+                campaign_id=spend.campaign_id,
+                amount=spend.amount,
+                occurred_at=spend.occurred_at,
+                event_id=spend.event_id,
+                source=spend.source,
+                kind=spend.kind,
+            )
+        except SpendConflict as exc:
+            return _conflict(exc)
+        return Response(
+            SpendRecordedSerializer(recorded).data,
+            status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
+        )
+
+    @action(detail=False, methods=["post"])
+    def batch(self, request: Request) -> Response:
+        """Up to 10,000 events: all of them are stored, or none."""
+        events = request.data.get("events") if isinstance(request.data, dict) else None
+        if not isinstance(events, list) or not events:
+            raise ValidationError({"events": ["Send a non-empty list of events."]})
+        limit = settings.SPEND_BATCH_MAX_EVENTS
+        if len(events) > limit:
+            raise ValidationError({"events": [f"Send at most {limit:,} events per batch."]})
+        inputs: list[SpendInput] = []
+        errors: dict[int, Any] = {}
+        for index, data in enumerate(events):
+            spend, event_errors = spend_input(data)
+            if spend is None:
+                errors[index] = event_errors
+            else:
+                inputs.append(spend)
+        if errors:
+            raise ValidationError({"events": cast(Any, spend_input_errors(events))})
+        try:
+            recorded = spend_record_batch(inputs)
+        except SpendBatchInvalid as exc:
+            problems: Any = exc.errors or [str(exc)]
+            raise ValidationError({"events": problems}) from exc
+        except SpendConflict as exc:
+            return _conflict(exc)
+        body = SpendBatchRecordedSerializer(recorded).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class StatusView(APIView):

@@ -81,15 +81,22 @@ def _point_at_seeded_rows(case: Any, seeded: dict[str, int], mode: GenerationMod
     """Name existing rows half of the time, or requests would only ever meet 400 and 404.
 
     Only values the schema allows are replaced, so a negative case stays negative.
+    Spend events also get a plausible time and amount: random instants are
+    almost never inside [2000, now].
     """
     resource = case.operation.path.split("/")[2].rstrip("s")
     path = case.path_parameters or {}
     if isinstance(path.get("id"), int) and resource in seeded:
         path["id"] = seeded[resource]
-    if mode is GenerationMode.POSITIVE and isinstance(case.body, dict):
+    if mode is not GenerationMode.POSITIVE or not isinstance(case.body, dict):
+        return
+    bodies = case.body.get("events") if resource == "spend" else [case.body]
+    for body in bodies if isinstance(bodies, list) else [case.body]:
         for field in ("brand", "budget", "campaign"):
-            if field in case.body:
-                case.body[field] = seeded[field]
+            if field in body:
+                body[field] = seeded[field]
+        if resource == "spend":
+            body.update(occurred_at=None, amount="1.25", kind="spend")
 
 
 @pytest.mark.django_db
