@@ -99,7 +99,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    DATABASES["default"].setdefault(
+        "CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=True)
+    )
     # Spend recording runs a few statements on server-binding cursors; psycopg
     # prepares them after two runs on a connection (Django's own cursors bind
     # on the client and never prepare). Off behind a pooler that cannot keep
@@ -208,7 +210,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "adserver.api.authentication.RememberedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Reading needs a login; writing needs the model's add/change/delete permission.
@@ -228,6 +230,9 @@ REST_FRAMEWORK = {
         "spend": env.str("SPEND_THROTTLE_RATE", default="100000/min"),
     },
 }
+
+# How long a web process remembers an API token it has checked (0: never).
+API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ad budget server API",

@@ -225,6 +225,11 @@ SPEND_CONFLICT = OpenApiResponse(
 )
 
 
+# Bound once: a serializer copies its fields whenever it is made, which cost
+# more than the rest of the response; rendering with bound fields is pure.
+SPEND_RECORDED = SpendRecordedSerializer()
+
+
 def _conflict(exc: SpendConflict) -> Response:
     body: dict[str, Any] = {"detail": str(exc), "event_id": exc.event_id, "fields": exc.fields}
     if exc.index is not None:
@@ -279,7 +284,7 @@ class SpendViewSet(
         except SpendConflict as exc:
             return _conflict(exc)
         return Response(
-            SpendRecordedSerializer(recorded).data,
+            SPEND_RECORDED.to_representation(recorded),
             status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
         )
 

@@ -6,8 +6,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from adserver.api.authentication import RememberedTokenAuthentication
+from adserver.api.tests.conftest import token_client
 from budgets.models import Brand
 from budgets.tests.factories import BrandFactory
 from campaigns.tests.factories import CampaignFactory
@@ -91,3 +94,26 @@ def test_the_dashboard_session_works_with_its_csrf_token(staff_user: User) -> No
         "/api/brands/", NEW_BRAND, content_type="application/json", HTTP_X_CSRFTOKEN=token
     )
     assert created.status_code == 201, created.json()
+
+
+def test_a_checked_token_is_remembered_for_the_configured_time(
+    staff_user: User, settings: object
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 60  # type: ignore[attr-defined]
+    client = token_client(staff_user)
+    assert client.get("/api/status/").status_code == 200
+    Token.objects.filter(user=staff_user).delete()
+    # Remembered in this process: still accepted until the entry expires.
+    assert client.get("/api/status/").status_code == 200
+    RememberedTokenAuthentication.forget_all()
+    assert client.get("/api/status/").status_code == 401
+
+
+def test_with_remembering_off_a_deleted_token_is_refused_at_once(
+    staff_user: User, settings: object
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    client = token_client(staff_user)
+    assert client.get("/api/status/").status_code == 200
+    Token.objects.filter(user=staff_user).delete()
+    assert client.get("/api/status/").status_code == 401
