@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Count
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, throttling, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import (
     action,
     api_view,
@@ -21,7 +21,6 @@ from rest_framework.decorators import (
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from adserver.api import filters
@@ -41,6 +40,7 @@ from adserver.api.serializers import (
     StatusSerializer,
 )
 from adserver.api.spend_input import spend_input, spend_input_errors
+from adserver.api.throttling import ScopeRateThrottle
 from budgets import services as budget_services
 from budgets.models import Brand, Budget
 from campaigns import services as campaign_services
@@ -207,23 +207,10 @@ class DaypartViewSet(ServiceModelViewSet[Daypart]):
         campaign_services.daypart_delete(daypart_id=instance.pk)
 
 
-class SpendRateThrottle(throttling.ScopedRateThrottle):
-    """The "spend" rate of settings, read when a request comes, not at import.
-
-    The history lives in the process's local-memory cache: a guard against a
-    runaway client that never depends on Redis being up.
-    """
-
-    def get_rate(self) -> str | None:
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(self.scope))
-        return None if rate is None else str(rate)
-
-
 SPEND_CONFLICT = OpenApiResponse(
     SpendConflictSerializer,
     description="The event_id was recorded before with another payload; nothing was stored.",
 )
-
 
 # Bound once: a serializer copies its fields whenever it is made, which cost
 # more than the rest of the response; rendering with bound fields is pure.
@@ -266,7 +253,7 @@ class SpendViewSet(
     serializer_class = SpendEventSerializer
     filterset_class = filters.SpendEventFilter
     throttle_scope = "spend"
-    throttle_classes = [SpendRateThrottle]
+    throttle_classes = [ScopeRateThrottle]
 
     def create(self, request: Request) -> Response:
         spend, errors = spend_input(request.data)
