@@ -18,5 +18,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/ is a JSON 404, not the site's HTML page.
-    re_path(r"^.*/$", views.not_found, name="api-not-found"),
+    re_path(r"^.*$", views.not_found, name="api-not-found"),
 ]

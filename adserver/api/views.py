@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 from django.conf import settings
 from django.db import models
 from django.db.models import Count
+from django.urls import Resolver404, resolve
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import (
@@ -315,9 +316,21 @@ class StatusView(APIView):
         return Response(StatusSerializer(status_overview()).data)
 
 
+def _resolves_elsewhere(path: str) -> bool:
+    try:
+        return resolve(path).func is not not_found
+    except Resolver404:
+        return False
+
+
 @extend_schema(exclude=True)
 @api_view(["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD", "OPTIONS"])
 @permission_classes([permissions.AllowAny])
 @authentication_classes([])
 def not_found(request: Request) -> Response:
+    """Anything else under /api/: a JSON 404, never the site's HTML page or a
+    redirect that would drop a POST body."""
+    with_slash = f"{request.path}/"
+    if not request.path.endswith("/") and _resolves_elsewhere(with_slash):
+        raise NotFound(f"Not found. The address ends with a slash: {with_slash}")
     raise NotFound

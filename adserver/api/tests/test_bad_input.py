@@ -188,3 +188,27 @@ def test_patch_with_nasty_values_is_refused_and_changes_nothing(
     after = {f.attname: getattr(row, f.attname) for f in model._meta.concrete_fields}
     changed = {k for k in before if before[k] != after[k]} - {"updated_at"}
     assert changed <= accepted, changed
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/", "/api/nothing/", "/api/brands/1.5/", "/api/brands/1/nothing/", "/api/x"]
+)
+def test_unknown_api_paths_are_a_json_404(api: APIClient, url: str) -> None:
+    response = api.get(url)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/brands/", "/api/budgets/", "/api/campaigns/", "/api/dayparts/", "/api/spend/"]
+)
+def test_options_describes_an_endpoint(api: APIClient, url: str) -> None:
+    response = api.options(url)
+    assert response.status_code == 200
+    assert response.json()["name"]
+
+
+def test_a_missing_trailing_slash_is_a_404_that_says_so_even_for_a_post(api: APIClient) -> None:
+    response = api.post("/api/spend", {"campaign": 1, "amount": "1"}, format="json")
+    assert response.status_code == 404
+    assert response.json()["detail"].endswith("/api/spend/")
