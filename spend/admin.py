@@ -121,7 +121,7 @@ class SpendEventAdmin(ReadOnlyAdmin[SpendEvent]):
 
 @admin.register(BrandSpend)
 class BrandSpendAdmin(ReadOnlyAdmin[BrandSpend]):
-    list_display = ["brand", "period", "period_start", "amount", "events_count"]
+    list_display = ["brand", "period", "period_start", "amount", "overspend", "events_count"]
     list_select_related = ["brand"]
     list_filter = ["period"]
     date_hierarchy = "period_start"
@@ -129,7 +129,7 @@ class BrandSpendAdmin(ReadOnlyAdmin[BrandSpend]):
 
 @admin.register(BudgetSpend)
 class BudgetSpendAdmin(ReadOnlyAdmin[BudgetSpend]):
-    list_display = ["budget", "period", "period_start", "amount", "events_count"]
+    list_display = ["budget", "period", "period_start", "amount", "overspend", "events_count"]
     list_select_related = ["budget"]
     list_filter = ["period"]
     date_hierarchy = "period_start"
@@ -137,7 +137,7 @@ class BudgetSpendAdmin(ReadOnlyAdmin[BudgetSpend]):
 
 @admin.register(CampaignSpend)
 class CampaignSpendAdmin(ReadOnlyAdmin[CampaignSpend]):
-    list_display = ["campaign", "period", "period_start", "amount", "events_count"]
+    list_display = ["campaign", "period", "period_start", "amount", "overspend", "events_count"]
     list_select_related = ["campaign"]
     list_filter = ["period"]
     date_hierarchy = "period_start"

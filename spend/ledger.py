@@ -13,112 +13,24 @@ same for every recorder so that none can deadlock another:
    (a campaign's rows are only ever written under its brand's row locks).
 
 PostgreSQL receives rows as arrays through `unnest`, one statement whatever
-the number of events, on a server-binding cursor so that each statement is
-planned once per connection. One event takes a single statement
-(`event_record_postgres`) that locks, appends and upserts. SQLite (the
-embedded default of `make run`) takes the database's write lock at BEGIN,
-so there plain reads are as good as locks and portable statements do.
+the number of events (spend.sql has the cursors). One event takes a single
+statement instead (spend.one_event). SQLite (the embedded default of `make
+run`) takes the database's write lock at BEGIN, so there plain reads are as
+good as locks and portable statements do.
 """
 
 import datetime as dt
-import re
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.db import connection
-from django.db.backends.utils import CursorWrapper
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
+from spend import sql
 from spend.accounting import Opening, RollupKey
 
 SQLITE_CHUNK = 500
-
-
-def postgres() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def _server_binding() -> bool:
-    return postgres() and not connection.queries_logged
-
-
-@contextmanager
-def _cursor() -> Iterator[CursorWrapper]:
-    """On PostgreSQL, a cursor that binds parameters on the server, so that each
-    statement is planned once per connection (see DATABASE_PREPARED_STATEMENTS).
-
-    While queries are logged (DEBUG, assertNumQueries) Django's own cursor is
-    used instead: only client-side binding gives the log the statement's text.
-    Both run the same SQL.
-    """
-    if not _server_binding():
-        with connection.cursor() as cursor:
-            yield cursor
-        return
-    import psycopg
-
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.make_cursor(psycopg.Cursor(connection.connection)) as cursor:  # type: ignore[arg-type]  # Django wraps a DB-API cursor
-        yield cursor
-
-
-@lru_cache(maxsize=64)
-def _binary(sql: str) -> str:
-    """Placeholders for binary parameters: cheaper to send than text (dates, times)."""
-    return _PLACEHOLDER.sub(r"%\1b", sql)
-
-
-_PLACEHOLDER = re.compile(r"%(\([a-z_]+\))?s")
-
-
-def _fetch(sql: str, params: Sequence[Any] | dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Run one statement on _cursor() and return its rows."""
-    with _cursor() as cursor:
-        cursor.execute(_binary(sql) if _server_binding() else sql, params)
-        return cursor.fetchall() if cursor.description else []
-
-
-def _decimal(value: Any) -> Decimal:
-    """SQLite hands numbers back as int or float; PostgreSQL as Decimal."""
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(Decimal("0.000001"))
-
-
-def _optional_decimal(value: Any) -> Decimal | None:
-    return None if value is None else _decimal(value)
-
-
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
-
-
-def _datetime(value: Any) -> dt.datetime:
-    """SQLite hands datetimes back as naive UTC text."""
-    if isinstance(value, dt.datetime):
-        return value
-    parsed = parse_datetime(str(value))
-    if parsed is None:
-        raise ValueError(f"not a datetime: {value!r}")
-    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
-
-
-def _placeholders(rows: int, columns: int) -> str:
-    row = "(" + ", ".join(["%s"] * columns) + ")"
-    return ", ".join([row] * rows)
-
-
-def _in(values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """`= ANY(array)` on PostgreSQL (one parameter), an IN list elsewhere."""
-    if postgres():
-        return "= ANY(%s)", [list(values)]
-    return f"IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 # --- campaigns and their brands -------------------------------------------------
@@ -148,21 +60,23 @@ ORDER BY c.brand_id, c.id
 """
 
 
-def campaigns_load_locking_brands(campaign_ids: Collection[int]) -> dict[int, CampaignContext]:
-    """The campaigns with their caps; their brands locked FOR SHARE, by id."""
-    condition, params = _in(sorted(set(campaign_ids)))
-    lock = "FOR SHARE OF b" if postgres() else ""
-    rows = _fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock), params)
+def campaigns_load_locking_brands(
+    campaign_ids: Collection[int], *, lock: bool = True
+) -> dict[int, CampaignContext]:
+    """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
+    condition, params = sql.in_clause(sorted(set(campaign_ids)))
+    lock_clause = "FOR SHARE OF b" if sql.postgres() and lock else ""
+    rows = sql.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
     return {
         row[0]: CampaignContext(
             campaign_id=row[0],
             brand_id=row[1],
             budget_id=row[2],
             timezone=row[3],
-            brand_daily_budget=_decimal(row[4]),
-            brand_monthly_budget=_decimal(row[5]),
-            budget_daily_limit=_optional_decimal(row[6]),
-            budget_monthly_limit=_optional_decimal(row[7]),
+            brand_daily_budget=sql.to_decimal(row[4]),
+            brand_monthly_budget=sql.to_decimal(row[5]),
+            budget_daily_limit=sql.to_optional_decimal(row[6]),
+            budget_monthly_limit=sql.to_optional_decimal(row[7]),
         )
         for row in rows
     }
@@ -207,7 +121,7 @@ def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
 def _select_locked(
     brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
 ) -> dict[RollupKey, Opening]:
-    rows = _fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
+    rows = sql.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
     return {
         (scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
         for scope, owner, period, start, amount, alerted in rows
@@ -220,15 +134,17 @@ def _select_plain(keys: Sequence[RollupKey]) -> dict[RollupKey, Opening]:
         wanted = [k for k in keys if k[0] == scope]
         if not wanted:
             continue
-        sql = (
+        statement = (
             f"SELECT {scope}_id, period, period_start, amount, alerted_threshold "  # noqa: S608
             f"FROM spend_{scope}spend WHERE ({scope}_id, period, period_start) "
-            f"IN (VALUES {_placeholders(len(wanted), 3)})"
+            f"IN (VALUES {sql.placeholders(len(wanted), 3)})"
         )
-        for owner, period, start, amount, alerted in _fetch(
-            sql, [value for k in wanted for value in k[1:]]
+        for owner, period, start, amount, alerted in sql.fetch(
+            statement, [value for k in wanted for value in k[1:]]
         ):
-            found[(scope, owner, period, _date(start))] = Opening(_decimal(amount), alerted)
+            found[(scope, owner, period, sql.to_date(start))] = Opening(
+                sql.to_decimal(amount), alerted
+            )
     return found
 
 
@@ -238,7 +154,7 @@ def rollups_create_missing(
     """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
     for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
         if keys:
-            _fetch(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+            sql.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
 
 
 def rollups_lock(
@@ -248,7 +164,7 @@ def rollups_lock(
 
     The keys must come sorted (accounting.sorted_keys).
     """
-    if not postgres():
+    if not sql.postgres():
         return _select_plain([*brand_keys, *budget_keys])
     found = _select_locked(brand_keys, budget_keys)
     if len(found) == len(brand_keys) + len(budget_keys):
@@ -276,25 +192,25 @@ def events_stored(event_ids: Sequence[str]) -> dict[str, StoredEvent]:
     """The stored events with these client ids (read after the locks: current)."""
     if not event_ids:
         return {}
-    condition, params = _in(event_ids)
-    sql = (
+    condition, params = sql.in_clause(event_ids)
+    statement = (
         "SELECT event_id, id, campaign_id, amount, kind, occurred_at "  # noqa: S608
         f"FROM spend_spendevent WHERE event_id {condition}"
     )
     return {
-        event_id: StoredEvent(pk, campaign, _decimal(amount), kind, _datetime(occurred))
-        for event_id, pk, campaign, amount, kind, occurred in _fetch(sql, params)
+        event_id: StoredEvent(pk, campaign, sql.to_decimal(amount), kind, sql.to_datetime(occurred))
+        for event_id, pk, campaign, amount, kind, occurred in sql.fetch(statement, params)
     }
 
 
 def campaigns_state(campaign_ids: Collection[int]) -> dict[int, tuple[bool, bool]]:
     """Each campaign's (active, budget-held), read after the locks: current."""
-    condition, params = _in(sorted(campaign_ids))
-    sql = (
+    condition, params = sql.in_clause(sorted(campaign_ids))
+    statement = (
         "SELECT id, status = 'active', budget_hold IS NOT NULL "  # noqa: S608
         f"FROM campaigns_campaign WHERE id {condition}"
     )
-    return {pk: (bool(active), bool(held)) for pk, active, held in _fetch(sql, params)}
+    return {pk: (bool(active), bool(held)) for pk, active, held in sql.fetch(statement, params)}
 
 
 # --- the ledger ------------------------------------------------------------------
@@ -338,9 +254,9 @@ RETURNING id
 
 def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> list[int]:
     """Append the events; an event_id stored meanwhile is skipped. The new ids."""
-    if postgres():
+    if sql.postgres():
         columns = [list(column) for column in zip(*rows, strict=True)]
-        return [row[0] for row in _fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
+        return [row[0] for row in sql.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
     adapt = connection.ops.adapt_datetimefield_value
     inserted: list[int] = []
     for offset in range(0, len(rows), SQLITE_CHUNK):
@@ -350,8 +266,8 @@ def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> lis
             values: list[Any] = list(row)
             values[LEDGER_COLUMNS.index("occurred_at")] = adapt(row.occurred_at)
             params += [*values, adapt(recorded_at)]
-        sql = _SQLITE_INSERT_EVENTS_SQL.format(values=_placeholders(len(chunk), 11))
-        inserted += [row[0] for row in _fetch(sql, params)]
+        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=sql.placeholders(len(chunk), 11))
+        inserted += [row[0] for row in sql.fetch(statement, params)]
     return inserted
 
 
@@ -460,14 +376,14 @@ def rollups_add(
     Returns the ids of the alerts that were new. Each rollup key must appear
     at most once (aggregate first).
     """
-    if postgres():
+    if sql.postgres():
         params: list[Any] = []
         for scope in ("brand", "budget", "campaign"):
             params += _transposed([_delta_values(d) for d in deltas if d.key[0] == scope], 7)
         params.append(raised_at)
         params += _transposed([_alert_values(a) for a in alerts], 8)
-        return [row[0] for row in _fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
-    with _cursor() as cursor:
+        return [row[0] for row in sql.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
+    with connection.cursor() as cursor:
         for scope in ("brand", "budget", "campaign"):
             rows = [_delta_values(d) for d in deltas if d.key[0] == scope]
             if rows:
@@ -478,131 +394,3 @@ def rollups_add(
             cursor.execute(_SQLITE_ALERT_SQL, [*_alert_values(alert), stamp])
             raised += [row[0] for row in cursor.fetchall()]
     return raised
-
-
-# --- one event, one statement (PostgreSQL) ---------------------------------------
-
-# The same rules as spend.accounting, for one event, in the statement that
-# takes the locks: the opening totals are those of the rows just locked (a
-# locking read returns the newest committed version), so whether the
-# campaign was serving is judged on them, not on a snapshot taken before the
-# lock was granted. Nothing is written unless every capped row was there to
-# lock (`complete`); the caller then creates the missing rows and runs it again.
-_RECORD_ONE_SQL = """
-WITH p AS (
-    SELECT %(campaign)s::bigint AS campaign, %(brand)s::bigint AS brand,
-        %(budget)s::bigint AS budget, %(amount)s::numeric AS amount,
-        %(day)s::date AS day, %(month)s::date AS month, %(now)s::timestamptz AS now
-), k AS (
-    SELECT 'day' AS period, p.day AS start FROM p UNION ALL SELECT 'month', p.month FROM p
-), lb AS (
-    SELECT 'brand' AS scope, k.period, k.start, r.amount, r.alerted_threshold AS alerted
-    FROM k, p, spend_brandspend r
-    WHERE r.brand_id = p.brand AND r.period = k.period AND r.period_start = k.start
-    ORDER BY k.period FOR NO KEY UPDATE OF r
-), lg AS (
-    SELECT 'budget', k.period, k.start, r.amount, r.alerted_threshold
-    FROM k, p, spend_budgetspend r
-    WHERE r.budget_id = p.budget AND r.period = k.period AND r.period_start = k.start
-    ORDER BY k.period FOR NO KEY UPDATE OF r
-), o AS (
-    SELECT l.*,
-        (%(caps)s::numeric[])[CASE l.period WHEN 'day' THEN 1 ELSE 2 END
-            + CASE l.scope WHEN 'brand' THEN 0 ELSE 2 END] AS cap,
-        (%(current)s::boolean[])[CASE l.period WHEN 'day' THEN 1 ELSE 2 END] AS is_current
-    FROM (SELECT * FROM lb UNION ALL SELECT * FROM lg) l, p
-), s AS (
-    SELECT c.status, c.budget_hold, c.status = 'active'
-        AND NOT EXISTS (SELECT FROM o WHERE o.is_current AND o.amount >= o.cap) AS serving,
-        (SELECT count(*) FROM o) = %(expected)s::int AS complete
-    FROM campaigns_campaign c, p WHERE c.id = p.campaign
-), ins AS (
-    INSERT INTO spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,
-        local_date, recorded_at, source, event_id, campaign_was_serving)
-    SELECT p.campaign, p.brand, p.budget, %(kind)s::varchar, p.amount,
-        %(occurred_at)s::timestamptz, p.day, p.now, %(source)s::varchar, %(event_id)s::varchar,
-        s.serving
-    FROM p, s WHERE s.complete
-    ON CONFLICT (event_id) DO NOTHING
-    RETURNING id, campaign_was_serving AS serving
-), x AS (
-    SELECT o.*, o.amount + p.amount AS closing,
-        CASE WHEN p.amount > 0 AND o.amount >= o.cap THEN p.amount ELSE 0 END AS over,
-        (SELECT max(t) FROM unnest('{50,80,100}'::int[]) t
-         WHERE t > o.alerted AND o.amount + p.amount >= o.cap * t / 100) AS reached
-    FROM o, p, ins
-), b AS (
-    INSERT INTO spend_brandspend AS r (brand_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT p.brand, x.period, x.start, p.amount, 1, x.over, GREATEST(x.alerted, x.reached)
-    FROM x, p WHERE x.scope = 'brand'
-    ON CONFLICT (brand_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
-), g AS (
-    INSERT INTO spend_budgetspend AS r (budget_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT p.budget, x.period, x.start, p.amount, 1, x.over, GREATEST(x.alerted, x.reached)
-    FROM x, p WHERE x.scope = 'budget'
-    ON CONFLICT (budget_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
-), c AS (
-    INSERT INTO spend_campaignspend AS r (campaign_id, period, period_start, amount,
-        events_count, overspend)
-    SELECT p.campaign, k.period, k.start, p.amount, 1,
-        CASE WHEN NOT ins.serving AND p.amount > 0 THEN p.amount ELSE 0 END
-    FROM ins, p, LATERAL (VALUES ('day', p.day), ('month', p.month)) k(period, start)
-    ON CONFLICT (campaign_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend
-), a AS (
-    INSERT INTO budgets_alert (brand_id, budget_id, scope, period, period_start, threshold,
-        cap, spend, raised_at)
-    SELECT p.brand, CASE x.scope WHEN 'budget' THEN p.budget END, x.scope, x.period,
-        x.start, t, x.cap, x.closing, p.now
-    FROM x, p, unnest('{50,80,100}'::int[]) t
-    WHERE t > x.alerted AND x.closing >= x.cap * t / 100
-    ON CONFLICT DO NOTHING
-    RETURNING id
-)
-SELECT s.complete, ins.id, ins.serving, s.status,
-    s.budget_hold IS NOT NULL,
-    ARRAY(SELECT concat_ws(' ', scope, period, amount, alerted) FROM o),
-    ARRAY(SELECT id FROM a ORDER BY id)
-FROM s LEFT JOIN ins ON true
-"""
-# psycopg caches the parsing of statements up to 4 kB: keep this one under it.
-_RECORD_ONE_SQL = " ".join(_RECORD_ONE_SQL.split())
-assert len(_RECORD_ONE_SQL) < 4096, len(_RECORD_ONE_SQL)  # noqa: S101
-
-
-@dataclass(frozen=True)
-class RecordedOne:
-    complete: bool
-    event_pk: int | None
-    campaign_was_serving: bool | None
-    campaign_status: str
-    budget_held: bool
-    openings: dict[tuple[str, str], Opening]  # (scope, period) -> locked totals
-    alert_ids: list[int]
-
-
-def event_record_postgres(params: dict[str, Any]) -> RecordedOne:
-    """Lock, append, upsert and raise alerts for one event, in one statement."""
-    (row,) = _fetch(_RECORD_ONE_SQL, params)
-    complete, pk, was_serving, status, held, openings, alerts = row
-    return RecordedOne(
-        complete=complete,
-        event_pk=pk,
-        campaign_was_serving=was_serving,
-        campaign_status=status,
-        budget_held=held,
-        openings={
-            (scope, period): Opening(Decimal(amount), int(level))
-            for scope, period, amount, level in (opening.split(" ") for opening in openings)
-        },
-        alert_ids=list(alerts),
-    )

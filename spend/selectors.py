@@ -10,7 +10,7 @@ one `period_start IN (...)` lookup and picked per brand in Python.
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -27,13 +27,38 @@ ZERO = Decimal("0")
 
 @dataclass(frozen=True)
 class PeriodTotals:
+    """Spend of one brand, budget or campaign for its brand's current day and month.
+
+    `*_overspend` is the part recorded after the cap was reached (a campaign's:
+    while it was not serving); `*_cap` is None where there is no cap, and then
+    `*_remaining` is None too. Remaining never goes below zero.
+    """
+
     today: dt.date
     daily_spend: Decimal
     monthly_spend: Decimal
+    daily_overspend: Decimal = ZERO
+    monthly_overspend: Decimal = ZERO
+    daily_cap: Decimal | None = None
+    monthly_cap: Decimal | None = None
 
     @property
     def month(self) -> dt.date:
         return month_start(self.today)
+
+    @property
+    def daily_remaining(self) -> Decimal | None:
+        return None if self.daily_cap is None else max(self.daily_cap - self.daily_spend, ZERO)
+
+    @property
+    def monthly_remaining(self) -> Decimal | None:
+        if self.monthly_cap is None:
+            return None
+        return max(self.monthly_cap - self.monthly_spend, ZERO)
+
+
+Found = dict[tuple[int, str, dt.date], tuple[Decimal, Decimal]]
+Caps = dict[int, tuple[Decimal | None, Decimal | None]]
 
 
 def _keys(todays: Iterable[dt.date]) -> set[dt.date]:
@@ -42,16 +67,27 @@ def _keys(todays: Iterable[dt.date]) -> set[dt.date]:
 
 
 def _totals(
-    todays: dict[int, dt.date], found: dict[tuple[int, str, dt.date], Decimal]
+    todays: dict[int, dt.date], found: Found, caps: Caps | None = None
 ) -> dict[int, PeriodTotals]:
-    return {
-        pk: PeriodTotals(
+    totals = {}
+    for pk, day in todays.items():
+        daily, daily_over = found.get((pk, Period.DAY, day), (ZERO, ZERO))
+        monthly, monthly_over = found.get((pk, Period.MONTH, month_start(day)), (ZERO, ZERO))
+        daily_cap, monthly_cap = (caps or {}).get(pk, (None, None))
+        totals[pk] = PeriodTotals(
             today=day,
-            daily_spend=found.get((pk, Period.DAY, day), ZERO),
-            monthly_spend=found.get((pk, Period.MONTH, month_start(day)), ZERO),
+            daily_spend=daily,
+            monthly_spend=monthly,
+            daily_overspend=daily_over,
+            monthly_overspend=monthly_over,
+            daily_cap=daily_cap,
+            monthly_cap=monthly_cap,
         )
-        for pk, day in todays.items()
-    }
+    return totals
+
+
+def _found(rows: Iterable[tuple[int, str, dt.date, Decimal, Decimal]]) -> Found:
+    return {(pk, period, start): (amount, over) for pk, period, start, amount, over in rows}
 
 
 def brand_current_totals(
@@ -65,8 +101,9 @@ def brand_current_totals(
     # * the day and month rollups of these brands for their local todays
     rows = BrandSpend.objects.filter(
         brand_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("brand_id", "period", "period_start", "amount")
-    return _totals(todays, {(pk, period, start): amount for pk, period, start, amount in rows})
+    ).values_list("brand_id", "period", "period_start", "amount", "overspend")
+    caps: Caps = {brand.pk: (brand.daily_budget, brand.monthly_budget) for brand in brands}
+    return _totals(todays, _found(rows), caps)
 
 
 def budget_current_totals(
@@ -83,8 +120,9 @@ def budget_current_totals(
     # * the day and month rollups of these budgets for their brands' local todays
     rows = BudgetSpend.objects.filter(
         budget_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("budget_id", "period", "period_start", "amount")
-    return _totals(todays, {(pk, period, start): amount for pk, period, start, amount in rows})
+    ).values_list("budget_id", "period", "period_start", "amount", "overspend")
+    caps: Caps = {budget.pk: (budget.daily_limit, budget.monthly_limit) for budget in budgets}
+    return _totals(todays, _found(rows), caps)
 
 
 def campaign_current_totals(
@@ -93,6 +131,8 @@ def campaign_current_totals(
     """Each campaign's spend for its brand's local today and month: one query.
 
     The campaigns must come with their brand loaded (select_related("brand")).
+    A campaign has no cap of its own (see campaign_current_standing); its
+    overspend is what it spent while not serving.
     """
     now = now or timezone.now()
     todays = {c.pk: local_date(now, c.brand.timezone) for c in campaigns}
@@ -101,8 +141,85 @@ def campaign_current_totals(
     # * the day and month rollups of these campaigns for their brands' local todays
     rows = CampaignSpend.objects.filter(
         campaign_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("campaign_id", "period", "period_start", "amount")
-    return _totals(todays, {(pk, period, start): amount for pk, period, start, amount in rows})
+    ).values_list("campaign_id", "period", "period_start", "amount", "overspend")
+    return _totals(todays, _found(rows))
+
+
+@dataclass(frozen=True)
+class CampaignStanding:
+    """A campaign's spend, and what it may still spend before a cap holds it."""
+
+    totals: PeriodTotals
+    daily_remaining: Decimal  # the least of its brand's and its budget's
+    monthly_remaining: Decimal
+
+
+def _least(*amounts: Decimal | None) -> Decimal:
+    return min(amount for amount in amounts if amount is not None)
+
+
+def campaign_current_standing(
+    campaigns: Sequence[Campaign], *, now: dt.datetime | None = None
+) -> dict[int, CampaignStanding]:
+    """Spend and remaining of each campaign under all its caps: three queries.
+
+    The campaigns must come with select_related("brand", "budget__brand").
+    """
+    now = now or timezone.now()
+    own = campaign_current_totals(campaigns, now=now)
+    brands = brand_current_totals(list({c.brand_id: c.brand for c in campaigns}.values()), now=now)
+    pools = [c.budget for c in campaigns if c.budget is not None]
+    budgets = budget_current_totals(list({b.pk: b for b in pools}.values()), now=now)
+    standing = {}
+    for campaign in campaigns:
+        brand = brands[campaign.brand_id]
+        pool = budgets.get(campaign.budget_id) if campaign.budget_id is not None else None
+        standing[campaign.pk] = CampaignStanding(
+            totals=own[campaign.pk],
+            daily_remaining=_least(
+                brand.daily_remaining, pool.daily_remaining if pool is not None else None
+            ),
+            monthly_remaining=_least(
+                brand.monthly_remaining, pool.monthly_remaining if pool is not None else None
+            ),
+        )
+    return standing
+
+
+@dataclass(frozen=True)
+class Overspend:
+    """One brand or budget period in which spend arrived after the cap was reached."""
+
+    brand: Brand
+    budget: Budget | None
+    period: str
+    period_start: dt.date
+    amount: Decimal
+    overspend: Decimal
+
+
+def overspend_list(
+    *, since: dt.date, brand_ids: Collection[int] | None = None, period: str = Period.DAY
+) -> list[Overspend]:
+    """Brand and budget periods from `since` on with overspend, newest first: two queries."""
+    brand_filter = Q() if brand_ids is None else Q(brand_id__in=list(brand_ids))
+    # * brand rollups with overspend, with their brands
+    brand_rows = BrandSpend.objects.filter(
+        brand_filter, period=period, period_start__gte=since, overspend__gt=0
+    ).select_related("brand")
+    budget_filter = Q() if brand_ids is None else Q(budget__brand_id__in=list(brand_ids))
+    # * budget rollups with overspend, with their budgets and brands
+    budget_rows = BudgetSpend.objects.filter(
+        budget_filter, period=period, period_start__gte=since, overspend__gt=0
+    ).select_related("budget__brand")
+    found = [
+        Overspend(r.brand, None, r.period, r.period_start, r.amount, r.overspend)
+        for r in brand_rows
+    ] + [
+        Overspend(r.budget.brand, r.budget, r.period, r.period_start, r.amount, r.overspend)
+        for r in budget_rows
+    ]
+    return sorted(found, key=lambda o: (o.period_start, o.brand.name), reverse=True)
 
 
 def local_todays_by_zone(*, now: dt.datetime | None = None) -> dict[str, dt.date]:

@@ -15,9 +15,12 @@ from campaigns.tests.factories import CampaignFactory
 from spend.selectors import (
     brand_current_totals,
     budget_current_totals,
+    campaign_current_standing,
     campaign_current_totals,
+    overspend_list,
     status_overview,
 )
+from spend.services import spend_record
 from spend.tests.factories import BrandSpendFactory, BudgetSpendFactory, CampaignSpendFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +102,64 @@ def test_status_overview_counts_states_and_brands_over_their_caps() -> None:
     assert overview.paused_by_reason == {"brand_daily_budget": 1, "manual": 1}
     assert (overview.over_daily_budget, overview.over_monthly_budget) == (1, 1)
     assert overview.server_time == NOW
+
+
+@time_machine.travel(NOW, tick=False)
+def test_brand_totals_give_overspend_and_remaining_never_below_zero() -> None:
+    brand = BrandFactory.create(daily_budget=Decimal("10"), monthly_budget=Decimal("100"))
+    campaign = CampaignFactory.create(brand=brand)
+    for amount in ("8", "4", "1.5"):  # the cap is reached by the second event
+        spend_record(campaign_id=campaign.pk, amount=Decimal(amount))
+
+    with CaptureQueriesContext(connection) as queries:
+        totals = brand_current_totals([brand], now=NOW)[brand.pk]
+
+    # * the brand's rollups of its local today and month
+    assert len(queries) == 1
+    assert (totals.daily_spend, totals.daily_overspend) == (Decimal("13.5"), Decimal("1.5"))
+    assert (totals.daily_remaining, totals.monthly_remaining) == (Decimal("0"), Decimal("86.5"))
+    assert totals.monthly_overspend == 0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_campaign_may_spend_the_least_of_what_its_brand_and_budget_have_left() -> None:
+    brand = BrandFactory.create(daily_budget=Decimal("100"), monthly_budget=Decimal("1000"))
+    budget = BudgetFactory.create(brand=brand, daily_limit=Decimal("30"), monthly_limit=None)
+    pooled = CampaignFactory.create(brand=brand, budget=budget)
+    alone = CampaignFactory.create(brand=brand)
+    spend_record(campaign_id=pooled.pk, amount=Decimal("20"))
+    spend_record(campaign_id=alone.pk, amount=Decimal("50"))
+    loaded = list(Campaign.objects.select_related("brand", "budget__brand").order_by("id"))
+
+    with CaptureQueriesContext(connection) as queries:
+        standing = campaign_current_standing(loaded, now=NOW)
+
+    # * campaign rollups  * brand rollups  * budget rollups
+    assert len(queries) == 3
+    assert standing[pooled.pk].daily_remaining == Decimal("10")  # the budget's 30 - 20
+    assert standing[alone.pk].daily_remaining == Decimal("30")  # the brand's 100 - 70
+    assert standing[pooled.pk].monthly_remaining == Decimal("930")  # no monthly limit on the pool
+    assert standing[alone.pk].totals.daily_spend == Decimal("50")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_overspend_lists_the_periods_where_spend_arrived_after_the_cap() -> None:
+    brand = BrandFactory.create(name="Over", daily_budget=Decimal("10"))
+    budget = BudgetFactory.create(brand=brand, name="Pool", daily_limit=Decimal("5"))
+    campaign = CampaignFactory.create(brand=brand, budget=budget)
+    calm = CampaignFactory.create(brand=BrandFactory.create(name="Calm"))
+    for amount in ("6", "6", "1"):
+        spend_record(campaign_id=campaign.pk, amount=Decimal(amount))
+    spend_record(campaign_id=calm.pk, amount=Decimal("1"))
+
+    with CaptureQueriesContext(connection) as queries:
+        found = overspend_list(since=dt.date(2026, 3, 1))
+
+    # * brand rollups with overspend  * budget rollups with overspend
+    assert len(queries) == 2
+    assert {(o.brand.name, o.budget.name if o.budget else None, o.overspend) for o in found} == {
+        ("Over", None, Decimal("1")),  # the brand's 10 was reached by the second event
+        ("Over", "Pool", Decimal("7")),  # the pool's 5 by the first
+    }
+    assert overspend_list(since=dt.date(2026, 3, 11)) == []
+    assert overspend_list(since=dt.date(2026, 3, 1), brand_ids=[calm.brand_id]) == []

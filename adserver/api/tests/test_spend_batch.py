@@ -147,6 +147,6 @@ def test_a_batch_runs_the_same_queries_whatever_its_size(api: APIClient, size: i
     assert response.status_code == 201
     # * the token and its user  * savepoint  * the campaigns, locking their brands
     # * lock the capped rollups  * create the missing ones  * lock them again
-    # * stored event ids (replays)  * the campaigns' states  * insert the events
-    # * upsert the rollups and alerts  * release the savepoint: nothing per event
-    assert len(queries) == 11, [q["sql"][:80] for q in queries]
+    # * the campaigns' states  * insert the events  * upsert the rollups and alerts
+    # * release the savepoint: nothing per event
+    assert len(queries) == 10, [q["sql"][:80] for q in queries]

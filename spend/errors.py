@@ -1,0 +1,48 @@
+"""The errors of spend recording. spend.services exports the public ones."""
+
+from collections.abc import Sequence
+
+from django.core.exceptions import ValidationError
+
+from spend.validation import Errors
+
+
+class SpendInvalid(ValidationError):  # noqa: N818 - the name is the API contract
+    """Bad input for one event; `message_dict` names the fields. Nothing was stored."""
+
+
+class SpendBatchInvalid(Exception):  # noqa: N818 - the name is the API contract
+    """Bad input in a batch; nothing was stored.
+
+    `errors` maps the index of each bad event to its fields and messages. It
+    is empty when the batch as a whole is refused (too many events); `str()`
+    of the exception says why.
+    """
+
+    def __init__(self, errors: dict[int, Errors], message: str = "") -> None:
+        self.errors = errors
+        super().__init__(message or f"{len(errors)} invalid event(s); nothing was stored.")
+
+
+class SpendConflict(Exception):  # noqa: N818 - the name is the API contract
+    """An event_id recorded before with a different payload. Nothing was stored."""
+
+    def __init__(self, *, event_id: str, fields: Sequence[str], index: int | None = None) -> None:
+        self.event_id = event_id
+        self.fields = list(fields)
+        self.index = index
+        super().__init__(
+            f"Event id {event_id!r} was recorded before with a different "
+            f"{', '.join(self.fields)}; it is not recorded again."
+        )
+
+
+class UnknownCampaignsError(Exception):
+    """Some events name campaigns that do not exist (their indexes)."""
+
+    def __init__(self, indexes: list[int]) -> None:
+        self.indexes = indexes
+
+
+class EventIdRaceError(Exception):
+    """An event_id was stored by another transaction between our read and our insert."""

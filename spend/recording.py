@@ -1,0 +1,400 @@
+"""The transaction behind spend_record and spend_record_batch.
+
+spend.services validates and answers; this module records: it locks (see
+spend.ledger for the order), appends to the ledger, applies the accounting
+(spend.accounting) to the rollups, raises alerts and, when a cap moved,
+holds or releases campaigns (spend.enforcement) -- all in one transaction,
+or, for one event outside any transaction on PostgreSQL, in one statement
+that commits by itself (spend.one_event).
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.db import OperationalError, connection, transaction
+
+from budgets.models import Period
+from budgets.periods import local_date, month_start
+from campaigns.models import Status
+from campaigns.services import StateChange
+from spend import ledger, one_event, sql
+from spend.accounting import Charge, Movement, Opening, RollupKey, sorted_keys, tally
+from spend.alerts import alerts_announce_on_commit
+from spend.enforcement import budget_holds_reconcile
+from spend.errors import EventIdRaceError, SpendConflict, UnknownCampaignsError
+from spend.ledger import AlertRow, CampaignContext, LedgerRow, RollupDelta, StoredEvent
+from spend.validation import CleanEvent
+
+logger = logging.getLogger("spend.services")
+
+ZERO = Decimal("0")
+# Deadlock detected, serialisation failure: the transaction is replayed whole.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 3
+
+
+def capped_keys(context: CampaignContext, day: dt.date) -> tuple[RollupKey, ...]:
+    """The brand's (and budget's) rollup rows of `day` and of its month."""
+    month = month_start(day)
+    keys: tuple[RollupKey, ...] = (
+        ("brand", context.brand_id, Period.DAY, day),
+        ("brand", context.brand_id, Period.MONTH, month),
+    )
+    if context.budget_id is not None:
+        keys += (
+            ("budget", context.budget_id, Period.DAY, day),
+            ("budget", context.budget_id, Period.MONTH, month),
+        )
+    return keys
+
+
+class Placed:
+    """A valid event, its campaign's context, its brand-local day and rollup keys."""
+
+    __slots__ = ("context", "current_caps", "event", "index", "keys", "local_date", "month")
+
+    def __init__(
+        self,
+        index: int,
+        event: CleanEvent,
+        context: CampaignContext,
+        *,
+        today: dt.date,
+    ) -> None:
+        self.index = index
+        self.event = event
+        self.context = context
+        self.local_date = day = local_date(event.occurred_at, context.timezone)
+        self.month = month_start(day)
+        self.keys = (
+            *capped_keys(context, day),
+            ("campaign", context.campaign_id, Period.DAY, day),
+            ("campaign", context.campaign_id, Period.MONTH, self.month),
+        )
+        # The caps that can hold the campaign now: its brand's (and budget's)
+        # current local day and month, whatever day the event is for.
+        self.current_caps = capped_keys(context, today)
+
+    def charge(self, *, active: bool, held: bool, locked: Collection[RollupKey]) -> Charge:
+        watch = tuple(key for key in self.current_caps if key in locked)
+        return Charge(
+            self.keys,
+            self.event.amount,
+            active,
+            watch,
+            watch_complete=len(watch) == len(self.current_caps),
+            budget_held=held,
+        )
+
+    def ledger_row(self, *, campaign_was_serving: bool) -> LedgerRow:
+        event, ctx = self.event, self.context
+        return LedgerRow(
+            ctx.campaign_id,
+            ctx.brand_id,
+            ctx.budget_id,
+            event.kind,
+            event.amount,
+            event.occurred_at,
+            self.local_date,
+            event.source,
+            event.event_id,
+            campaign_was_serving,
+        )
+
+
+@dataclass
+class Outcome:
+    placed: list[Placed]
+    event_ids: dict[int, int] = field(default_factory=dict)  # index -> new SpendEvent id
+    serving: dict[int, bool] = field(default_factory=dict)  # index -> campaign_was_serving
+    replayed: dict[int, StoredEvent] = field(default_factory=dict)
+    movements: dict[RollupKey, Movement] = field(default_factory=dict)
+    changes: list[StateChange] = field(default_factory=list)
+
+
+def current_period(context: CampaignContext, now: dt.datetime) -> tuple[dt.date, dt.date]:
+    today = local_date(now, context.timezone)
+    return today, month_start(today)
+
+
+def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) -> list[Placed]:
+    """Load the campaigns, locking their brands; raise for unknown ones."""
+    contexts = ledger.campaigns_load_locking_brands({e.campaign_id for e in events}, lock=lock)
+    unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
+    if unknown:
+        raise UnknownCampaignsError(unknown)
+    todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
+    return [
+        Placed(i, e, context, today=todays[context.timezone])
+        for i, e in enumerate(events)
+        for context in [contexts[e.campaign_id]]
+    ]
+
+
+def caps_of(placed: Sequence[Placed]) -> dict[RollupKey, Decimal | None]:
+    caps: dict[RollupKey, Decimal | None] = {}
+    for p in placed:
+        ctx = p.context
+        for key in p.keys:
+            scope, daily = key[0], key[2] == Period.DAY
+            if scope == "brand":
+                caps[key] = ctx.brand_daily_budget if daily else ctx.brand_monthly_budget
+            elif scope == "budget":
+                caps[key] = ctx.budget_daily_limit if daily else ctx.budget_monthly_limit
+    return caps
+
+
+def differences(stored: StoredEvent, event: CleanEvent) -> list[str]:
+    fields = []
+    if stored.campaign_id != event.campaign_id:
+        fields.append("campaign")
+    if stored.amount != event.amount:
+        fields.append("amount")
+    if stored.kind != event.kind:
+        fields.append("kind")
+    if event.occurred_at_given and stored.occurred_at != event.occurred_at:
+        fields.append("occurred_at")
+    return fields
+
+
+def replays(placed: Sequence[Placed], stored: dict[str, StoredEvent]) -> dict[int, StoredEvent]:
+    """The stored originals of events replayed; SpendConflict if a payload differs."""
+    originals: dict[int, StoredEvent] = {}
+    for p in placed:
+        original = stored.get(p.event.event_id or "")
+        if original is None:
+            continue
+        fields = differences(original, p.event)
+        if fields:
+            raise SpendConflict(event_id=str(p.event.event_id), fields=fields, index=p.index)
+        originals[p.index] = original
+    return originals
+
+
+def deltas_and_alerts(
+    placed: Sequence[Placed], movements: dict[RollupKey, Movement]
+) -> tuple[list[RollupDelta], list[AlertRow]]:
+    brand_of_budget = {p.context.budget_id: p.context.brand_id for p in placed}
+    deltas, alerts = [], []
+    for key, m in movements.items():
+        if not m.events_count:  # watched only
+            continue
+        deltas.append(RollupDelta(key, m.amount, m.events_count, m.overspend, m.alerted_threshold))
+        scope, owner, period, start = key
+        alerts += [
+            AlertRow(
+                brand_id=owner if scope == "brand" else brand_of_budget[owner],
+                budget_id=None if scope == "brand" else owner,
+                scope=scope,
+                period=period,
+                period_start=start,
+                threshold=threshold,
+                cap=m.cap or ZERO,
+                spend=spend,
+            )
+            for threshold, spend in m.alerts
+        ]
+    return deltas, alerts
+
+
+def enforce(
+    placed: Sequence[Placed], unsettled: set[RollupKey], now: dt.datetime
+) -> list[StateChange]:
+    """Hold or release the campaigns under every unsettled cap of the current day or month."""
+    brand_of = {key: p.context.brand_id for p in placed for key in p.current_caps}
+    brand_ids = {brand_of[key] for key in unsettled if key in brand_of}
+    if not brand_ids:
+        return []
+    return budget_holds_reconcile(brand_ids=brand_ids, now=now, brand_locked=True)
+
+
+# --- the generic path: any number of events, any database -----------------------------
+
+
+def record_many(
+    events: Sequence[CleanEvent], *, now: dt.datetime, look_for_replays: bool = True
+) -> Outcome:
+    """One transaction for the events (their event ids distinct).
+
+    Without `look_for_replays` the stored event ids are not read first: if an
+    insert then finds one (ON CONFLICT), the transaction is rolled back with
+    EventIdRaceError and the caller does it again, reading them first. A
+    batch of new events is spared a lookup per event.
+    """
+    with transaction.atomic():
+        placed = place(events, now)
+        outcome = Outcome(placed=placed)
+        caps = caps_of(placed)
+        openings: dict[RollupKey, Opening] = ledger.rollups_lock(
+            sorted_keys(k for k in caps if k[0] == "brand"),
+            sorted_keys(k for k in caps if k[0] == "budget"),
+        )
+        # Read after the locks: whatever committed before us is visible now.
+        ids_given = [e.event_id for e in events if e.event_id is not None]
+        if look_for_replays and ids_given:
+            outcome.replayed = replays(placed, ledger.events_stored(ids_given))
+        fresh = [p for p in placed if p.index not in outcome.replayed]
+        if not fresh:
+            return outcome
+        states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
+        result = tally(
+            (
+                p.charge(active=active, held=held, locked=caps)
+                for p in fresh
+                for active, held in [states[p.context.campaign_id]]
+            ),
+            openings=openings,
+            caps=caps,
+        )
+        outcome.movements = result.movements
+        outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
+        rows = [p.ledger_row(campaign_was_serving=outcome.serving[p.index]) for p in fresh]
+        ids = ledger.events_insert(rows, recorded_at=now)
+        if len(ids) != len(rows):
+            raise EventIdRaceError
+        if len(fresh) == 1:
+            outcome.event_ids[fresh[0].index] = ids[0]
+        deltas, alerts = deltas_and_alerts(placed, outcome.movements)
+        alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
+        outcome.changes = enforce(placed, result.unsettled, now)
+        return outcome
+
+
+# --- the fast path: one event on PostgreSQL, one statement ---------------------------
+
+
+def one_event_params(p: Placed, now: dt.datetime, *, alone: bool) -> dict[str, Any]:
+    ctx, event = p.context, p.event
+    today, month = current_period(ctx, now)
+    return {
+        "campaign": ctx.campaign_id,
+        "brand": ctx.brand_id,
+        "budget": ctx.budget_id,
+        "kind": event.kind,
+        "amount": event.amount,
+        "occurred_at": event.occurred_at,
+        "day": p.local_date,
+        "month": p.month,
+        "now": now,
+        "source": event.source,
+        "event_id": event.event_id,
+        "brand_daily": ctx.brand_daily_budget,
+        "brand_monthly": ctx.brand_monthly_budget,
+        "budget_daily": ctx.budget_daily_limit,
+        "budget_monthly": ctx.budget_monthly_limit,
+        "day_current": p.local_date == today,
+        "month_current": p.month == month,
+        "expected": 2 if ctx.budget_id is None else 4,
+        "timezone": ctx.timezone,
+        "alone": alone,
+    }
+
+
+def one_statement(placed: list[Placed], now: dt.datetime, *, alone: bool) -> one_event.RecordedOne:
+    """Run the one-event statement, creating the day's rollup rows first if missing."""
+    params = one_event_params(placed[0], now, alone=alone)
+    try:
+        result = one_event.event_record_postgres(params)
+    except one_event.CampaignGoneError:
+        raise UnknownCampaignsError([0]) from None
+    if result.complete:
+        return result
+    missing = [k for k in sorted_keys(caps_of(placed)) if (k[0], k[2]) not in result.openings]
+    ledger.rollups_create_missing(
+        [k for k in missing if k[0] == "brand"], [k for k in missing if k[0] == "budget"]
+    )
+    result = one_event.event_record_postgres(params)
+    if not result.complete:
+        raise RuntimeError("rollup rows missing after they were created")
+    return result
+
+
+def one_outcome(
+    placed: list[Placed], result: one_event.RecordedOne, now: dt.datetime
+) -> tuple[Outcome, set[RollupKey]]:
+    """What the statement did, as the batch path would have: movements, flags, alerts."""
+    p = placed[0]
+    outcome = Outcome(placed=placed)
+    if result.event_pk is None:
+        outcome.replayed = replays(placed, ledger.events_stored([str(p.event.event_id)]))
+        return outcome, set()
+    caps = caps_of(placed)
+    openings = {key: result.openings[(key[0], key[2])] for key in caps}
+    charge = p.charge(
+        active=result.campaign_status == Status.ACTIVE, held=result.budget_held, locked=caps
+    )
+    counted = tally([charge], openings=openings, caps=caps)
+    if counted.serving[0] != result.campaign_was_serving:  # pragma: no cover - a defect
+        logger.error("Spend rules disagree on campaign %s serving", p.context.campaign_id)
+    outcome.movements = counted.movements
+    outcome.serving[0] = bool(result.campaign_was_serving)
+    outcome.event_ids[0] = result.event_pk
+    alerts_announce_on_commit(result.alert_ids)
+    return outcome, counted.unsettled
+
+
+def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+    """One event in a transaction: lock the brand, one statement, enforcement if due."""
+    with transaction.atomic():
+        placed = place([event], now)
+        outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=False), now)
+        outcome.changes = enforce(placed, unsettled, now)
+        return outcome
+
+
+def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+    """One event outside any transaction: one statement that commits by itself.
+
+    The statement refuses to finish (NeedsTransactionError, nothing written)
+    when campaigns must be held or released with it, or the brand's settings
+    changed since they were read here; then the event takes the transaction.
+    """
+    placed = place([event], now, lock=False)
+    outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=True), now)
+    if any(key in placed[0].current_caps for key in unsettled):  # pragma: no cover - a defect
+        logger.error("Spend statement committed although caps need enforcement: %s", unsettled)
+    return outcome
+
+
+def record_one(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+    if not sql.postgres():
+        return retrying(lambda: record_many([event], now=now))
+    if not connection.in_atomic_block:
+        try:
+            return retrying(lambda: record_one_alone(event, now=now))
+        except one_event.NeedsTransactionError:
+            logger.debug("Spend for campaign %s recorded in a transaction", event.campaign_id)
+    return retrying(lambda: record_one_in_transaction(event, now=now))
+
+
+T = TypeVar("T")
+
+
+def retrying(work: Callable[[], T]) -> T:
+    """Run the transaction again when it lost a race it cannot win by waiting.
+
+    A deadlock victim (only replayed when no outer transaction is open: its
+    work would be lost), or an event_id found stored at insert time (the next
+    attempt reads the stored ids first and sees it as a replay).
+    """
+    attempt = 1
+    while True:
+        try:
+            return work()
+        except EventIdRaceError:
+            if attempt == ATTEMPTS:
+                raise
+        except OperationalError as error:
+            sqlstate = getattr(error.__cause__, "sqlstate", None)
+            if (
+                sqlstate not in RETRYABLE_SQLSTATES
+                or connection.in_atomic_block
+                or attempt == ATTEMPTS
+            ):
+                raise
+        logger.info("Spend recording retried (attempt %s)", attempt)
+        attempt += 1

@@ -1,0 +1,171 @@
+"""One event outside any transaction: one statement that commits by itself.
+
+When it cannot finish alone (campaigns to hold or release, brand settings
+changed since they were read) it aborts itself and the event is recorded in
+a transaction instead. These tests run without the test transaction, as a
+worker or a request without ATOMIC_REQUESTS does.
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from budgets.models import Period
+from budgets.tests.factories import BrandFactory, BudgetFactory
+from campaigns.models import Campaign, CampaignStatusChange
+from campaigns.tests.factories import CampaignFactory
+from spend import one_event, recording
+from spend.errors import UnknownCampaignsError
+from spend.models import BrandSpend, SpendEvent
+from spend.services import SpendConflict, spend_record
+from spend.validation import clean_event
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only"),
+]
+
+NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_now() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_a_serving_event_is_one_read_and_one_statement_with_no_transaction_around() -> None:
+    campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # today's rows exist now
+
+    with CaptureQueriesContext(connection) as queries:
+        result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
+
+    # * read the campaign and its caps  * the one statement (commits by itself)
+    assert len(queries) == 2
+    assert (result.created, result.campaign_status, result.brand_daily_spend) == (
+        True,
+        "active",
+        Decimal("3"),
+    )
+
+
+def test_reaching_a_cap_takes_the_transaction_and_pauses_the_brand() -> None:
+    brand = BrandFactory.create(daily_budget=Decimal("10"))
+    first = CampaignFactory.create(brand=brand, name="first")
+    CampaignFactory.create(brand=brand, name="second")
+    spend_record(campaign_id=first.pk, amount=Decimal("9"))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = spend_record(campaign_id=first.pk, amount=Decimal("1"))
+
+    # * read  * the statement, which refuses to commit alone; then the transaction:
+    # * lock the brand  * the statement  * enforcement (its own queries)
+    assert len(queries) > 4
+    assert (result.campaign_status, result.pause_reason) == ("paused", "brand_daily_budget")
+    assert result.event.campaign_was_serving is True
+    assert set(Campaign.objects.values_list("pause_reason", flat=True)) == {"brand_daily_budget"}
+    assert CampaignStatusChange.objects.count() == 2
+    day = BrandSpend.objects.get(period=Period.DAY)
+    assert (day.amount, day.events_count) == (Decimal("10"), 2)  # counted once, not twice
+
+
+def test_spend_after_the_cap_commits_alone_as_overspend() -> None:
+    campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("10")))
+    spend_record(campaign_id=campaign.pk, amount=Decimal("10"))
+
+    with CaptureQueriesContext(connection) as queries:
+        result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
+
+    # * read  * the one statement  * the campaign's state for the answer
+    assert len(queries) == 3
+    assert result.event.campaign_was_serving is False
+    assert BrandSpend.objects.get(period=Period.DAY).overspend == Decimal("2")
+
+
+def test_replays_and_conflicts_outside_a_transaction() -> None:
+    campaign = CampaignFactory.create()
+    first = spend_record(campaign_id=campaign.pk, amount=Decimal("5"), event_id="e")
+
+    again = spend_record(campaign_id=campaign.pk, amount=Decimal("5"), event_id="e")
+    with pytest.raises(SpendConflict):
+        spend_record(campaign_id=campaign.pk, amount=Decimal("6"), event_id="e")
+
+    assert (again.created, again.event.pk) == (False, first.event.pk)
+    assert SpendEvent.objects.count() == 1
+    assert BrandSpend.objects.get(period=Period.DAY).amount == Decimal("5")
+
+
+def test_the_first_spend_of_a_new_day_releases_yesterdays_hold() -> None:
+    budget = BudgetFactory.create(daily_limit=Decimal("5"))
+    campaign = CampaignFactory.create(brand=budget.brand, budget=budget)
+    spend_record(
+        campaign_id=campaign.pk, amount=Decimal("5"), occurred_at=NOW - dt.timedelta(hours=16)
+    )
+    with time_machine.travel(NOW - dt.timedelta(hours=16), tick=False):
+        spend_record(campaign_id=campaign.pk, amount=Decimal("0.01"))  # yesterday, at the cap
+    assert Campaign.objects.get().pause_reason == "budget_daily_limit"
+
+    result = spend_record(campaign_id=campaign.pk, amount=Decimal("1"))
+
+    assert (result.campaign_status, result.pause_reason) == ("active", None)
+    assert result.event.campaign_was_serving is False  # it was held when the spend came
+
+
+def test_the_statement_refuses_to_commit_alone_when_the_brand_changed_meanwhile() -> None:
+    campaign = CampaignFactory.create(brand=BrandFactory.create(timezone="UTC"))
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))
+    event, _ = clean_event(
+        campaign_id=campaign.pk,
+        amount=Decimal("1"),
+        occurred_at=None,
+        event_id=None,
+        source="test",
+        kind="spend",
+        now=NOW,
+    )
+    assert event is not None
+    placed = recording.place([event], NOW, lock=False)
+    params = recording.one_event_params(placed[0], NOW, alone=True)
+    params["timezone"] = "Asia/Kolkata"  # what a stale read would have seen
+
+    with pytest.raises(one_event.NeedsTransactionError):
+        one_event.event_record_postgres(params)
+
+    assert SpendEvent.objects.count() == 1
+    assert BrandSpend.objects.get(period=Period.DAY).amount == Decimal("1")
+
+
+def test_the_first_event_of_a_day_creates_the_rows_and_commits_alone() -> None:
+    campaign = CampaignFactory.create(brand=BudgetFactory.create().brand)
+    with CaptureQueriesContext(connection) as queries:
+        spend_record(campaign_id=campaign.pk, amount=Decimal("1"))
+    # * read  * the statement (no rows to lock)  * create the brand's rows  * the statement
+    assert len(queries) == 4
+    assert BrandSpend.objects.get(period=Period.DAY).events_count == 1
+
+
+def test_a_campaign_deleted_after_it_was_read_is_reported_unknown_not_a_crash() -> None:
+    campaign = CampaignFactory.create()
+    event, _ = clean_event(
+        campaign_id=campaign.pk,
+        amount=Decimal("1"),
+        occurred_at=None,
+        event_id=None,
+        source="test",
+        kind="spend",
+        now=NOW,
+    )
+    assert event is not None
+    placed = recording.place([event], NOW, lock=False)
+    Campaign.objects.filter(pk=campaign.pk).delete()
+
+    with pytest.raises(UnknownCampaignsError):
+        recording.one_statement(placed, NOW, alone=True)
+
+    assert not SpendEvent.objects.exists()
