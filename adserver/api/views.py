@@ -39,6 +39,7 @@ from adserver.api.serializers import (
     SpendEventSerializer,
     SpendRecordedSerializer,
     StatusSerializer,
+    spend_recorded_body,
 )
 from adserver.api.spend_input import spend_input, spend_input_errors
 from adserver.api.throttling import ScopeRateThrottle
@@ -213,10 +214,6 @@ SPEND_CONFLICT = OpenApiResponse(
     description="The event_id was recorded before with another payload; nothing was stored.",
 )
 
-# Bound once: a serializer copies its fields whenever it is made, which cost
-# more than the rest of the response; rendering with bound fields is pure.
-SPEND_RECORDED = SpendRecordedSerializer()
-
 
 def _conflict(exc: SpendConflict) -> Response:
     body: dict[str, Any] = {"detail": str(exc), "event_id": exc.event_id, "fields": exc.fields}
@@ -272,7 +269,7 @@ class SpendViewSet(
         except SpendConflict as exc:
             return _conflict(exc)
         return Response(
-            SPEND_RECORDED.to_representation(recorded),
+            spend_recorded_body(recorded),
             status=status.HTTP_201_CREATED if recorded.created else status.HTTP_200_OK,
         )
 

@@ -9,12 +9,14 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
+from adserver.api.serializers import SpendRecordedSerializer
 from adserver.api.tests.conftest import token_client
 from budgets.models import Period
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from spend.models import BrandSpend, SpendEvent
+from spend.services import SpendRecorded
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -218,3 +220,37 @@ def test_the_spend_endpoints_are_throttled_by_the_configured_rate(
     assert codes == [201, 201, 429]
     assert SpendEvent.objects.count() == 2
     assert api.get("/api/brands/").status_code == 200  # other endpoints are not throttled
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"amount": "0.1", "occurred_at": "2026-03-10T00:30:00+05:30", "event_id": "x"},
+        {"amount": "12345.678901", "kind": "adjustment", "source": "google"},
+    ],
+)
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_answer_is_what_the_documented_serializer_renders(
+    api: APIClient, body: dict[str, str], enabled: bool
+) -> None:
+    kolkata = BrandFactory.create(timezone="Asia/Kolkata")  # its day is not UTC's
+    campaign = CampaignFactory.create(brand=kolkata, enabled=enabled)
+    answer = api.post("/api/spend/", {"campaign": campaign.pk, **body}, format="json").json()
+    documented = SpendRecordedSerializer(
+        SpendRecorded(
+            event=SpendEvent.objects.get(pk=answer["id"]),
+            created=True,
+            campaign_status=answer["campaign_status"],
+            pause_reason=answer["pause_reason"],
+            **{
+                name: Decimal(answer[name])
+                for name in (
+                    "brand_daily_spend",
+                    "brand_monthly_spend",
+                    "brand_daily_remaining",
+                    "brand_monthly_remaining",
+                )
+            },
+        )
+    ).data
+    assert answer == documented
