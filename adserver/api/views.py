@@ -283,15 +283,11 @@ class SpendViewSet(
         if len(events) > limit:
             raise ValidationError({"events": [f"Send at most {limit:,} events per batch."]})
         inputs: list[SpendInput] = []
-        errors: dict[int, Any] = {}
-        for index, data in enumerate(events):
-            spend, event_errors = spend_input(data)
-            if spend is None:
-                errors[index] = event_errors
-            else:
-                inputs.append(spend)
-        if errors:
-            raise ValidationError({"events": cast(Any, spend_input_errors(events))})
+        for data in events:
+            spend, _errors = spend_input(data)
+            if spend is None:  # report every event's errors, the service's too
+                raise ValidationError({"events": cast(Any, spend_input_errors(events))})
+            inputs.append(spend)
         try:
             recorded = spend_record_batch(inputs)
         except SpendBatchInvalid as exc:
