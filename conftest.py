@@ -1,8 +1,19 @@
 """Shared fixtures. Tests run against the real PostgreSQL of DATABASE_URL."""
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+
+from budgets.signals import serving_facts_changed
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Hashing a password the production way takes ~0.3 s; tests make many users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -14,3 +25,16 @@ def staff_user(db: None) -> User:
 def staff_client(client: Client, staff_user: User) -> Client:
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def announced() -> Iterator[list[frozenset[int]]]:
+    """The brand_ids of every serving_facts_changed sent during the test."""
+    sent: list[frozenset[int]] = []
+
+    def receiver(sender: object, brand_ids: frozenset[int], **kwargs: object) -> None:
+        sent.append(brand_ids)
+
+    serving_facts_changed.connect(receiver, dispatch_uid="test-announced")
+    yield sent
+    serving_facts_changed.disconnect(dispatch_uid="test-announced")

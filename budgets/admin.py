@@ -1,5 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from budgets import services
 from budgets.models import Alert, Budget
 
 # Brand's admin is registered in spend/admin.py: its list shows today's and
@@ -12,6 +18,37 @@ class BudgetAdmin(admin.ModelAdmin[Budget]):
     list_select_related = ["brand"]
     search_fields = ["name", "brand__name"]
     autocomplete_fields = ["brand"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Budget | None = None) -> list[str]:
+        # A budget's campaigns are its brand's: it cannot move to another brand.
+        return ["brand"] if obj is not None else []
+
+    # Saved through the services, so that a new limit is enforced at once.
+    def save_model(
+        self, request: HttpRequest, obj: Budget, form: forms.ModelForm[Budget], change: bool
+    ) -> None:
+        data: dict[str, Any] = form.cleaned_data
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f != "brand"}
+            services.budget_update(budget_id=obj.pk, **changes)
+            return
+        created = services.budget_create(
+            brand=data["brand"],
+            name=data["name"],
+            daily_limit=data["daily_limit"],
+            monthly_limit=data["monthly_limit"],
+        )
+        obj.pk, obj._state.adding = created.pk, False
+
+    def delete_model(self, request: HttpRequest, obj: Budget) -> None:
+        services.budget_delete(budget_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.budget_delete(budget_id=pk)
+            except services.DeletionRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
 
 @admin.register(Alert)

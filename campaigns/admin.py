@@ -1,10 +1,14 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
+from budgets.services import DeletionRefused
 from campaigns import services
 from campaigns.models import (
     WEEKDAYS,
@@ -34,6 +38,20 @@ class DaypartForm(forms.ModelForm[Daypart]):
 
     def clean_days(self) -> int:
         return days_to_mask(self.cleaned_data["days"])
+
+
+class CampaignForm(forms.ModelForm[Campaign]):
+    class Meta:
+        model = Campaign
+        fields = ["brand", "budget", "name", "enabled", "starts_on", "ends_on"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        brand = data.get("brand") or (self.instance.brand if self.instance.pk else None)
+        budget = data.get("budget")
+        if budget is not None and brand is not None and budget.brand_id != brand.pk:
+            self.add_error("budget", "This budget belongs to another brand.")
+        return data
 
 
 class DaypartInline(admin.TabularInline[Daypart, Campaign]):
@@ -67,8 +85,70 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
         "created_at",
         "updated_at",
     ]
+    form = CampaignForm
     inlines = [DaypartInline]
     actions = ["pause_selected", "resume_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        # A campaign's spend and caps are its brand's: it never changes brand.
+        return [*fields, "brand"] if obj is not None else fields
+
+    # Saved through the services: a new campaign, budget, flight or daypart
+    # is enforced at once, and turning `enabled` off is a recorded manual pause.
+    def save_model(
+        self, request: HttpRequest, obj: Campaign, form: forms.ModelForm[Campaign], change: bool
+    ) -> None:
+        data: dict[str, Any] = form.cleaned_data
+        if change:
+            changes = {f: data[f] for f in form.changed_data if f != "brand"}
+            services.campaign_update(campaign_id=obj.pk, user=request.user, **changes)  # type: ignore[arg-type]
+            return
+        created = services.campaign_create(
+            brand=data["brand"],
+            budget=data["budget"],
+            name=data["name"],
+            enabled=data["enabled"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        )
+        obj.pk, obj._state.adding = created.pk, False
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Campaign],
+        formset: BaseModelFormSet[Any, Any],
+        change: bool,
+    ) -> None:
+        if not isinstance(formset, BaseInlineFormSet) or formset.model is not Daypart:
+            super().save_formset(request, form, formset, change)
+            return
+        formset.save(commit=False)
+        for daypart in formset.deleted_objects:
+            services.daypart_delete(daypart_id=daypart.pk)
+        for daypart, fields in formset.changed_objects:
+            changes = {f: getattr(daypart, f) for f in fields}
+            if "days" in changes:
+                changes["days"] = mask_to_days(changes["days"])
+            services.daypart_update(daypart_id=daypart.pk, **changes)
+        for daypart in formset.new_objects:
+            services.daypart_create(
+                campaign=form.instance,
+                days=mask_to_days(daypart.days),
+                start_time=daypart.start_time,
+                end_time=daypart.end_time,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
+        services.campaign_delete(campaign_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.campaign_delete(campaign_id=pk)
+            except DeletionRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
     @admin.display(description="Status history")
     def history_link(self, campaign: Campaign) -> str:

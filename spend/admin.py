@@ -1,10 +1,12 @@
 from typing import Any, TypeVar
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
+from budgets import services as budget_services
 from budgets.models import Brand
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
 from spend.selectors import PeriodTotals, brand_current_totals
@@ -36,6 +38,34 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BrandChangeList
+
+    # Saved through the services, so that a new cap is enforced at once.
+    def save_model(
+        self, request: HttpRequest, obj: Brand, form: forms.ModelForm[Brand], change: bool
+    ) -> None:
+        data: dict[str, Any] = form.cleaned_data
+        if change:
+            changes = {f: data[f] for f in form.changed_data}
+            budget_services.brand_update(brand_id=obj.pk, **changes)
+            return
+        created = budget_services.brand_create(
+            name=data["name"],
+            timezone=data["timezone"],
+            currency=data["currency"],
+            daily_budget=data["daily_budget"],
+            monthly_budget=data["monthly_budget"],
+        )
+        obj.pk, obj._state.adding = created.pk, False
+
+    def delete_model(self, request: HttpRequest, obj: Brand) -> None:
+        budget_services.brand_delete(brand_id=obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                budget_services.brand_delete(brand_id=pk)
+            except budget_services.DeletionRefused as exc:
+                self.message_user(request, str(exc), messages.ERROR)
 
     @staticmethod
     def _totals(brand: Brand) -> PeriodTotals:

@@ -1,0 +1,89 @@
+"""Query filters of the list endpoints; a bad value is a 400 naming the filter."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django_filters import fields
+from django_filters import rest_framework as filters
+
+from budgets.models import Brand, Budget
+from campaigns.models import Campaign, Daypart, PauseReason, Status
+from spend.models import SpendEvent, SpendKind
+
+
+class StrictFilterSet(filters.FilterSet):
+    """A filter sent without a value is refused, not silently ignored."""
+
+    def is_valid(self) -> bool:
+        errors = self.form.errors  # runs the form's own validation first
+        for name in self.filters:
+            if name in self.data and self.data.get(name) == "" and name not in errors:
+                self.form.add_error(name, "Give a value, or leave this filter out.")
+        return bool(super().is_valid())
+
+
+class UtcDateTimeField(fields.IsoDateTimeField):
+    """An ISO 8601 instant, in UTC before it reaches the database.
+
+    Python accepts offsets up to 23:59 and PostgreSQL only to 15:59; the
+    instant is the same, so convert it rather than fail.
+    """
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        instant: dt.datetime | None = super().to_python(value)
+        if instant is None:
+            return None
+        try:
+            return instant.astimezone(dt.UTC)
+        except OverflowError as exc:
+            raise ValidationError("This instant is out of range.", code="invalid") from exc
+
+
+class UtcDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class BudgetFilter(StrictFilterSet):
+    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+
+    class Meta:
+        model = Budget
+        fields = ["brand"]
+
+
+class CampaignFilter(StrictFilterSet):
+    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+    status = filters.ChoiceFilter(choices=Status.choices)
+    pause_reason = filters.ChoiceFilter(choices=PauseReason.choices)
+
+    class Meta:
+        model = Campaign
+        fields = ["brand", "budget", "status", "pause_reason"]
+
+
+class DaypartFilter(StrictFilterSet):
+    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
+
+    class Meta:
+        model = Daypart
+        fields = ["campaign"]
+
+
+class SpendEventFilter(StrictFilterSet):
+    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
+    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+    date = filters.DateFilter(
+        field_name="local_date", help_text="The brand-local day the spend counts for."
+    )
+    since = UtcDateTimeFilter(
+        field_name="occurred_at", lookup_expr="gte", help_text="occurred_at at or after (ISO 8601)."
+    )
+    until = UtcDateTimeFilter(
+        field_name="occurred_at", lookup_expr="lt", help_text="occurred_at before (ISO 8601)."
+    )
+    kind = filters.ChoiceFilter(choices=SpendKind.choices)
+
+    class Meta:
+        model = SpendEvent
+        fields = ["campaign", "brand", "date", "since", "until", "kind"]

@@ -1,0 +1,33 @@
+"""The API's JSON parser: every number a Decimal, every bad value named by its field."""
+
+import codecs
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+class JSONParser(parsers.JSONParser):
+    """Parse numbers as Decimal and let NaN and Infinity reach the fields.
+
+    Money sent as a JSON number keeps every digit it was written with (no
+    binary float on the way), and a non-finite number is refused by the
+    field it was sent for, so the 400 names that field.
+    """
+
+    def parse(
+        self,
+        stream: IO[Any],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            text = codecs.getreader(encoding)(stream)
+            return json.load(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
+        except (ValueError, RecursionError) as exc:  # RecursionError: absurd nesting
+            raise ParseError(f"JSON parse error - {exc}") from exc

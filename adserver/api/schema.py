@@ -1,0 +1,55 @@
+"""The OpenAPI schema documents the errors as well as the successes.
+
+drf-spectacular describes only the 2xx answer of each operation; clients
+(and the schema-driven tests) also need the 400/401/403/404/409/429 shapes.
+"""
+
+from typing import Any
+
+from drf_spectacular import openapi
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+
+
+FIELD_ERRORS = OpenApiResponse(
+    {
+        "type": "object",
+        "description": 'Each field at fault with its messages: {"field": ["message"]}; '
+        '{"detail": "..."} for a body that is not JSON.',
+        "additionalProperties": {},
+    },
+    description="Bad input, named by field.",
+)
+
+
+class AutoSchema(openapi.AutoSchema):
+    def _get_response_bodies(self, direction: Any = "response") -> Any:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        errors: dict[str, Any] = {
+            "401": OpenApiResponse(ErrorSerializer, description="No or unknown credentials."),
+            "403": OpenApiResponse(
+                ErrorSerializer, description="Not permitted, or the session's CSRF check failed."
+            ),
+        }
+        if self.method in {"POST", "PATCH", "PUT"} or self._is_list_view():
+            errors["400"] = FIELD_ERRORS
+        if self.method in {"POST", "PATCH", "PUT"}:
+            errors["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON.")
+        if "{" in self.path or self._is_list_view():
+            errors["404"] = OpenApiResponse(
+                ErrorSerializer, description="Unknown id (or a page past the end)."
+            )
+        if getattr(self.view, "throttle_scope", None):
+            errors["429"] = OpenApiResponse(ErrorSerializer, description="Throttled; retry later.")
+        for code, response in errors.items():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    response, code, direction=direction
+                )
+        return responses

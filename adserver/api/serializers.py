@@ -1,0 +1,457 @@
+"""Shapes of the API's resources (API.md). Serializers validate shape only.
+
+They never write: the views hand `validated_data` to the services, which
+own every rule that spans fields or rows. Current-period spend is read once
+per page through `spend.selectors` by `CurrentTotalsListSerializer`.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+from zoneinfo import available_timezones
+
+from django.db import models
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from budgets.models import BUDGET_DECIMALS, MIN_BUDGET, MONEY_DIGITS, Brand, Budget
+from budgets.periods import validate_timezone
+from campaigns.models import WEEKDAYS, Campaign, Daypart, PauseReason, Status, mask_to_days
+from spend.models import AMOUNT_DECIMALS, AMOUNT_DIGITS, TOTAL_DIGITS, SpendEvent, SpendKind
+from spend.selectors import (
+    PeriodTotals,
+    brand_current_totals,
+    budget_current_totals,
+    campaign_current_totals,
+)
+from spend.services import SpendRecorded
+from spend.validation import EVENT_ID_MAX_LENGTH, SOURCE_MAX_LENGTH
+
+M = TypeVar("M", bound=models.Model)
+ZERO = Decimal("0")
+BIGINT_MAX = 2**63 - 1
+
+
+def id_field() -> serializers.IntegerField:
+    """Ids are integers: anything else (1.5, "abc", 1e999) is refused by name."""
+    return serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+
+
+# --- current-period totals, read once per page --------------------------------------
+
+
+class CurrentTotalsListSerializer(serializers.ListSerializer[M]):
+    """Loads the totals of every item of a page with one query, then renders."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        items: list[M] = list(data.all() if isinstance(data, models.Manager) else data)
+        if not isinstance(self.child, WithCurrentTotals):
+            raise TypeError("CurrentTotalsListSerializer renders WithCurrentTotals serializers")
+        self.child.load_totals(items)
+        return super().to_representation(items)
+
+
+class WithCurrentTotals(serializers.ModelSerializer[M], Generic[M]):
+    def select_totals(self, items: Sequence[M]) -> dict[int, PeriodTotals]:
+        raise NotImplementedError
+
+    def load_totals(self, items: Sequence[M]) -> None:
+        self._totals = self.select_totals(items)
+
+    def current_totals(self, instance: M) -> PeriodTotals:
+        totals: dict[int, PeriodTotals] = getattr(self, "_totals", {})
+        if instance.pk not in totals:  # a single object: detail, create, update
+            self.load_totals([instance])
+            totals = self._totals
+        return totals[instance.pk]
+
+
+class PeriodAmountField(serializers.DecimalField):
+    """A read-only amount computed from the object and its current totals."""
+
+    def __init__(self, compute: Callable[[Any, PeriodTotals], Decimal | None], **kwargs: Any):
+        self.compute = compute
+        kwargs.setdefault("max_digits", TOTAL_DIGITS)
+        kwargs.setdefault("decimal_places", AMOUNT_DECIMALS)
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        parent = self.parent
+        if not isinstance(parent, WithCurrentTotals):
+            raise TypeError("PeriodAmountField belongs in a WithCurrentTotals serializer")
+        amount = self.compute(value, parent.current_totals(value))
+        return None if amount is None else super().to_representation(amount)
+
+
+def _daily(_obj: object, totals: PeriodTotals) -> Decimal:
+    return totals.daily_spend
+
+
+def _monthly(_obj: object, totals: PeriodTotals) -> Decimal:
+    return totals.monthly_spend
+
+
+# --- field shapes that the schema states exactly ------------------------------------------
+
+POSITIVE_MONEY = r"^([1-9]\d{0,11}(\.\d{1,2})?|0?\.(0[1-9]|[1-9]\d?))$"
+
+
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": POSITIVE_MONEY, "example": "100.00"}
+)
+class BudgetAmountField(serializers.DecimalField):
+    """A cap: positive, at most 2 decimal places, sent and shown as a string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", MONEY_DIGITS)
+        kwargs.setdefault("decimal_places", BUDGET_DECIMALS)
+        super().__init__(min_value=MIN_BUDGET, **kwargs)
+
+
+@extend_schema_field({"type": "string", "enum": sorted(available_timezones()), "example": "UTC"})
+class TimeZoneField(serializers.CharField):
+    """An IANA time zone name: the brand's day and month start at its midnight."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=64, validators=[validate_timezone], **kwargs)
+
+
+# --- resources ----------------------------------------------------------------------------
+
+
+class BrandSerializer(WithCurrentTotals[Brand]):
+    def select_totals(self, items: Sequence[Brand]) -> dict[int, PeriodTotals]:
+        return brand_current_totals(items)
+
+    daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
+    monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
+    daily_remaining = PeriodAmountField(
+        lambda brand, totals: max(brand.daily_budget - totals.daily_spend, ZERO),
+        help_text="What today's budget has left; 0 once spent (overspend shows in daily_spend).",
+    )
+    monthly_remaining = PeriodAmountField(
+        lambda brand, totals: max(brand.monthly_budget - totals.monthly_spend, ZERO),
+        help_text="What this month's budget has left; 0 once spent.",
+    )
+    campaigns_count = serializers.IntegerField(read_only=True)
+    timezone = TimeZoneField(default="UTC", help_text="IANA time zone, e.g. Europe/Paris.")
+    daily_budget = BudgetAmountField()
+    monthly_budget = BudgetAmountField()
+
+    class Meta:
+        model = Brand
+        list_serializer_class = CurrentTotalsListSerializer
+        fields = [
+            "id",
+            "name",
+            "timezone",
+            "currency",
+            "daily_budget",
+            "monthly_budget",
+            "daily_spend",
+            "monthly_spend",
+            "daily_remaining",
+            "monthly_remaining",
+            "campaigns_count",
+        ]
+        # Uniqueness is the service's rule; it names the field.
+        validators: list[Any] = []
+
+
+class BudgetSerializer(WithCurrentTotals[Budget]):
+    def select_totals(self, items: Sequence[Budget]) -> dict[int, PeriodTotals]:
+        return budget_current_totals(items)
+
+    brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.all(), pk_field=id_field())
+    daily_limit = BudgetAmountField(
+        allow_null=True, required=False, help_text="Null: no daily cap at this level."
+    )
+    monthly_limit = BudgetAmountField(
+        allow_null=True, required=False, help_text="Null: no monthly cap at this level."
+    )
+    daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
+    monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
+
+    class Meta:
+        model = Budget
+        list_serializer_class = CurrentTotalsListSerializer
+        fields = [
+            "id",
+            "brand",
+            "name",
+            "daily_limit",
+            "monthly_limit",
+            "daily_spend",
+            "monthly_spend",
+        ]
+        validators: list[Any] = []
+
+
+class CampaignSerializer(WithCurrentTotals[Campaign]):
+    def select_totals(self, items: Sequence[Campaign]) -> dict[int, PeriodTotals]:
+        return campaign_current_totals(items)
+
+    brand = serializers.PrimaryKeyRelatedField(
+        queryset=Brand.objects.all(),
+        pk_field=id_field(),
+        help_text="Set at creation; a campaign never changes brand.",
+    )
+    budget = serializers.PrimaryKeyRelatedField(
+        queryset=Budget.objects.all(),
+        pk_field=id_field(),
+        allow_null=True,
+        required=False,
+        help_text="A shared budget of the same brand, or null.",
+    )
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    pause_reason = serializers.ChoiceField(
+        choices=PauseReason.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Null when active; a manual pause outranks the schedule, then money.",
+    )
+    daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
+    monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
+
+    class Meta:
+        model = Campaign
+        list_serializer_class = CurrentTotalsListSerializer
+        fields = [
+            "id",
+            "brand",
+            "budget",
+            "name",
+            "enabled",
+            "starts_on",
+            "ends_on",
+            "status",
+            "pause_reason",
+            "daily_spend",
+            "monthly_spend",
+        ]
+        extra_kwargs = {
+            "enabled": {"help_text": "False is a manual pause (see /pause/ and /resume/)."},
+        }
+        validators: list[Any] = []
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": list(WEEKDAYS)},
+        "minItems": 1,
+        "example": ["fri", "sat"],
+    }
+)
+class WeekdaysField(serializers.ListField):
+    """Weekday names in, weekday names out; stored as a bit mask."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.ChoiceField(choices=WEEKDAYS), **kwargs)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        names = super().to_internal_value(data)
+        return sorted(set(names), key=WEEKDAYS.index)
+
+    def to_representation(self, data: Any) -> list[str]:
+        return mask_to_days(int(data))
+
+
+TIME_SCHEMA = {"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d$", "example": "22:00"}
+
+
+@extend_schema_field(TIME_SCHEMA)
+class WallClockTimeField(serializers.TimeField):
+    """ "HH:MM" in the brand's local wall-clock time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
+class DaypartSerializer(serializers.ModelSerializer[Daypart]):
+    campaign = serializers.PrimaryKeyRelatedField(
+        queryset=Campaign.objects.all(),
+        pk_field=id_field(),
+        help_text="Set at creation; a daypart never moves.",
+    )
+    days = WeekdaysField(help_text='Weekdays the window starts on: "mon" ... "sun".')
+    start_time = WallClockTimeField(help_text="Brand-local HH:MM.")
+    end_time = WallClockTimeField(
+        help_text="Brand-local HH:MM; at or before start_time runs overnight into the next day."
+    )
+
+    class Meta:
+        model = Daypart
+        fields = ["id", "campaign", "days", "start_time", "end_time"]
+
+
+def _total_field() -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=TOTAL_DIGITS, decimal_places=AMOUNT_DECIMALS)
+
+
+# --- spend ----------------------------------------------------------------------------------
+
+
+class SpendEventSerializer(serializers.ModelSerializer[SpendEvent]):
+    """A ledger row as listed by GET /api/spend/."""
+
+    campaign_was_serving = serializers.BooleanField(
+        read_only=True, help_text="False when the campaign was paused: overspend."
+    )
+
+    class Meta:
+        model = SpendEvent
+        fields = [
+            "id",
+            "event_id",
+            "campaign",
+            "brand",
+            "budget",
+            "kind",
+            "amount",
+            "occurred_at",
+            "local_date",
+            "recorded_at",
+            "source",
+            "campaign_was_serving",
+        ]
+        read_only_fields = fields
+
+
+class SpendEventRequestSerializer(serializers.Serializer[Any]):
+    """The body of POST /api/spend/ and each item of a batch (schema only).
+
+    Requests are read by `adserver.api.spend_input` and validated by
+    `spend.services`; this describes them for the OpenAPI schema.
+    """
+
+    campaign = serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+    amount = serializers.DecimalField(
+        max_digits=AMOUNT_DIGITS,
+        decimal_places=AMOUNT_DECIMALS,
+        help_text="Up to 6 decimal places; positive, or non-zero for an adjustment.",
+    )
+    occurred_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="ISO 8601 with a UTC offset; defaults to now. Not in the future.",
+    )
+    event_id = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=EVENT_ID_MAX_LENGTH,
+        help_text="The client's id: a replay with the same payload is not counted twice.",
+    )
+    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source
+        required=False, max_length=SOURCE_MAX_LENGTH, help_text='Defaults to "api".'
+    )
+    kind = serializers.ChoiceField(
+        choices=SpendKind.choices,
+        required=False,
+        help_text="An adjustment (refund, correction) may be negative.",
+    )
+
+
+class SpendBatchRequestSerializer(serializers.Serializer[Any]):
+    events = serializers.ListField(
+        child=SpendEventRequestSerializer(),
+        min_length=1,
+        max_length=10_000,
+        help_text="All of them are stored, or none.",
+    )
+
+
+class SpendRecordedSerializer(serializers.Serializer[Any]):
+    """A recorded event and where its brand stands now (spend.services.SpendRecorded)."""
+
+    id = serializers.IntegerField(source="event.id")
+    event_id = serializers.CharField(source="event.event_id", allow_null=True)
+    campaign = serializers.IntegerField(source="event.campaign_id")
+    amount = serializers.DecimalField(
+        source="event.amount", max_digits=AMOUNT_DIGITS, decimal_places=AMOUNT_DECIMALS
+    )
+    occurred_at = serializers.DateTimeField(source="event.occurred_at")
+    kind = serializers.ChoiceField(source="event.kind", choices=SpendKind.choices)
+    source = serializers.CharField(source="event.source")  # type: ignore[assignment]
+    local_date = serializers.DateField(
+        source="event.local_date", help_text="The brand-local day it counts for."
+    )
+    campaign_was_serving = serializers.BooleanField(
+        source="event.campaign_was_serving",
+        help_text="False: the campaign was paused when the spend arrived (overspend).",
+    )
+    campaign_status = serializers.ChoiceField(choices=Status.choices)
+    pause_reason = serializers.ChoiceField(choices=PauseReason.choices, allow_null=True)
+    brand_daily_spend = _total_field()
+    brand_monthly_spend = _total_field()
+    brand_daily_remaining = _total_field()
+    brand_monthly_remaining = _total_field()
+
+
+MICROS = Decimal(1).scaleb(-AMOUNT_DECIMALS)
+
+
+def _micros(value: Decimal) -> str:
+    return f"{value.quantize(MICROS):f}"
+
+
+def spend_recorded_body(recorded: SpendRecorded) -> dict[str, Any]:
+    """What SpendRecordedSerializer renders, built directly: it is the answer to
+    every spend event, and a serializer's field machinery costs more than the
+    rest of the response. A test holds the two equal."""
+    event = recorded.event
+    occurred_at = event.occurred_at.astimezone(dt.UTC).isoformat()
+    return {
+        "id": event.pk,
+        "event_id": event.event_id,
+        "campaign": event.campaign_id,
+        "amount": _micros(event.amount),
+        "occurred_at": occurred_at.removesuffix("+00:00") + "Z"
+        if occurred_at.endswith("+00:00")
+        else occurred_at,
+        "kind": event.kind,
+        "source": event.source,
+        "local_date": event.local_date.isoformat(),
+        "campaign_was_serving": event.campaign_was_serving,
+        "campaign_status": recorded.campaign_status,
+        "pause_reason": recorded.pause_reason,
+        "brand_daily_spend": _micros(recorded.brand_daily_spend),
+        "brand_monthly_spend": _micros(recorded.brand_monthly_spend),
+        "brand_daily_remaining": _micros(recorded.brand_daily_remaining),
+        "brand_monthly_remaining": _micros(recorded.brand_monthly_remaining),
+    }
+
+
+class SpendBatchRecordedSerializer(serializers.Serializer[Any]):
+    created = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(
+        help_text="Events whose event_id was already recorded (or repeated in the batch)."
+    )
+
+
+class SpendConflictSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+    event_id = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    index = serializers.IntegerField(required=False, help_text="Position of the event in a batch.")
+
+
+# --- status -----------------------------------------------------------------------------------
+
+
+class StatusSerializer(serializers.Serializer[Any]):
+    total_brands = serializers.IntegerField()
+    total_campaigns = serializers.IntegerField()
+    active_campaigns = serializers.IntegerField()
+    paused_campaigns = serializers.IntegerField()
+    paused_by_reason = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Paused campaigns per pause_reason."
+    )
+    over_daily_budget = serializers.IntegerField(
+        help_text="Brands whose local today's spend reached the daily budget."
+    )
+    over_monthly_budget = serializers.IntegerField(
+        help_text="Brands whose local month's spend reached the monthly budget."
+    )
+    server_time = serializers.DateTimeField()

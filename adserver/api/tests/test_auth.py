@@ -1,0 +1,119 @@
+"""Who may use the API: tokens and dashboard sessions; anonymous clients are refused."""
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from adserver.api.authentication import RememberedTokenAuthentication
+from adserver.api.tests.conftest import token_client
+from budgets.models import Brand
+from budgets.tests.factories import BrandFactory
+from campaigns.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+NEW_BRAND = {"name": "Acme", "daily_budget": "1.00", "monthly_budget": "2.00"}
+READS = [
+    "/api/brands/",
+    "/api/budgets/",
+    "/api/campaigns/",
+    "/api/dayparts/",
+    "/api/spend/",
+    "/api/status/",
+]
+
+
+@pytest.mark.parametrize("url", READS)
+def test_anonymous_reads_are_refused(url: str) -> None:
+    response = APIClient().get(url)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_anonymous_writes_are_refused_and_change_nothing() -> None:
+    campaign = CampaignFactory.create()
+    client = APIClient()
+    assert client.post("/api/brands/", NEW_BRAND, format="json").status_code == 401
+    assert client.post(f"/api/campaigns/{campaign.pk}/pause/").status_code == 401
+    assert client.delete(f"/api/campaigns/{campaign.pk}/").status_code == 401
+    assert Brand.objects.count() == 1
+    campaign.refresh_from_db()
+    assert campaign.enabled
+
+
+def test_an_unknown_token_is_refused(db: None) -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.get("/api/brands/").status_code == 401
+
+
+def test_a_token_made_with_drf_create_token_works(staff_user: User) -> None:
+    out = io.StringIO()
+    call_command("drf_create_token", staff_user.username, stdout=out)
+    key = out.getvalue().split()[2]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/brands/").status_code == 200
+
+
+def test_without_model_permissions_a_user_reads_but_cannot_write(reader: APIClient) -> None:
+    brand = BrandFactory.create()
+    campaign = CampaignFactory.create(brand=brand)
+    assert reader.get("/api/brands/").status_code == 200
+    assert reader.post("/api/brands/", NEW_BRAND, format="json").status_code == 403
+    assert reader.patch(f"/api/brands/{brand.pk}/", {"name": "x"}, format="json").status_code == 403
+    assert reader.delete(f"/api/campaigns/{campaign.pk}/").status_code == 403
+    assert reader.post(f"/api/campaigns/{campaign.pk}/pause/").status_code == 403
+    assert Brand.objects.get().name == brand.name
+
+
+def test_pausing_needs_only_the_change_campaign_permission(campaign_operator: APIClient) -> None:
+    campaign = CampaignFactory.create()
+    assert campaign_operator.post(f"/api/campaigns/{campaign.pk}/pause/").status_code == 200
+    assert campaign_operator.post("/api/brands/", NEW_BRAND, format="json").status_code == 403
+
+
+def test_the_dashboard_session_works_with_its_csrf_token(staff_user: User) -> None:
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(staff_user)
+    assert browser.get("/api/brands/").status_code == 200
+
+    refused = browser.post("/api/brands/", NEW_BRAND, content_type="application/json")
+    assert refused.status_code == 403
+    assert "CSRF" in refused.json()["detail"]
+    assert not Brand.objects.exists()
+
+    browser.get("/admin/")  # any page that renders a form sets the cookie
+    token = browser.cookies["csrftoken"].value
+    created = browser.post(
+        "/api/brands/", NEW_BRAND, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert created.status_code == 201, created.json()
+
+
+def test_a_checked_token_is_remembered_for_the_configured_time(
+    staff_user: User, settings: object
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 60  # type: ignore[attr-defined]
+    client = token_client(staff_user)
+    assert client.get("/api/status/").status_code == 200
+    Token.objects.filter(user=staff_user).delete()
+    # Remembered in this process: still accepted until the entry expires.
+    assert client.get("/api/status/").status_code == 200
+    RememberedTokenAuthentication.forget_all()
+    assert client.get("/api/status/").status_code == 401
+
+
+def test_with_remembering_off_a_deleted_token_is_refused_at_once(
+    staff_user: User, settings: object
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    client = token_client(staff_user)
+    assert client.get("/api/status/").status_code == 200
+    Token.objects.filter(user=staff_user).delete()
+    assert client.get("/api/status/").status_code == 401

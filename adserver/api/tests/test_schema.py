@@ -1,0 +1,92 @@
+"""/api/schema/ (OpenAPI 3) names every path and field of API.md; /api/docs/ works offline."""
+
+import re
+from typing import Any
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+CONTRACT_PATHS = {
+    "/api/brands/": {"get", "post"},
+    "/api/brands/{id}/": {"get", "patch", "delete"},
+    "/api/budgets/": {"get", "post"},
+    "/api/budgets/{id}/": {"get", "patch", "delete"},
+    "/api/campaigns/": {"get", "post"},
+    "/api/campaigns/{id}/": {"get", "patch", "delete"},
+    "/api/campaigns/{id}/pause/": {"post"},
+    "/api/campaigns/{id}/resume/": {"post"},
+    "/api/dayparts/": {"get", "post"},
+    "/api/dayparts/{id}/": {"get", "patch", "delete"},
+    "/api/spend/": {"get"},
+    "/api/status/": {"get"},
+}
+CONTRACT_FIELDS = {
+    "Brand": "id name timezone currency daily_budget monthly_budget daily_spend monthly_spend "
+    "daily_remaining monthly_remaining campaigns_count",
+    "Budget": "id brand name daily_limit monthly_limit daily_spend monthly_spend",
+    "Campaign": "id brand budget name enabled starts_on ends_on status pause_reason daily_spend "
+    "monthly_spend",
+    "Daypart": "id campaign days start_time end_time",
+    "Status": "total_brands total_campaigns active_campaigns paused_campaigns paused_by_reason "
+    "over_daily_budget over_monthly_budget server_time",
+}
+FILTERS = {
+    "/api/budgets/": {"brand"},
+    "/api/campaigns/": {"brand", "status", "pause_reason"},
+    "/api/dayparts/": {"campaign"},
+    "/api/spend/": {"campaign", "brand", "date", "since", "until"},
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    response = Client().get("/api/schema/", {"format": "json"})
+    assert response.status_code == 200
+    loaded: dict[str, Any] = response.json()
+    return loaded
+
+
+def test_the_schema_is_openapi_3_with_every_contract_path(schema: dict[str, Any]) -> None:
+    assert schema["openapi"].startswith("3.")
+    for path, methods in CONTRACT_PATHS.items():
+        assert methods <= set(schema["paths"][path]), path
+
+
+def test_every_contract_field_is_in_the_schema(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    for name, fields in CONTRACT_FIELDS.items():
+        assert set(fields.split()) <= set(components[name]["properties"]), name
+    assert components["Campaign"]["properties"]["status"]["readOnly"]
+
+
+def test_every_contract_filter_is_in_the_schema(schema: dict[str, Any]) -> None:
+    for path, names in FILTERS.items():
+        parameters = {p["name"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert names | {"page", "page_size"} <= parameters, path
+
+
+def test_errors_are_documented(schema: dict[str, Any]) -> None:
+    delete = schema["paths"]["/api/brands/{id}/"]["delete"]["responses"]
+    assert {"204", "401", "403", "404", "409"} <= set(delete)
+    create = schema["paths"]["/api/brands/"]["post"]["responses"]
+    assert {"201", "400", "401", "403"} <= set(create)
+
+
+def test_the_schema_generates_without_warnings(tmp_path: Any) -> None:
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
+
+
+def test_swagger_ui_is_served_from_our_own_static_files() -> None:
+    response = Client().get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets, page[:500]
+    for url in assets:
+        assert url.startswith("/static/"), url  # no CDN: the docs work offline
+        assert finders.find(url.removeprefix("/static/")), url
+    assert "/api/schema/" in page

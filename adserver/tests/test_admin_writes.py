@@ -1,0 +1,122 @@
+"""Admin edits go through the write services: validated, announced, recorded."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from budgets.models import Brand
+from budgets.tests.factories import BrandFactory, BudgetFactory
+from campaigns.models import Campaign, CampaignStatusChange, Daypart
+from campaigns.tests.factories import CampaignFactory
+
+pytestmark = pytest.mark.django_db
+
+NO_DAYPARTS = {
+    "dayparts-TOTAL_FORMS": "0",
+    "dayparts-INITIAL_FORMS": "0",
+    "dayparts-MIN_NUM_FORMS": "0",
+    "dayparts-MAX_NUM_FORMS": "1000",
+}
+
+
+def test_a_new_brand_cap_from_the_admin_is_announced(
+    staff_client: Client, announced: list[frozenset[int]]
+) -> None:
+    brand = BrandFactory.create()
+    response = staff_client.post(
+        f"/admin/budgets/brand/{brand.pk}/change/",
+        {
+            "name": brand.name,
+            "timezone": brand.timezone,
+            "currency": brand.currency,
+            "daily_budget": "12.50",
+            "monthly_budget": str(brand.monthly_budget),
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Brand.objects.get(pk=brand.pk).daily_budget == Decimal("12.50")
+    assert announced == [frozenset({brand.pk})]
+
+
+def test_adding_a_campaign_with_a_daypart_in_the_admin_announces_both(
+    staff_client: Client, announced: list[frozenset[int]]
+) -> None:
+    brand = BrandFactory.create()
+    response = staff_client.post(
+        "/admin/campaigns/campaign/add/",
+        {
+            "brand": brand.pk,
+            "name": "Night owls",
+            "enabled": "on",
+            **NO_DAYPARTS,
+            "dayparts-TOTAL_FORMS": "1",
+            "dayparts-0-days": ["fri"],
+            "dayparts-0-start_time": "22:00",
+            "dayparts-0-end_time": "02:00",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign = Campaign.objects.get()
+    assert response["Location"].endswith("/admin/campaigns/campaign/")
+    assert Daypart.objects.get().campaign == campaign
+    assert announced == [frozenset({brand.pk})] * 2
+
+
+def test_the_admin_refuses_another_brands_budget_on_the_budget_field(
+    staff_client: Client,
+) -> None:
+    campaign = CampaignFactory.create()
+    foreign = BudgetFactory.create()
+    response = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/change/",
+        {"name": campaign.name, "budget": foreign.pk, "enabled": "on", **NO_DAYPARTS},
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "budget": ["This budget belongs to another brand."]
+    }
+    assert Campaign.objects.get(pk=campaign.pk).budget is None
+
+
+def test_unticking_enabled_in_the_admin_is_a_manual_pause_by_that_person(
+    staff_client: Client, staff_user: User
+) -> None:
+    campaign = CampaignFactory.create()
+    response = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/change/",
+        {"name": campaign.name, **NO_DAYPARTS},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Campaign.objects.get(pk=campaign.pk).pause_reason == "manual"
+    change = CampaignStatusChange.objects.get()
+    assert (change.actor, change.user) == ("user", staff_user)
+
+
+def test_deleting_a_daypart_inline_goes_through_the_service(
+    staff_client: Client, announced: list[frozenset[int]]
+) -> None:
+    campaign = CampaignFactory.create()
+    daypart = Daypart.objects.create(
+        campaign=campaign, days=1, start_time="09:00", end_time="17:00"
+    )
+    response = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/change/",
+        {
+            "name": campaign.name,
+            "enabled": "on",
+            **NO_DAYPARTS,
+            "dayparts-TOTAL_FORMS": "1",
+            "dayparts-INITIAL_FORMS": "1",
+            "dayparts-0-id": daypart.pk,
+            "dayparts-0-campaign": campaign.pk,
+            "dayparts-0-days": ["mon"],
+            "dayparts-0-start_time": "09:00",
+            "dayparts-0-end_time": "17:00",
+            "dayparts-0-DELETE": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert not Daypart.objects.exists()
+    assert announced == [frozenset({campaign.brand_id})]
