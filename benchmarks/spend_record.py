@@ -43,8 +43,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "adserver_spend_bench"
-TEMPLATE_DB = "adserver_spend_bench_template"
+# Named after DATABASE_URL's database, so that benchmarks run side by side do
+# not drop each other's databases.
+_BASE = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/adserver")).path
+BENCH_DB = f"{_BASE.strip('/') or 'adserver'}_spend_bench"
+TEMPLATE_DB = f"{BENCH_DB}_template"
 CAMPAIGNS = 20
 BATCH = 1000
 

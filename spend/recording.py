@@ -52,6 +52,41 @@ def capped_keys(context: CampaignContext, day: dt.date) -> tuple[RollupKey, ...]
     return keys
 
 
+class _SharedKeys:
+    """Memos for placing many events: equal keys are computed, and stored, once."""
+
+    __slots__ = ("_current", "_days", "_keys")
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[dt.datetime, str], dt.date] = {}
+        self._keys: dict[tuple[int, dt.date], tuple[dt.date, tuple[RollupKey, ...]]] = {}
+        self._current: dict[tuple[int, dt.date], tuple[RollupKey, ...]] = {}
+
+    def local_date(self, instant: dt.datetime, tz: str) -> dt.date:
+        day = self._days.get((instant, tz))
+        if day is None:
+            day = self._days[(instant, tz)] = local_date(instant, tz)
+        return day
+
+    def keys(self, context: CampaignContext, day: dt.date) -> tuple[dt.date, tuple[RollupKey, ...]]:
+        found = self._keys.get((context.campaign_id, day))
+        if found is None:
+            month = month_start(day)
+            keys = (
+                *capped_keys(context, day),
+                ("campaign", context.campaign_id, Period.DAY, day),
+                ("campaign", context.campaign_id, Period.MONTH, month),
+            )
+            found = self._keys[(context.campaign_id, day)] = (month, keys)
+        return found
+
+    def current_caps(self, context: CampaignContext, today: dt.date) -> tuple[RollupKey, ...]:
+        found = self._current.get((context.campaign_id, today))
+        if found is None:
+            found = self._current[(context.campaign_id, today)] = capped_keys(context, today)
+        return found
+
+
 class Placed:
     """A valid event, its campaign's context, its brand-local day and rollup keys."""
 
@@ -64,29 +99,41 @@ class Placed:
         context: CampaignContext,
         *,
         today: dt.date,
+        shared: "_SharedKeys | None" = None,
     ) -> None:
         self.index = index
         self.event = event
         self.context = context
-        self.local_date = day = local_date(event.occurred_at, context.timezone)
-        self.month = month_start(day)
-        self.keys = (
-            *capped_keys(context, day),
-            ("campaign", context.campaign_id, Period.DAY, day),
-            ("campaign", context.campaign_id, Period.MONTH, self.month),
-        )
+        if shared is None:
+            shared = _SharedKeys()
+        self.local_date = day = shared.local_date(event.occurred_at, context.timezone)
+        self.month, self.keys = shared.keys(context, day)
         # The caps that can hold the campaign now: its brand's (and budget's)
         # current local day and month, whatever day the event is for.
-        self.current_caps = capped_keys(context, today)
+        self.current_caps = shared.current_caps(context, today)
 
-    def charge(self, *, active: bool, held: bool, locked: Collection[RollupKey]) -> Charge:
-        watch = tuple(key for key in self.current_caps if key in locked)
+    def charge(
+        self,
+        *,
+        active: bool,
+        held: bool,
+        locked: Collection[RollupKey],
+        watches: "dict[int, tuple[tuple[RollupKey, ...], bool]] | None" = None,
+    ) -> Charge:
+        """What the event charges; `watches` memoises the watched caps by campaign."""
+        found = None if watches is None else watches.get(self.context.campaign_id)
+        if found is None:
+            watch = tuple(key for key in self.current_caps if key in locked)
+            found = (watch, len(watch) == len(self.current_caps))
+            if watches is not None:
+                watches[self.context.campaign_id] = found
+        watch, complete = found
         return Charge(
             self.keys,
             self.event.amount,
             active,
             watch,
-            watch_complete=len(watch) == len(self.current_caps),
+            watch_complete=complete,
             budget_held=held,
         )
 
@@ -128,8 +175,9 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
     if unknown:
         raise UnknownCampaignsError(unknown)
     todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
+    shared = _SharedKeys()
     return [
-        Placed(i, e, context, today=todays[context.timezone])
+        Placed(i, e, context, today=todays[context.timezone], shared=shared)
         for i, e in enumerate(events)
         for context in [contexts[e.campaign_id]]
     ]
@@ -137,7 +185,11 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
 
 def caps_of(placed: Sequence[Placed]) -> dict[RollupKey, Decimal | None]:
     caps: dict[RollupKey, Decimal | None] = {}
+    seen: set[tuple[int, dt.date]] = set()  # the keys of a campaign's day, once
     for p in placed:
+        if (p.context.campaign_id, p.local_date) in seen:
+            continue
+        seen.add((p.context.campaign_id, p.local_date))
         ctx = p.context
         for key in p.keys:
             scope, daily = key[0], key[2] == Period.DAY
@@ -241,9 +293,10 @@ def record_many(
         if not fresh:
             return outcome
         states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
+        watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
         result = tally(
             (
-                p.charge(active=active, held=held, locked=caps)
+                p.charge(active=active, held=held, locked=caps, watches=watches)
                 for p in fresh
                 for active, held in [states[p.context.campaign_id]]
             ),
