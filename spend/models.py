@@ -36,12 +36,25 @@ class SpendEvent(models.Model):
     # indexes below serve those lookups too, and every index is paid for by
     # every event recorded.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="spend_events", db_index=False
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="spend_events",
+        db_index=False,
+        db_constraint=False,  # enforced with brand_id: see below
     )
     # Denormalised at record time so brand and budget queries need no join,
     # and so the event keeps counting against the budget it was spent from.
+    # The database checks it together with the campaign, through one foreign
+    # key (campaign_id, brand_id) -> campaign (id, brand_id) (migration 0007):
+    # the campaign exists, the brand is the campaign's (so it exists too), and
+    # a campaign with spend cannot move to another brand; one check per event
+    # instead of two.
     brand = models.ForeignKey(
-        Brand, on_delete=models.PROTECT, related_name="spend_events", db_index=False
+        Brand,
+        on_delete=models.PROTECT,
+        related_name="spend_events",
+        db_index=False,
+        db_constraint=False,
     )
     budget = models.ForeignKey(
         Budget, on_delete=models.PROTECT, null=True, blank=True, related_name="spend_events"
