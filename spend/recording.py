@@ -390,6 +390,34 @@ def one_outcome(
     return outcome, counted.unsettled
 
 
+# The campaigns the one-statement path has stored events for, by database
+# and campaign id: a spend stream names the same campaigns again and again, and reading
+# one costs a round trip and about as much client time as the statement. A
+# remembered context may be stale; it is never trusted: the statement
+# compares each of its facts (the campaign's brand and budget, the brand's
+# time zone and caps, the budget's limits) with the rows it locks and, when
+# one differs, aborts itself before anything is written (SPR01). The event
+# then takes the transaction, which reads the campaign afresh.
+_CONTEXTS: dict[tuple[str, int], CampaignContext] = {}
+CONTEXTS_MAX = 10_000
+
+
+def _context_key(campaign_id: int) -> tuple[str, int]:
+    return str(connection.settings_dict["NAME"]), campaign_id
+
+
+def contexts_forget(campaign_id: int) -> None:
+    _CONTEXTS.pop(_context_key(campaign_id), None)
+
+
+def place_remembered(event: CleanEvent, now: dt.datetime, key: tuple[str, int]) -> list[Placed]:
+    """The event placed with its campaign's remembered context, or one read now (no lock)."""
+    context = _CONTEXTS.get(key)
+    if context is None:
+        return place([event], now, lock=False)
+    return [Placed(0, event, context, today=local_date(now, context.timezone))]
+
+
 def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     """One event in a transaction: lock the brand, one statement, enforcement if due."""
     with transaction.atomic():
@@ -403,11 +431,24 @@ def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     """One event outside any transaction: one statement that commits by itself.
 
     The statement refuses to finish (NeedsTransactionError, nothing written)
-    when campaigns must be held or released with it, or the brand's settings
-    changed since they were read here; then the event takes the transaction.
+    when campaigns must be held or released with it, or the campaign's or
+    brand's settings differ from the context used here (read now, or
+    remembered); then the event takes the transaction.
     """
-    placed = place([event], now, lock=False)
-    outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=True), now)
+    key = _context_key(event.campaign_id)
+    placed = place_remembered(event, now, key)
+    try:
+        result = one_statement(placed, now, alone=True)
+    except (one_event.NeedsTransactionError, UnknownCampaignsError):
+        _CONTEXTS.pop(key, None)
+        raise
+    # Remembered once an event was stored with it: the ledger's foreign keys
+    # then keep the campaign, its brand and its budget from going away.
+    if key not in _CONTEXTS:
+        if len(_CONTEXTS) >= CONTEXTS_MAX:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = placed[0].context
+    outcome, unsettled = one_outcome(placed, result, now)
     if any(key in placed[0].current_caps for key in unsettled):  # pragma: no cover - a defect
         logger.error("Spend statement committed although caps need enforcement: %s", unsettled)
     return outcome
