@@ -18,10 +18,11 @@ rows and the alert and cap checks run):
   under anything that keeps one exact total per brand.
 
 Every repetition starts from a fresh copy of a migrated template database
-(adserver_spend_bench; the ledger refuses DELETE, so it is dropped and created
-again). Workers are separate OS processes that set up Django, warm up, and
-start together; the rate is events / wall time from the start signal to the
-last worker's end. Figures are medians over the repetitions, with ratios to
+(<name>_spend_bench, after DATABASE_URL's database; the ledger refuses
+DELETE, so it is dropped and created again). Workers are separate OS
+processes that set up Django, warm up, and start together; the rate is
+events / wall time from the start signal to the last worker's end. Figures
+are medians over the repetitions, with ratios to
 the COPY baseline measured in the same run.
 """
 
