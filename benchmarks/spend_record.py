@@ -18,10 +18,11 @@ rows and the alert and cap checks run):
   under anything that keeps one exact total per brand.
 
 Every repetition starts from a fresh copy of a migrated template database
-(adserver_spend_bench; the ledger refuses DELETE, so it is dropped and created
-again). Workers are separate OS processes that set up Django, warm up, and
-start together; the rate is events / wall time from the start signal to the
-last worker's end. Figures are medians over the repetitions, with ratios to
+(<name>_spend_bench, after DATABASE_URL's database; the ledger refuses
+DELETE, so it is dropped and created again). Workers are separate OS
+processes that set up Django, warm up, and start together; the rate is
+events / wall time from the start signal to the last worker's end. Figures
+are medians over the repetitions, with ratios to
 the COPY baseline measured in the same run.
 """
 
@@ -43,8 +44,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "adserver_spend_bench"
-TEMPLATE_DB = "adserver_spend_bench_template"
+# Named after DATABASE_URL's database, so that benchmarks run side by side do
+# not drop each other's databases.
+_BASE = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/adserver")).path
+BENCH_DB = f"{_BASE.strip('/') or 'adserver'}_spend_bench"
+TEMPLATE_DB = f"{BENCH_DB}_template"
 CAMPAIGNS = 20
 BATCH = 1000
 

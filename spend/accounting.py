@@ -170,19 +170,28 @@ def tally(
             movements[key] = movement
         return movement
 
+    # The rows of one campaign's day, found once: (capped, campaign) movements.
+    plans: dict[tuple[RollupKey, ...], tuple[list[Movement], list[Movement]]] = {}
     for charge in charges:
         watched = [movement_of(key) for key in charge.watch]
         was_serving = charge.campaign_active and not any(m.at_cap for m in watched)
         result.serving.append(was_serving)
-        for key in charge.keys:
-            if key[0] == "campaign":
-                movement_of(key).apply_campaign(charge.amount, was_serving=was_serving)
-            else:
-                movement_of(key).apply_capped(charge.amount)
-        at_cap = [key for key, m in zip(charge.watch, watched, strict=True) if m.at_cap]
+        plan = plans.get(charge.keys)
+        if plan is None:
+            plan = plans[charge.keys] = (
+                [movement_of(key) for key in charge.keys if key[0] != "campaign"],
+                [movement_of(key) for key in charge.keys if key[0] == "campaign"],
+            )
+        amount = charge.amount
+        for movement in plan[0]:
+            movement.apply_capped(amount)
+        for movement in plan[1]:
+            movement.apply_campaign(amount, was_serving=was_serving)
         if charge.campaign_active:
-            result.unsettled.update(at_cap)
-        elif charge.budget_held and charge.watch_complete and not at_cap:
+            result.unsettled.update(
+                key for key, m in zip(charge.watch, watched, strict=True) if m.at_cap
+            )
+        elif charge.budget_held and charge.watch_complete and not any(m.at_cap for m in watched):
             result.unsettled.update(charge.watch)
     result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
     return result

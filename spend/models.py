@@ -32,10 +32,30 @@ class SpendKind(models.TextChoices):
 
 
 class SpendEvent(models.Model):
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="spend_events")
+    # No single-column indexes on campaign and brand: the (owner, -occurred_at)
+    # indexes below serve those lookups too, and every index is paid for by
+    # every event recorded.
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.PROTECT,
+        related_name="spend_events",
+        db_index=False,
+        db_constraint=False,  # enforced with brand_id: see below
+    )
     # Denormalised at record time so brand and budget queries need no join,
     # and so the event keeps counting against the budget it was spent from.
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="spend_events")
+    # The database checks it together with the campaign, through one foreign
+    # key (campaign_id, brand_id) -> campaign (id, brand_id) (migration 0007):
+    # the campaign exists, the brand is the campaign's (so it exists too), and
+    # a campaign with spend cannot move to another brand; one check per event
+    # instead of two.
+    brand = models.ForeignKey(
+        Brand,
+        on_delete=models.PROTECT,
+        related_name="spend_events",
+        db_index=False,
+        db_constraint=False,
+    )
     budget = models.ForeignKey(
         Budget, on_delete=models.PROTECT, null=True, blank=True, related_name="spend_events"
     )
@@ -45,7 +65,10 @@ class SpendEvent(models.Model):
     local_date = models.DateField(help_text="Brand-local day of occurred_at: the rollup key.")
     recorded_at = models.DateTimeField(default=timezone.now)
     source = models.CharField(max_length=64, default="api")
-    event_id = models.CharField(max_length=128, null=True, blank=True, unique=True)
+    # Unique through Meta.constraints: a unique=True CharField would get a
+    # second, pattern-matching index on PostgreSQL that no query uses. NULL
+    # (not "") when the client gives no id, so that those never collide.
+    event_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     campaign_was_serving = models.BooleanField(
         default=True,
         help_text="False when the campaign was paused as this was recorded: overspend.",
@@ -59,6 +82,7 @@ class SpendEvent(models.Model):
             models.Index(fields=["-occurred_at"], name="spend_time_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["event_id"], name="spend_event_id_unique"),
             models.CheckConstraint(
                 condition=Q(kind=SpendKind.SPEND, amount__gt=0)
                 | Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0),

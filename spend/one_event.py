@@ -25,7 +25,10 @@ from spend.accounting import Opening
 # crossed, a hold that no longer matches the totals), or when the brand's
 # time zone or caps changed since the caller read them, it aborts itself
 # through spend_needs_transaction() (SQLSTATE SPR01) and the caller records
-# the event again inside a transaction.
+# the event again inside a transaction. The caller may pass a campaign's
+# context remembered from an earlier event (spend.recording): every fact of
+# it -- the campaign's brand and budget, the brand's time zone and caps, the
+# budget's limits -- is compared here with the rows locked.
 _RECORD_ONE_SQL = """
 WITH p AS (
     SELECT %(campaign)s::bigint AS campaign, %(brand)s::bigint AS brand,
@@ -64,11 +67,11 @@ WITH p AS (
         c.status = 'active'
             AND NOT EXISTS (SELECT FROM o WHERE o.is_current AND o.amount >= o.cap) AS serving,
         (SELECT count(*) FROM o) = %(expected)s::int AS complete,
-        c.budget_id IS NOT DISTINCT FROM p.budget AND NOT EXISTS (
+        c.brand_id = p.brand AND c.budget_id IS NOT DISTINCT FROM p.budget AND NOT EXISTS (
             SELECT FROM budgets_budget g
             WHERE g.id = p.budget AND (g.daily_limit IS DISTINCT FROM p.caps[3]
                 OR g.monthly_limit IS DISTINCT FROM p.caps[4])
-        ) AS budget_unchanged
+        ) AS campaign_unchanged
     FROM campaigns_campaign c, p WHERE c.id = p.campaign
 ), ins AS (
     INSERT INTO spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,
@@ -125,7 +128,7 @@ WITH p AS (
     SELECT spend_needs_transaction('campaigns to hold or release, or brand settings changed')
     FROM p, s, ins
     WHERE p.alone AND (
-        NOT (SELECT unchanged FROM brand) OR NOT s.budget_unchanged
+        NOT (SELECT unchanged FROM brand) OR NOT s.campaign_unchanged
         OR EXISTS (SELECT FROM o WHERE o.is_current
                    AND (o.amount >= o.cap) <> (o.amount + p.amount >= o.cap))
         OR s.status = 'active'

@@ -52,6 +52,41 @@ def capped_keys(context: CampaignContext, day: dt.date) -> tuple[RollupKey, ...]
     return keys
 
 
+class _SharedKeys:
+    """Memos for placing many events: equal keys are computed, and stored, once."""
+
+    __slots__ = ("_current", "_days", "_keys")
+
+    def __init__(self) -> None:
+        self._days: dict[tuple[dt.datetime, str], dt.date] = {}
+        self._keys: dict[tuple[int, dt.date], tuple[dt.date, tuple[RollupKey, ...]]] = {}
+        self._current: dict[tuple[int, dt.date], tuple[RollupKey, ...]] = {}
+
+    def local_date(self, instant: dt.datetime, tz: str) -> dt.date:
+        day = self._days.get((instant, tz))
+        if day is None:
+            day = self._days[(instant, tz)] = local_date(instant, tz)
+        return day
+
+    def keys(self, context: CampaignContext, day: dt.date) -> tuple[dt.date, tuple[RollupKey, ...]]:
+        found = self._keys.get((context.campaign_id, day))
+        if found is None:
+            month = month_start(day)
+            keys = (
+                *capped_keys(context, day),
+                ("campaign", context.campaign_id, Period.DAY, day),
+                ("campaign", context.campaign_id, Period.MONTH, month),
+            )
+            found = self._keys[(context.campaign_id, day)] = (month, keys)
+        return found
+
+    def current_caps(self, context: CampaignContext, today: dt.date) -> tuple[RollupKey, ...]:
+        found = self._current.get((context.campaign_id, today))
+        if found is None:
+            found = self._current[(context.campaign_id, today)] = capped_keys(context, today)
+        return found
+
+
 class Placed:
     """A valid event, its campaign's context, its brand-local day and rollup keys."""
 
@@ -64,29 +99,41 @@ class Placed:
         context: CampaignContext,
         *,
         today: dt.date,
+        shared: "_SharedKeys | None" = None,
     ) -> None:
         self.index = index
         self.event = event
         self.context = context
-        self.local_date = day = local_date(event.occurred_at, context.timezone)
-        self.month = month_start(day)
-        self.keys = (
-            *capped_keys(context, day),
-            ("campaign", context.campaign_id, Period.DAY, day),
-            ("campaign", context.campaign_id, Period.MONTH, self.month),
-        )
+        if shared is None:
+            shared = _SharedKeys()
+        self.local_date = day = shared.local_date(event.occurred_at, context.timezone)
+        self.month, self.keys = shared.keys(context, day)
         # The caps that can hold the campaign now: its brand's (and budget's)
         # current local day and month, whatever day the event is for.
-        self.current_caps = capped_keys(context, today)
+        self.current_caps = shared.current_caps(context, today)
 
-    def charge(self, *, active: bool, held: bool, locked: Collection[RollupKey]) -> Charge:
-        watch = tuple(key for key in self.current_caps if key in locked)
+    def charge(
+        self,
+        *,
+        active: bool,
+        held: bool,
+        locked: Collection[RollupKey],
+        watches: "dict[int, tuple[tuple[RollupKey, ...], bool]] | None" = None,
+    ) -> Charge:
+        """What the event charges; `watches` memoises the watched caps by campaign."""
+        found = None if watches is None else watches.get(self.context.campaign_id)
+        if found is None:
+            watch = tuple(key for key in self.current_caps if key in locked)
+            found = (watch, len(watch) == len(self.current_caps))
+            if watches is not None:
+                watches[self.context.campaign_id] = found
+        watch, complete = found
         return Charge(
             self.keys,
             self.event.amount,
             active,
             watch,
-            watch_complete=len(watch) == len(self.current_caps),
+            watch_complete=complete,
             budget_held=held,
         )
 
@@ -128,8 +175,9 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
     if unknown:
         raise UnknownCampaignsError(unknown)
     todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
+    shared = _SharedKeys()
     return [
-        Placed(i, e, context, today=todays[context.timezone])
+        Placed(i, e, context, today=todays[context.timezone], shared=shared)
         for i, e in enumerate(events)
         for context in [contexts[e.campaign_id]]
     ]
@@ -137,7 +185,11 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
 
 def caps_of(placed: Sequence[Placed]) -> dict[RollupKey, Decimal | None]:
     caps: dict[RollupKey, Decimal | None] = {}
+    seen: set[tuple[int, dt.date]] = set()  # the keys of a campaign's day, once
     for p in placed:
+        if (p.context.campaign_id, p.local_date) in seen:
+            continue
+        seen.add((p.context.campaign_id, p.local_date))
         ctx = p.context
         for key in p.keys:
             scope, daily = key[0], key[2] == Period.DAY
@@ -241,9 +293,10 @@ def record_many(
         if not fresh:
             return outcome
         states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
+        watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
         result = tally(
             (
-                p.charge(active=active, held=held, locked=caps)
+                p.charge(active=active, held=held, locked=caps, watches=watches)
                 for p in fresh
                 for active, held in [states[p.context.campaign_id]]
             ),
@@ -337,6 +390,34 @@ def one_outcome(
     return outcome, counted.unsettled
 
 
+# The campaigns the one-statement path has stored events for, by database
+# and campaign id: a spend stream names the same campaigns again and again, and reading
+# one costs a round trip and about as much client time as the statement. A
+# remembered context may be stale; it is never trusted: the statement
+# compares each of its facts (the campaign's brand and budget, the brand's
+# time zone and caps, the budget's limits) with the rows it locks and, when
+# one differs, aborts itself before anything is written (SPR01). The event
+# then takes the transaction, which reads the campaign afresh.
+_CONTEXTS: dict[tuple[str, int], CampaignContext] = {}
+CONTEXTS_MAX = 10_000
+
+
+def _context_key(campaign_id: int) -> tuple[str, int]:
+    return str(connection.settings_dict["NAME"]), campaign_id
+
+
+def contexts_forget(campaign_id: int) -> None:
+    _CONTEXTS.pop(_context_key(campaign_id), None)
+
+
+def place_remembered(event: CleanEvent, now: dt.datetime, key: tuple[str, int]) -> list[Placed]:
+    """The event placed with its campaign's remembered context, or one read now (no lock)."""
+    context = _CONTEXTS.get(key)
+    if context is None:
+        return place([event], now, lock=False)
+    return [Placed(0, event, context, today=local_date(now, context.timezone))]
+
+
 def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     """One event in a transaction: lock the brand, one statement, enforcement if due."""
     with transaction.atomic():
@@ -350,11 +431,24 @@ def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     """One event outside any transaction: one statement that commits by itself.
 
     The statement refuses to finish (NeedsTransactionError, nothing written)
-    when campaigns must be held or released with it, or the brand's settings
-    changed since they were read here; then the event takes the transaction.
+    when campaigns must be held or released with it, or the campaign's or
+    brand's settings differ from the context used here (read now, or
+    remembered); then the event takes the transaction.
     """
-    placed = place([event], now, lock=False)
-    outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=True), now)
+    key = _context_key(event.campaign_id)
+    placed = place_remembered(event, now, key)
+    try:
+        result = one_statement(placed, now, alone=True)
+    except (one_event.NeedsTransactionError, UnknownCampaignsError):
+        _CONTEXTS.pop(key, None)
+        raise
+    # Remembered once an event was stored with it: the ledger's foreign keys
+    # then keep the campaign, its brand and its budget from going away.
+    if key not in _CONTEXTS:
+        if len(_CONTEXTS) >= CONTEXTS_MAX:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = placed[0].context
+    outcome, unsettled = one_outcome(placed, result, now)
     if any(key in placed[0].current_caps for key in unsettled):  # pragma: no cover - a defect
         logger.error("Spend statement committed although caps need enforcement: %s", unsettled)
     return outcome

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypeVar
 
 from django.conf import settings
@@ -43,7 +44,13 @@ class CleanEvent:
 
 
 def max_amount() -> Decimal:
-    return min(Decimal(str(settings.SPEND_MAX_AMOUNT)), AMOUNT_CEILING)
+    return _max_amount(settings.SPEND_MAX_AMOUNT)
+
+
+@lru_cache(maxsize=8)
+def _max_amount(setting: object) -> Decimal:
+    """Converted once per setting's value, not once per event of a batch."""
+    return min(Decimal(str(setting)), AMOUNT_CEILING)
 
 
 Parsed = tuple[T | None, str | None]
@@ -63,13 +70,14 @@ def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
     limit = max_amount()
     if abs(amount) > limit:
         return None, f"The amount must not exceed {limit} in absolute value."
-    if amount != amount.quantize(AMOUNT_QUANTUM):
+    quantized = amount.quantize(AMOUNT_QUANTUM)
+    if amount != quantized:
         return None, f"The amount has more than {AMOUNT_DECIMALS} decimal places."
     if kind == SpendKind.SPEND and amount <= 0:
         return None, "Spend must be positive; record a refund as an adjustment."
     if amount == 0:
         return None, "An adjustment must not be zero."
-    return amount.quantize(AMOUNT_QUANTUM), None
+    return quantized, None
 
 
 def _parse_occurred_at(value: object, now: dt.datetime) -> "Parsed[dt.datetime]":

@@ -3,10 +3,11 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, InternalError, transaction
+from django.db import IntegrityError, InternalError, connection, transaction
 from django.utils import timezone
 
 from budgets.models import Period
+from budgets.tests.factories import BrandFactory
 from spend.models import BrandSpend, SpendEvent, SpendKind
 from spend.tests.factories import (
     BrandSpendFactory,
@@ -83,3 +84,32 @@ def test_rollup_period_must_be_known() -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         BrandSpendFactory.create(period="week", period_start=timezone.now().date())
     assert not BrandSpend.objects.exists()
+
+
+def _copy_of(event: SpendEvent, **changes: object) -> SpendEvent:
+    fields = {f.attname: getattr(event, f.attname) for f in SpendEvent._meta.concrete_fields}
+    fields.update(id=None, event_id=None, **changes)
+    # The keys are checked at COMMIT, which a test never reaches: check now.
+    connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+    return SpendEvent.objects.create(**fields)
+
+
+def test_an_event_must_name_its_campaigns_brand() -> None:
+    event = SpendEventFactory.create()
+    other = BrandFactory.create()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _copy_of(event, brand_id=other.pk)
+    assert SpendEvent.objects.count() == 1
+
+
+def test_an_event_must_name_an_existing_campaign() -> None:
+    event = SpendEventFactory.create()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        _copy_of(event, campaign_id=event.campaign_id + 1000)
+    assert SpendEvent.objects.count() == 1
+
+
+def test_the_same_event_with_its_own_brand_is_stored() -> None:
+    event = SpendEventFactory.create()
+    _copy_of(event)
+    assert SpendEvent.objects.count() == 2

@@ -21,7 +21,7 @@ from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
 from spend import one_event, recording
 from spend.errors import UnknownCampaignsError
-from spend.models import BrandSpend, SpendEvent
+from spend.models import BrandSpend, BudgetSpend, SpendEvent
 from spend.services import SpendConflict, spend_record
 from spend.validation import clean_event
 
@@ -42,6 +42,7 @@ def frozen_now() -> Iterator[None]:
 def test_a_serving_event_is_one_read_and_one_statement_with_no_transaction_around() -> None:
     campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
     spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # today's rows exist now
+    recording.contexts_forget(campaign.pk)
 
     with CaptureQueriesContext(connection) as queries:
         result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
@@ -53,6 +54,51 @@ def test_a_serving_event_is_one_read_and_one_statement_with_no_transaction_aroun
         "active",
         Decimal("3"),
     )
+
+
+def test_the_next_event_of_a_campaign_is_one_statement_alone() -> None:
+    campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # remembers the campaign
+
+    with CaptureQueriesContext(connection) as queries:
+        result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
+
+    # * the one statement, with the campaign's context remembered from the first event
+    assert len(queries) == 1
+    assert (result.created, result.brand_daily_spend) == (True, Decimal("3"))
+
+
+def test_a_remembered_campaign_whose_brand_changed_is_recorded_with_the_new_settings() -> None:
+    brand = BrandFactory.create(timezone="UTC", daily_budget=Decimal("100"))
+    campaign = CampaignFactory.create(brand=brand)
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # remembers UTC, 100
+    # 15:00 UTC is already 05:00 on the 11th in Kiritimati; the cap falls to 3
+    type(brand).objects.filter(pk=brand.pk).update(
+        timezone="Pacific/Kiritimati", daily_budget=Decimal("3")
+    )
+
+    result = spend_record(campaign_id=campaign.pk, amount=Decimal("4"))
+
+    assert result.event.local_date == dt.date(2026, 3, 11)
+    assert (result.brand_daily_spend, result.campaign_status) == (Decimal("4"), "paused")
+    assert result.pause_reason == "brand_daily_budget"
+    again = spend_record(campaign_id=campaign.pk, amount=Decimal("1"))
+    assert again.brand_daily_spend == Decimal("5")
+    assert again.event.campaign_was_serving is False
+
+
+def test_a_remembered_campaign_moved_to_another_budget_counts_against_the_new_one() -> None:
+    first = BudgetFactory.create(daily_limit=Decimal("100"))
+    second = BudgetFactory.create(brand=first.brand, daily_limit=Decimal("100"))
+    campaign = CampaignFactory.create(brand=first.brand, budget=first)
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # remembers the first budget
+    Campaign.objects.filter(pk=campaign.pk).update(budget=second)
+
+    result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
+
+    assert result.event.budget_id == second.pk
+    assert BudgetSpend.objects.get(budget=second, period=Period.DAY).amount == Decimal("2")
+    assert BudgetSpend.objects.get(budget=first, period=Period.DAY).amount == Decimal("1")
 
 
 def test_reaching_a_cap_takes_the_transaction_and_pauses_the_brand() -> None:
@@ -82,7 +128,8 @@ def test_spend_after_the_cap_commits_alone_as_overspend() -> None:
     with CaptureQueriesContext(connection) as queries:
         result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
 
-    # * read  * the one statement  * the campaign's state for the answer
+    # * read (the first event took the transaction, which remembers nothing)
+    # * the one statement  * the campaign's state for the answer
     assert len(queries) == 3
     assert result.event.campaign_was_serving is False
     assert BrandSpend.objects.get(period=Period.DAY).overspend == Decimal("2")
