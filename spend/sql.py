@@ -119,9 +119,9 @@ def to_date(value: Any) -> dt.date:
 
 
 def to_datetime(value: Any) -> dt.datetime:
-    """SQLite hands datetimes back as naive UTC text."""
+    """SQLite hands datetimes back naive, in UTC: as text, or parsed by its converters."""
     if isinstance(value, dt.datetime):
-        return value
+        return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
     parsed = parse_datetime(str(value))
     if parsed is None:
         raise ValueError(f"not a datetime: {value!r}")
