@@ -5,7 +5,8 @@
 Measures, in one run and on one dedicated database (adserver_api_bench,
 recreated each time; override with BENCH_DATABASE_URL):
 
-- GET /healthz: the HTTP floor (gunicorn + Django + one SELECT), same clients;
+- GET /healthz: the HTTP floor (gunicorn + Django + one SELECT + a broker
+  PING), same clients;
 - POST /api/spend/: single events (token auth, validation, spend_record);
 - POST /api/spend/batch/: 1,000-event batches;
 - spend_record / spend_record_batch called in-process (no HTTP), one thread.
@@ -55,8 +56,9 @@ def _configure_environment() -> None:
             "LOG_LEVEL": "WARNING",
             # The benchmark measures the server, not the throttle.
             "SPEND_THROTTLE_RATE": "100000000/min",
-            # Nothing on the request path may need the broker: point it nowhere.
-            "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+            # The spend path never uses the broker (a test proves it with the
+            # broker down); /healthz, the baseline, pings it, so give it one.
+            "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7"),
             "DJANGO_SETTINGS_MODULE": "adserver.settings",
         }
     )
