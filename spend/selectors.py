@@ -90,20 +90,36 @@ def _found(rows: Iterable[tuple[int, str, dt.date, Decimal, Decimal]]) -> Found:
     return {(pk, period, start): (amount, over) for pk, period, start, amount, over in rows}
 
 
+def _current_totals(
+    rollups: type[BrandSpend | BudgetSpend | CampaignSpend],
+    owner: str,
+    zones: dict[int, str],
+    caps: Caps | None,
+    now: dt.datetime | None,
+) -> dict[int, PeriodTotals]:
+    """Totals of the owners (pk -> brand time zone) for their local today: one query."""
+    now = now or timezone.now()
+    todays = {pk: local_date(now, tz) for pk, tz in zones.items()}
+    if not todays:
+        return {}
+    rows = rollups.objects.filter(
+        **{f"{owner}_id__in": list(todays)}, period_start__in=_keys(todays.values())
+    ).values_list(f"{owner}_id", "period", "period_start", "amount", "overspend")
+    return _totals(todays, _found(rows), caps)
+
+
 def brand_current_totals(
     brands: Sequence[Brand], *, now: dt.datetime | None = None
 ) -> dict[int, PeriodTotals]:
     """Each brand's spend for its own local today and this month: one query."""
-    now = now or timezone.now()
-    todays = {brand.pk: local_date(now, brand.timezone) for brand in brands}
-    if not todays:
-        return {}
     # * the day and month rollups of these brands for their local todays
-    rows = BrandSpend.objects.filter(
-        brand_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("brand_id", "period", "period_start", "amount", "overspend")
-    caps: Caps = {brand.pk: (brand.daily_budget, brand.monthly_budget) for brand in brands}
-    return _totals(todays, _found(rows), caps)
+    return _current_totals(
+        BrandSpend,
+        "brand",
+        {brand.pk: brand.timezone for brand in brands},
+        {brand.pk: (brand.daily_budget, brand.monthly_budget) for brand in brands},
+        now,
+    )
 
 
 def budget_current_totals(
@@ -113,16 +129,14 @@ def budget_current_totals(
 
     The budgets must come with their brand loaded (select_related("brand")).
     """
-    now = now or timezone.now()
-    todays = {budget.pk: local_date(now, budget.brand.timezone) for budget in budgets}
-    if not todays:
-        return {}
     # * the day and month rollups of these budgets for their brands' local todays
-    rows = BudgetSpend.objects.filter(
-        budget_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("budget_id", "period", "period_start", "amount", "overspend")
-    caps: Caps = {budget.pk: (budget.daily_limit, budget.monthly_limit) for budget in budgets}
-    return _totals(todays, _found(rows), caps)
+    return _current_totals(
+        BudgetSpend,
+        "budget",
+        {budget.pk: budget.brand.timezone for budget in budgets},
+        {budget.pk: (budget.daily_limit, budget.monthly_limit) for budget in budgets},
+        now,
+    )
 
 
 def campaign_current_totals(
@@ -134,15 +148,10 @@ def campaign_current_totals(
     A campaign has no cap of its own (see campaign_current_standing); its
     overspend is what it spent while not serving.
     """
-    now = now or timezone.now()
-    todays = {c.pk: local_date(now, c.brand.timezone) for c in campaigns}
-    if not todays:
-        return {}
     # * the day and month rollups of these campaigns for their brands' local todays
-    rows = CampaignSpend.objects.filter(
-        campaign_id__in=list(todays), period_start__in=_keys(todays.values())
-    ).values_list("campaign_id", "period", "period_start", "amount", "overspend")
-    return _totals(todays, _found(rows))
+    return _current_totals(
+        CampaignSpend, "campaign", {c.pk: c.brand.timezone for c in campaigns}, None, now
+    )
 
 
 @dataclass(frozen=True)
