@@ -1,11 +1,28 @@
 """The Celery application, configured from Django settings (namespace CELERY)."""
 
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adserver.settings")
 
 app = Celery("adserver")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_to_start_without_a_secret_key(**kwargs: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from adserver.startup import require_secret_key
+
+    try:
+        require_secret_key()
+    except ImproperlyConfigured as error:
+        # Celery logs and swallows exceptions from signal handlers; exiting is
+        # what stops the worker or beat from starting.
+        raise SystemExit(str(error)) from error
