@@ -1,11 +1,11 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.contrib import admin
 from django.http import HttpRequest
 
 from budgets import services
+from budgets.admin_base import DeleteThroughServiceAdmin
 from budgets.models import Alert, Budget
 
 # Brand's admin is registered in spend/admin.py: its list shows today's and
@@ -13,7 +13,7 @@ from budgets.models import Alert, Budget
 
 
 @admin.register(Budget)
-class BudgetAdmin(admin.ModelAdmin[Budget]):
+class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
     list_display = ["name", "brand", "daily_limit", "monthly_limit", "created_at"]
     list_select_related = ["brand"]
     search_fields = ["name", "brand__name"]
@@ -40,15 +40,8 @@ class BudgetAdmin(admin.ModelAdmin[Budget]):
         )
         obj.pk, obj._state.adding = created.pk, False
 
-    def delete_model(self, request: HttpRequest, obj: Budget) -> None:
-        services.budget_delete(budget_id=obj.pk)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Budget]) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                services.budget_delete(budget_id=pk)
-            except services.DeletionRefused as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+    def delete_through_service(self, pk: int) -> None:
+        services.budget_delete(budget_id=pk)
 
 
 @admin.register(Alert)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from budgets.services import DeletionRefused
+from budgets.admin_base import DeleteThroughServiceAdmin
 from campaigns import services
 from campaigns.models import (
     WEEKDAYS,
@@ -61,7 +61,7 @@ class DaypartInline(admin.TabularInline[Daypart, Campaign]):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin[Campaign]):
+class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
     list_display = [
         "name",
         "brand",
@@ -140,15 +140,8 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
                 end_time=daypart.end_time,
             )
 
-    def delete_model(self, request: HttpRequest, obj: Campaign) -> None:
-        services.campaign_delete(campaign_id=obj.pk)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                services.campaign_delete(campaign_id=pk)
-            except DeletionRefused as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+    def delete_through_service(self, pk: int) -> None:
+        services.campaign_delete(campaign_id=pk)
 
     @admin.display(description="Status history")
     def history_link(self, campaign: Campaign) -> str:

@@ -1,12 +1,13 @@
 from typing import Any, TypeVar
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import HttpRequest
 
 from budgets import services as budget_services
+from budgets.admin_base import DeleteThroughServiceAdmin
 from budgets.models import Brand
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
 from spend.selectors import PeriodTotals, brand_current_totals
@@ -23,7 +24,7 @@ class BrandChangeList(ChangeList):
 
 
 @admin.register(Brand)
-class BrandAdmin(admin.ModelAdmin[Brand]):
+class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
     """Registered here, not in budgets/, because it shows spend rollups."""
 
     list_display = [
@@ -57,15 +58,8 @@ class BrandAdmin(admin.ModelAdmin[Brand]):
         )
         obj.pk, obj._state.adding = created.pk, False
 
-    def delete_model(self, request: HttpRequest, obj: Brand) -> None:
-        budget_services.brand_delete(brand_id=obj.pk)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
-        for pk in queryset.values_list("pk", flat=True):
-            try:
-                budget_services.brand_delete(brand_id=pk)
-            except budget_services.DeletionRefused as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+    def delete_through_service(self, pk: int) -> None:
+        budget_services.brand_delete(brand_id=pk)
 
     @staticmethod
     def _totals(brand: Brand) -> PeriodTotals:

@@ -141,3 +141,30 @@ def test_dayparts_are_edited_inline_with_weekday_checkboxes(staff_client: Client
     part = campaign.dayparts.get()
     assert part.day_names == ["fri", "sat"]
     assert part.is_overnight
+
+
+def test_deletes_in_the_admin_go_through_the_services(staff_client: Client) -> None:
+    brand = BrandFactory.create()
+    unused = BudgetFactory.create_batch(2, brand=brand)
+    campaign = CampaignFactory.create(brand=brand)
+    response = staff_client.post(
+        "/admin/budgets/budget/",
+        {"action": "delete_selected", "_selected_action": [b.pk for b in unused], "post": "yes"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert not brand.budgets.exists()
+    response = staff_client.post(
+        f"/admin/campaigns/campaign/{campaign.pk}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code == 200
+    assert not Campaign.objects.filter(pk=campaign.pk).exists()
+
+
+def test_a_brand_with_spend_is_not_deleted_from_the_admin(staff_client: Client) -> None:
+    event = SpendEventFactory.create()
+    response = staff_client.post(
+        f"/admin/budgets/brand/{event.brand_id}/delete/", {"post": "yes"}, follow=True
+    )
+    assert response.status_code in (200, 403)
+    assert type(event.brand).objects.filter(pk=event.brand_id).exists()
