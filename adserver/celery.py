@@ -4,7 +4,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adserver.settings")
 
@@ -13,8 +13,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+# Beat checks in its scheduler (adserver.beat), which it builds before beat_init.
 @worker_init.connect
-@beat_init.connect
 def _refuse_to_start_without_a_secret_key(**kwargs: Any) -> None:
     from django.core.exceptions import ImproperlyConfigured
 

@@ -218,7 +218,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, checking SECRET_KEY first (adserver/beat.py).
+CELERY_BEAT_SCHEDULER = "adserver.beat:Scheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 # No result backend, so nothing to clean up: without this, beat would add a
 # daily `celery.backend_cleanup` entry.

@@ -1,6 +1,7 @@
 """The Celery app's configuration and the beat schedule in django-celery-beat.
 
-Beat's DatabaseScheduler upserts settings.CELERY_BEAT_SCHEDULE when it starts.
+Beat's scheduler (django-celery-beat's DatabaseScheduler) upserts
+settings.CELERY_BEAT_SCHEDULE when it starts.
 These tests start it the way `celery beat` does (the scheduler's constructor)
 and check what an operator relies on: entries are updated in place, staff's
 "disabled" survives a restart, and after an outage the ticks are due at once.
@@ -19,8 +20,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
-from django_celery_beat.schedulers import DatabaseScheduler
 
+from adserver.beat import Scheduler
 from adserver.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +39,7 @@ def start_beat() -> Iterator[Any]:
     started: list[Any] = []
 
     def start() -> Any:
-        scheduler = DatabaseScheduler(app=celery_app)
+        scheduler = Scheduler(app=celery_app)
         started.append(scheduler)
         return scheduler
 
@@ -57,7 +58,7 @@ def test_the_worker_settings_survive_a_lost_worker_and_never_redeliver_a_running
     assert conf.task_soft_time_limit < conf.task_time_limit
     if conf.broker_url.startswith("redis"):
         assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit
-    assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert conf.beat_scheduler == "adserver.beat:Scheduler"
     # A beat killed right after a send must not send it again on restart.
     assert conf.beat_sync_every == 1
     assert (str(conf.timezone), conf.enable_utc) == ("UTC", True)
