@@ -110,8 +110,9 @@ def _brand_now(p: Placed, outcome: Outcome, now: dt.datetime) -> tuple[Decimal, 
     brand_id = p.context.brand_id
     day_key: RollupKey = ("brand", brand_id, Period.DAY, today)
     month_key: RollupKey = ("brand", brand_id, Period.MONTH, month)
-    if day_key in outcome.movements and month_key in outcome.movements:
-        return outcome.movements[day_key].closing, outcome.movements[month_key].closing
+    daily, monthly = outcome.closing(day_key), outcome.closing(month_key)
+    if daily is not None and monthly is not None:
+        return daily, monthly
     # * the brand's current day and month rollups (a replay, or a late event)
     found = {
         period: amount
@@ -141,10 +142,10 @@ def _event_from(p: Placed, outcome: Outcome, now: dt.datetime) -> SpendEvent:
         # * the original event of a replay
         return SpendEvent.objects.get(pk=outcome.replayed[p.index].id)
     row = p.ledger_row(campaign_was_serving=outcome.serving[p.index])
-    event = SpendEvent(id=outcome.event_ids[p.index], recorded_at=now, **row._asdict())
-    event._state.adding = False
-    event._state.db = connection.alias
-    return event
+    values = {"id": outcome.event_ids[p.index], "recorded_at": now, **row._asdict()}
+    # As the ORM builds a row it read: positional, the model's own fast path.
+    names = [f.attname for f in SpendEvent._meta.concrete_fields]
+    return SpendEvent.from_db(connection.alias, names, [values[name] for name in names])
 
 
 def spend_record(
