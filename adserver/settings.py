@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_PARSER_CLASSES": ["adserver.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["adserver.api.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adserver.api.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "adserver.api.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "spend": env.str("SPEND_THROTTLE_RATE", default="100000/min"),

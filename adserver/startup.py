@@ -1,7 +1,11 @@
 """Checks made when a serving process starts (gunicorn, Celery worker and beat)."""
 
+import gc
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import get_resolver, resolve
+from django.utils.translation import gettext
 
 
 def require_secret_key() -> None:
@@ -12,3 +16,23 @@ def require_secret_key() -> None:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is off (see .env.example); refusing to start."
         ) from error
+
+
+def warm_up() -> None:
+    """Load now what the first requests would load, then freeze it for the GC.
+
+    A web process imports its views, compiles its URL patterns and reads the
+    message catalogs on first use: a few hundred milliseconds of CPU that
+    would otherwise fall on the first requests after every (re)start.
+
+    The objects loaded so far live as long as the process; `gc.freeze()`
+    moves them out of the collector's sight, so its full collections, which
+    a 1,000-event batch triggers about once in twenty, no longer walk every
+    module, class and URL pattern of the application.
+    """
+    get_resolver().url_patterns  # noqa: B018 - imports every URLconf and view
+    for path in ("/api/spend/", "/api/spend/batch/", "/healthz"):
+        resolve(path)  # compiles the patterns tried on the way
+    gettext("This field is required.")  # loads the message catalogs
+    gc.collect()
+    gc.freeze()

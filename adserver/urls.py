@@ -4,11 +4,13 @@ from django.urls import include, path
 
 from adserver import views
 
+# Django tries the patterns in order on every request: the API, where spend
+# feeds post hundreds of times a second, comes first.
 urlpatterns = [
+    path("api/", include("adserver.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
-    path("api/", include("adserver.api.urls")),
     path("", include("adserver.dashboard.urls")),
 ]

@@ -1,9 +1,11 @@
 """HTTP spend recording: gunicorn on loopback, several keep-alive client connections.
 
     .venv/bin/python benchmarks/api_spend.py [--seconds 8] [--rounds 3] [--connections 6]
+        [--workers N] [--threads N] [--scenarios healthz,single,batch,direct-single,direct-batch]
 
 Measures, in one run and on one dedicated database (adserver_api_bench,
-recreated each time; override with BENCH_DATABASE_URL):
+recreated each time; override with BENCH_DATABASE_URL; the broker /healthz
+pings is BENCH_BROKER_URL, Redis database 7 by default):
 
 - GET /healthz: the HTTP floor (gunicorn + Django + one SELECT + a broker
   PING), same clients;
@@ -11,8 +13,16 @@ recreated each time; override with BENCH_DATABASE_URL):
 - POST /api/spend/batch/: 1,000-event batches;
 - spend_record / spend_record_batch called in-process (no HTTP), one thread.
 
+gunicorn runs with the project's gunicorn.conf.py (without its access log).
+The clients are processes on the same cores as the server, so they are
+kept cheap: requests are pre-encoded bytes, answers are read from a plain
+socket (http.client parses every header through the email package).
+
 Each figure is the median of --rounds rounds; ratios are against the
-baselines of the same run. Afterwards every brand's rollups are checked
+baselines of the same run. For every scenario the run also reports the CPU
+time per request of the web processes, of the PostgreSQL backends of the
+benchmark's database, of the clients, and of everything else on the machine
+(neighbours), read from /proc. Afterwards every brand's rollups are checked
 against the sum of the events the clients were told were stored: a lost
 update would show as a difference.
 """
@@ -23,7 +33,9 @@ import json
 import multiprocessing as mp
 import os
 import platform
+import runpy
 import secrets
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +54,9 @@ HOST = "127.0.0.1"
 BATCH_SIZE = 1000
 BRANDS = 40
 CAMPAIGNS_PER_BRAND = 5
+BATCH_TEMPLATES = 16
+SCENARIOS = ("healthz", "single", "batch", "direct-single", "direct-batch")
+ZERO = Decimal("0")
 
 
 def _configure_environment() -> None:
@@ -127,47 +142,204 @@ def _event(job: Job, n: int, i: int = 0) -> dict[str, Any]:
     }
 
 
-def _client(job: Job) -> tuple[int, int, Decimal, list[float]]:
-    """Send requests until stop_at on one keep-alive connection.
+class _Requests:
+    """The bytes of each request, built cheaply: the clients share the server's cores.
 
-    Returns (requests answered as expected, events stored, their total
-    amount, latencies in ms).
+    A batch body is one of BATCH_TEMPLATES pre-encoded bodies with the
+    request number put into every event_id, so every event is new; its
+    total is known in advance. A single event is formatted from bytes.
     """
-    conn = http.client.HTTPConnection(HOST, job.port, timeout=60)
-    headers = {"Authorization": f"Token {job.token}", "Content-Type": "application/json"}
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        head = f"Host: {HOST}\r\nAuthorization: Token {job.token}\r\n"
+        self.healthz = f"GET /healthz HTTP/1.1\r\n{head}\r\n".encode()
+        self.post = (
+            f"POST /api/spend{'/batch' if job.kind == 'batch' else ''}/ HTTP/1.1\r\n{head}"
+            "Content-Type: application/json\r\nContent-Length: "
+        ).encode()
+        self.prefix = f"{job.kind}-r{job.round}-c{job.client}-".encode()
+        self.templates: list[tuple[bytes, Decimal]] = []
+        if job.kind == "batch":
+            for t in range(BATCH_TEMPLATES):
+                events = [_event(job, t, i) for i in range(BATCH_SIZE)]
+                for i, event in enumerate(events):
+                    event["event_id"] = f"{job.kind}-r{job.round}-c{job.client}-@N@-{i}"
+                body = json.dumps({"events": events}, separators=(",", ":")).encode()
+                self.templates.append((body, sum((Decimal(e["amount"]) for e in events), ZERO)))
+
+    def next(self, n: int) -> tuple[bytes, int, Decimal, int]:
+        """(request, events, their total, the expected status) of request n."""
+        if self.job.kind == "healthz":
+            return self.healthz, 0, ZERO, 200
+        if self.job.kind == "single":
+            ids = self.job.campaign_ids
+            campaign = ids[(n * 7919 + self.job.client) % len(ids)]
+            units, cents = n % 97 + 1, (n * 31) % 100
+            body = b'{"campaign":%d,"amount":"%d.%02d","event_id":"%s%d-0"}' % (
+                campaign,
+                units,
+                cents,
+                self.prefix,
+                n,
+            )
+            amount = Decimal(units * 100 + cents).scaleb(-2)
+            return self.post + b"%d\r\n\r\n" % len(body) + body, 1, amount, 201
+        template, total = self.templates[n % BATCH_TEMPLATES]
+        body = template.replace(b"@N@", b"%d" % n)
+        return self.post + b"%d\r\n\r\n" % len(body) + body, BATCH_SIZE, total, 201
+
+
+class _Connection:
+    """HTTP/1.1 keep-alive over a plain socket, reading only what the benchmark needs.
+
+    http.client parses every response's headers with the email package,
+    which costs the clients more CPU than some requests cost the server.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+
+    def exchange(self, request: bytes) -> tuple[int, bytes]:
+        if self.sock is None:
+            self.sock = socket.create_connection((HOST, self.port), timeout=60)
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.buffer = b""
+        self.sock.sendall(request)
+        data = self.buffer
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._receive()
+        head = data[:end].lower()
+        status = int(head[9:12])
+        at = head.find(b"\r\ncontent-length:")
+        if at < 0:
+            raise RuntimeError(f"no Content-Length in {head[:300]!r}")
+        line_end = head.find(b"\r\n", at + 2)
+        length = int(head[at + 17 : line_end if line_end >= 0 else len(head)])
+        start = end + 4
+        while len(data) < start + length:
+            data += self._receive()
+        body, self.buffer = data[start : start + length], data[start + length :]
+        if b"\r\nconnection: close" in head:
+            self.close()
+        return status, body
+
+    def _receive(self) -> bytes:
+        assert self.sock is not None
+        chunk = self.sock.recv(262144)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+    def close(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
+
+@dataclass
+class ClientResult:
+    requests: int
+    events: int
+    amount: Decimal
+    latencies: list[float]
+    cpu_seconds: float
+
+
+def _client(job: Job) -> ClientResult:
+    """Send requests until stop_at on one keep-alive connection; count what was stored."""
+    requests = _Requests(job)
+    conn = _Connection(job.port)
     done = events = 0
-    total = Decimal("0")
+    total = ZERO
     latencies: list[float] = []
     while time.time() < job.start_at:
         time.sleep(0.001)
+    cpu = time.process_time()
     n = 0
     while time.time() < job.stop_at:
         n += 1
-        if job.kind == "healthz":
-            method, path, body, expect = "GET", "/healthz", None, 200
-        elif job.kind == "single":
-            event = _event(job, n)
-            method, path, body, expect = "POST", "/api/spend/", json.dumps(event), 201
-        else:
-            batch = [_event(job, n, i) for i in range(BATCH_SIZE)]
-            body = json.dumps({"events": batch})
-            method, path, expect = "POST", "/api/spend/batch/", 201
+        request, count, amount, expect = requests.next(n)
         began = time.perf_counter()
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        payload = response.read()
+        status, payload = conn.exchange(request)
         latencies.append((time.perf_counter() - began) * 1000)
-        if response.status != expect:
-            raise RuntimeError(f"{method} {path}: {response.status} {payload[:300]!r}")
+        if status != expect:
+            raise RuntimeError(f"{job.kind}: {status} {payload[:300]!r}")
         done += 1
-        if job.kind == "single":
-            events += 1
-            total += Decimal(event["amount"])
-        elif job.kind == "batch":
-            events += BATCH_SIZE
-            total += sum(Decimal(e["amount"]) for e in batch)
+        events += count
+        total += amount
+    cpu = time.process_time() - cpu
     conn.close()
-    return done, events, total, latencies
+    return ClientResult(done, events, total, latencies, cpu)
+
+
+# --- CPU accounting ----------------------------------------------------------------------
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _postgres_backends(database: str) -> list[int]:
+    """The PostgreSQL server processes connected to the benchmark's database."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                pids.append(int(entry.name))
+    return pids
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (all processes, all cores)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / TICKS
+
+
+class CpuMeter:
+    """CPU used by the web server, the database backends and the whole machine."""
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid = server_pid
+        self.database = BENCH_DB.rsplit("/", 1)[1]
+        self.start = self._read()
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        server = [self.server_pid, *_children(self.server_pid)] if self.server_pid else []
+        return {
+            "web": {pid: _process_cpu(pid) for pid in server},
+            "postgres": {pid: _process_cpu(pid) for pid in _postgres_backends(self.database)},
+            "machine": {0: _machine_busy()},
+        }
+
+    def used(self) -> dict[str, float]:
+        end = self._read()
+        return {
+            group: sum(cpu - self.start[group].get(pid, 0.0) for pid, cpu in end[group].items())
+            for group in end
+        }
 
 
 @dataclass
@@ -178,6 +350,13 @@ class Round:
     amount: Decimal
     p50_ms: float
     p99_ms: float
+    cpu: dict[str, float]  # CPU ms per request: web, postgres, clients, others
+
+
+def _cpu_per_request(used: dict[str, float], clients: float, requests: int) -> dict[str, float]:
+    cpu = {"web": used["web"], "postgres": used["postgres"], "clients": clients}
+    cpu["others"] = max(used["machine"] - sum(cpu.values()), 0.0)
+    return {name: seconds * 1000 / max(requests, 1) for name, seconds in cpu.items()}
 
 
 def _http_round(
@@ -188,17 +367,23 @@ def _http_round(
         Job(kind, args.port, ctx["token"], ctx["campaigns"], c, rnd, start, start + args.seconds)
         for c in range(args.connections)
     ]
-    results = pool.map(_client, jobs)
-    done = sum(r[0] for r in results)
-    events = sum(r[1] for r in results)
-    latencies = sorted(x for r in results for x in r[3])
+    results = pool.map_async(_client, jobs)
+    while time.time() < start:
+        time.sleep(0.001)
+    meter = CpuMeter(ctx["server_pid"])
+    results.wait()
+    used = meter.used()
+    answered: list[ClientResult] = results.get()
+    done = sum(r.requests for r in answered)
+    latencies = sorted(x for r in answered for x in r.latencies)
     return Round(
         requests_per_s=done / args.seconds,
-        events_per_s=events / args.seconds,
-        events=events,
-        amount=sum((r[2] for r in results), Decimal("0")),
+        events_per_s=sum(r.events for r in answered) / args.seconds,
+        events=sum(r.events for r in answered),
+        amount=sum((r.amount for r in answered), ZERO),
         p50_ms=latencies[len(latencies) // 2],
         p99_ms=latencies[int(len(latencies) * 0.99)],
+        cpu=_cpu_per_request(used, sum(r.cpu_seconds for r in answered), done),
     )
 
 
@@ -209,9 +394,11 @@ def _direct_round(kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, 
     from spend.services import SpendInput, spend_record, spend_record_batch
 
     job = Job(f"direct-{kind}", 0, "", ctx["campaigns"], 999, rnd, 0, 0)
+    meter = CpuMeter(None)
+    cpu = time.process_time()
     stop = time.time() + args.seconds
     events = n = 0
-    total = Decimal("0")
+    total = ZERO
     latencies = []
     while time.time() < stop:
         n += 1
@@ -238,6 +425,8 @@ def _direct_round(kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, 
             events += BATCH_SIZE
             total += sum(Decimal(e["amount"]) for e in batch)
         latencies.append((time.perf_counter() - began) * 1000)
+    used = meter.used()
+    used["web"] = time.process_time() - cpu  # this process: the service and its caller
     latencies.sort()
     return Round(
         requests_per_s=n / args.seconds,
@@ -246,6 +435,7 @@ def _direct_round(kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, 
         amount=total,
         p50_ms=latencies[len(latencies) // 2],
         p99_ms=latencies[int(len(latencies) * 0.99)],
+        cpu=_cpu_per_request(used, 0.0, n),
     )
 
 
@@ -253,22 +443,21 @@ def _direct_round(kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, 
 
 
 def _start_gunicorn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """gunicorn as production runs it (gunicorn.conf.py), without the access log."""
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
         "adserver.wsgi",
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
         "--bind",
         f"{HOST}:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(args.threads),
-        "--keep-alive",
-        "30",
         "--log-level",
         "warning",
     ]
+    if args.workers is not None:
+        command += ["--workers", str(args.workers)]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
     server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
     for _ in range(100):
         try:
@@ -320,10 +509,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=6)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"a comma-separated subset of {','.join(SCENARIOS)}",
+    )
     args = parser.parse_args()
+    scenarios = args.scenarios.split(",")
+    if unknown := set(scenarios) - set(SCENARIOS):
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
 
     _configure_environment()
     _recreate_database()
@@ -331,31 +528,35 @@ def main() -> None:
 
     django.setup()
     token, campaigns = _seed()
-    ctx = {"token": token, "campaigns": campaigns}
+    ctx: dict[str, Any] = {"token": token, "campaigns": campaigns}
     from django.db import connection
 
     connection.close()
 
     print(f"machine: {_machine()}")
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     print(
-        f"gunicorn: {args.workers} workers x {args.threads} threads (gthread); "
-        f"{args.connections} client processes, keep-alive; "
+        f"gunicorn ({config['worker_class']}, gunicorn.conf.py): "
+        f"{args.workers or config['workers']} workers x {args.threads or config['threads']} "
+        f"threads, keep-alive {config['keepalive']} s; "
+        f"{args.connections} client processes, one keep-alive connection each; "
         f"{args.seconds:g} s x {args.rounds} rounds"
     )
     # Rounds interleave the scenarios, so a neighbour's load on this shared
     # machine falls on all of them alike rather than on one.
-    results: dict[str, list[Round]] = {
-        name: [] for name in ("http healthz", "http single", "http batch")
-    }
-    results.update({"direct single": [], "direct batch": []})
+    http_kinds = [kind for kind in ("healthz", "single", "batch") if kind in scenarios]
+    direct_kinds = [kind for kind in ("single", "batch") if f"direct-{kind}" in scenarios]
+    results: dict[str, list[Round]] = {f"http {kind}": [] for kind in http_kinds}
+    results.update({f"direct {kind}": [] for kind in direct_kinds})
     server = _start_gunicorn(args)
+    ctx["server_pid"] = server.pid
     try:
         with mp.get_context("spawn").Pool(args.connections) as pool:
             for rnd in range(args.rounds):
-                for kind in ("healthz", "single", "batch"):
+                for kind in http_kinds:
                     results[f"http {kind}"].append(_http_round(pool, kind, rnd, args, ctx))
-                for kind in ("single", "batch"):
+                for kind in direct_kinds:
                     results[f"direct {kind}"].append(_direct_round(kind, rnd, args, ctx))
                     connection.close()
     finally:
@@ -374,19 +575,26 @@ def main() -> None:
             f"{median(name, lambda r: r.p50_ms):>8.2f} {median(name, lambda r: r.p99_ms):>8.2f}  "
             + ", ".join(f"{r.events_per_s:,.0f}" for r in rounds)
         )
-    single = median("http single", lambda r: r.events_per_s)
-    batch = median("http batch", lambda r: r.events_per_s)
-    healthz = median("http healthz", lambda r: r.requests_per_s)
-    direct_single = median("direct single", lambda r: r.events_per_s)
-    direct_batch = median("direct batch", lambda r: r.events_per_s)
+    groups = ("web", "postgres", "clients", "others")
+    print(f"\nCPU ms per request, medians: {'scenario':<14}" + "".join(f"{g:>10}" for g in groups))
+    for name, rounds in results.items():
+        cpu = [statistics.median(r.cpu[group] for r in rounds) for group in groups]
+        print(f"{'':<28}{name:<14}" + "".join(f"{ms:>10.3f}" for ms in cpu))
+    rate = {name: median(name, lambda r: r.events_per_s or r.requests_per_s) for name in results}
+    ratios = [
+        (f"{a} / {b}", rate[a] / rate[b])
+        for a, b in (
+            ("http single", "http healthz"),
+            ("http single", "direct single"),
+            ("http batch", "direct batch"),
+            ("http batch", "http single"),
+        )
+        if a in rate and b in rate
+    ]
+    print("\nratios: " + "; ".join(f"{name} = {value:.2f}" for name, value in ratios))
     print(
-        f"\nratios: http single / healthz = {single / healthz:.2f}; "
-        f"http single / direct single = {single / direct_single:.2f}; "
-        f"http batch / direct batch = {batch / direct_batch:.2f}; "
-        f"http batch / http single = {batch / single:.1f}"
-    )
-    print(
-        f"targets: single >= 800 events/s: {single:,.0f}; batches >= 30,000 events/s: {batch:,.0f}"
+        f"targets: single >= 800 events/s: {rate.get('http single', 0):,.0f}; "
+        f"batches >= 30,000 events/s: {rate.get('http batch', 0):,.0f}"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     acknowledged = [r for name, rs in results.items() if name != "http healthz" for r in rs]

@@ -5,7 +5,10 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import HTTP_HEADER_ENCODING, exceptions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.request import Request
 
 MAX_REMEMBERED = 1024
 
@@ -21,6 +24,28 @@ class RememberedTokenAuthentication(TokenAuthentication):
 
     _remembered: dict[str, tuple[float, tuple[Any, Any]]] = {}
     _lock = threading.Lock()
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        """DRF's, reading the header from META: DRF asks `request.headers`,
+        which copies every header of the request into a new mapping first."""
+        header = request.META.get("HTTP_AUTHORIZATION", b"")
+        if isinstance(header, str):
+            header = header.encode(HTTP_HEADER_ENCODING)
+        auth = header.split()
+        if not auth or auth[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(auth) == 1:
+            msg = _("Invalid token header. No credentials provided.")
+            raise exceptions.AuthenticationFailed(msg)
+        if len(auth) > 2:
+            msg = _("Invalid token header. Token string should not contain spaces.")
+            raise exceptions.AuthenticationFailed(msg)
+        try:
+            token = auth[1].decode()
+        except UnicodeError:
+            msg = _("Invalid token header. Token string should not contain invalid characters.")
+            raise exceptions.AuthenticationFailed(msg) from None
+        return self.authenticate_credentials(token)
 
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
         ttl = settings.API_TOKEN_CACHE_SECONDS

@@ -22,18 +22,20 @@ Errors = dict[str, list[str]]
 # exists, and a typo in the year cannot land a decade away.
 EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 BIGINT_DIGITS = 19
-REQUIRED = ("campaign", "amount")
+FIELDS = ("campaign", "amount")  # required, in the order their errors are listed
+REQUIRED = "This field is required."
 
 
 def _integral(value: Any) -> Any:
-    """The JSON parser reads every number as Decimal; ids are integers."""
-    if (
-        isinstance(value, Decimal)
-        and value.is_finite()
-        and value == value.to_integral_value()
-        and value.adjusted() < BIGINT_DIGITS
-    ):
-        return int(value)
+    """The JSON parser reads every number as Decimal; ids are integers.
+
+    Bounded by its exponent before int() is tried, so 1e999999999 is refused
+    by the service instead of being expanded into a billion digits.
+    """
+    if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < BIGINT_DIGITS:
+        number = int(value)
+        if number == value:
+            return number
     return value
 
 
@@ -57,17 +59,17 @@ def spend_input(data: Any, *, source: str = "api") -> tuple[SpendInput | None, E
     """One event of a request body, or its errors by field."""
     if not isinstance(data, dict):
         return None, {"non_field_errors": ["Each event must be a JSON object."]}
-    errors: Errors = {
-        field: ["This field is required."] for field in REQUIRED if data.get(field) is None
-    }
+    campaign = data.get("campaign")
+    amount = data.get("amount")
     occurred_at, problem = _instant(data.get("occurred_at"))
-    if problem:
-        errors["occurred_at"] = [problem]
-    if errors:
+    if campaign is None or amount is None or problem:
+        errors: Errors = {field: [REQUIRED] for field in FIELDS if data.get(field) is None}
+        if problem:
+            errors["occurred_at"] = [problem]
         return None, errors
     return SpendInput(
-        campaign_id=_integral(data["campaign"]),
-        amount=data["amount"],
+        campaign_id=_integral(campaign),
+        amount=amount,
         occurred_at=occurred_at,
         event_id=data.get("event_id"),
         source=data.get("source", source),

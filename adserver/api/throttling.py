@@ -18,6 +18,21 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), PERIODS[period[0]]
 
 
+def _count(key: str, *, timeout: int) -> int:
+    """This request's number in its window: one cache call, two for a window's first."""
+    cache: Any = caches["default"]
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # no count yet: start it, unless another request just did
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        try:
+            return int(cache.incr(key))
+        except ValueError:  # started and expired since: a window's worth of time ago
+            cache.set(key, 1, timeout=timeout)
+            return 1
+
+
 class ScopeRateThrottle(BaseThrottle):
     """The rate of `throttle_scope` in settings, counted in fixed windows.
 
@@ -44,13 +59,7 @@ class ScopeRateThrottle(BaseThrottle):
         now = time.time()
         window = int(now // period)
         key = f"throttle:{scope}:{who}:{window}"
-        cache: Any = caches["default"]
-        cache.add(key, 0, timeout=period + 1)
-        try:
-            count = int(cache.incr(key))
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
+        count = _count(key, timeout=period + 1)
         self.wait_seconds = (window + 1) * period - now
         return count <= limit
 

@@ -6,11 +6,12 @@ from adserver.api import views
 
 router = DefaultRouter()
 router.include_root_view = False
+# Spend first: its POSTs are most of the traffic, and URLs are matched in order.
+router.register("spend", views.SpendViewSet, basename="spend")
 router.register("brands", views.BrandViewSet)
 router.register("budgets", views.BudgetViewSet)
 router.register("campaigns", views.CampaignViewSet)
 router.register("dayparts", views.DaypartViewSet)
-router.register("spend", views.SpendViewSet, basename="spend")
 
 urlpatterns = [
     path("", include(router.urls)),

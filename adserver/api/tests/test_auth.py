@@ -6,8 +6,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from adserver.api.authentication import RememberedTokenAuthentication
 from adserver.api.tests.conftest import token_client
@@ -117,3 +119,45 @@ def test_with_remembering_off_a_deleted_token_is_refused_at_once(
     assert client.get("/api/status/").status_code == 200
     Token.objects.filter(user=staff_user).delete()
     assert client.get("/api/status/").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Token",
+        "token {key}",
+        "Token {key}",
+        "TOKEN   {key}  ",
+        "Token {key} extra",
+        "Token not-a-real-token",
+        "Bearer {key}",
+        "Basic dXNlcjpwYXNz",
+        "Token caf\u00e9",
+        b"Token \xff\xfe",
+    ],
+)
+def test_the_authorization_header_is_read_as_drf_reads_it(
+    staff_user: User, settings: object, header: str | bytes | None
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    key = Token.objects.create(user=staff_user).key
+    if isinstance(header, str):
+        header = header.format(key=key)
+
+    def outcome(authentication: TokenAuthentication) -> object:
+        django_request = APIRequestFactory().get("/api/status/")
+        if header is not None:
+            django_request.META["HTTP_AUTHORIZATION"] = header
+        request = Request(django_request)
+        try:
+            result = authentication.authenticate(request)
+        except Exception as exc:  # noqa: BLE001 - the refusal is the outcome
+            return type(exc).__name__, str(exc)
+        return None if result is None else (result[0].pk, result[1].key)
+
+    ours = outcome(RememberedTokenAuthentication())
+    assert ours == outcome(TokenAuthentication())
+    if header == f"Token {key}":
+        assert ours == (staff_user.pk, key)

@@ -222,6 +222,32 @@ def test_the_spend_endpoints_are_throttled_by_the_configured_rate(
     assert api.get("/api/brands/").status_code == 200  # other endpoints are not throttled
 
 
+def test_the_throttle_counts_each_window_and_each_user_apart(
+    api: APIClient, settings: object
+) -> None:
+    campaign = CampaignFactory.create()
+    settings.REST_FRAMEWORK = {  # type: ignore[attr-defined]
+        **settings.REST_FRAMEWORK,  # type: ignore[attr-defined]
+        "DEFAULT_THROTTLE_RATES": {"spend": "2/min"},
+    }
+    event = {"campaign": campaign.pk, "amount": "1"}
+
+    def post(client: APIClient) -> int:
+        return client.post("/api/spend/", event, format="json").status_code
+
+    platform = User.objects.create_user("platform")
+    platform.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
+    other = token_client(platform)
+    with time_machine.travel(NOW + dt.timedelta(seconds=1), tick=False) as clock:
+        assert [post(api), post(api), post(api)] == [201, 201, 429]
+        throttled = api.post("/api/spend/", event, format="json")
+        assert throttled["Retry-After"] == "59"
+        assert [post(other), post(other), post(other)] == [201, 201, 429]
+        clock.shift(dt.timedelta(minutes=1))  # the next window
+        assert [post(api), post(api), post(api)] == [201, 201, 429]
+    assert SpendEvent.objects.count() == 6
+
+
 @pytest.mark.parametrize(
     "body",
     [
