@@ -50,7 +50,7 @@ from spend.recording import (
     record_one,
     retrying,
 )
-from spend.validation import CleanEvent, Errors, clean_event
+from spend.validation import CleanEvent, Errors, clean_event, event_cleaner
 
 __all__ = [
     "BatchRecorded",
@@ -220,35 +220,41 @@ def _clean_batch(
     origins: list[int] = []
     first_seen: dict[str, tuple[int, CleanEvent]] = {}
     replays = 0
+    clean_usual = event_cleaner(now)
     items: Sequence[object] = events  # callers may pass anything; check each
     for index, item in enumerate(items):
         if not isinstance(item, SpendInput):
             errors[index] = {"event": ["Each event must be a SpendInput."]}
             continue
-        clean, event_errors = clean_event(
-            campaign_id=item.campaign_id,
-            amount=item.amount,
-            occurred_at=item.occurred_at,
-            event_id=item.event_id,
-            source=item.source,
-            kind=item.kind,
-            now=now,
+        clean = clean_usual(
+            item.campaign_id, item.amount, item.occurred_at, item.event_id, item.source, item.kind
         )
         if clean is None:
-            errors[index] = event_errors
-            continue
-        if clean.event_id is not None and clean.event_id in first_seen:
-            first_index, first = first_seen[clean.event_id]
-            if not _same_payload(first, clean):
-                errors[index] = {
-                    "event_id": [
-                        f"Repeats the event_id of event {first_index} with another payload."
-                    ]
-                }
-            replays += 1
-            continue
-        if clean.event_id is not None:
-            first_seen[clean.event_id] = (index, clean)
+            clean, event_errors = clean_event(
+                campaign_id=item.campaign_id,
+                amount=item.amount,
+                occurred_at=item.occurred_at,
+                event_id=item.event_id,
+                source=item.source,
+                kind=item.kind,
+                now=now,
+            )
+            if clean is None:
+                errors[index] = event_errors
+                continue
+        event_id = clean.event_id
+        if event_id is not None:
+            seen = first_seen.get(event_id)
+            if seen is not None:
+                if not _same_payload(seen[1], clean):
+                    errors[index] = {
+                        "event_id": [
+                            f"Repeats the event_id of event {seen[0]} with another payload."
+                        ]
+                    }
+                replays += 1
+                continue
+            first_seen[event_id] = (index, clean)
         unique.append(clean)
         origins.append(index)
     if errors:
