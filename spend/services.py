@@ -34,6 +34,7 @@ from django.utils import timezone
 from budgets.models import Period
 from campaigns.models import Campaign, Status
 from spend.accounting import RollupKey
+from spend.batch import record_batch
 from spend.errors import (
     EventIdRaceError,
     SpendBatchInvalid,
@@ -46,11 +47,10 @@ from spend.recording import (
     Outcome,
     Placed,
     current_period,
-    record_many,
     record_one,
     retrying,
 )
-from spend.validation import CleanEvent, Errors, clean_event, event_cleaner
+from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 
 __all__ = [
     "BatchRecorded",
@@ -213,12 +213,12 @@ def _same_payload(first: CleanEvent, again: CleanEvent) -> bool:
 
 def _clean_batch(
     events: Sequence[SpendInput], now: dt.datetime
-) -> tuple[list[CleanEvent], list[int], int]:
+) -> tuple[CleanEvents, list[int], int]:
     """Valid events with in-batch replays removed, where each came from, how many went."""
     errors: dict[int, Errors] = {}
-    unique: list[CleanEvent] = []
+    unique = CleanEvents()
     origins: list[int] = []
-    first_seen: dict[str, tuple[int, CleanEvent]] = {}
+    first_seen: dict[str, int] = {}  # event_id -> its position in unique
     replays = 0
     clean_usual = event_cleaner(now)
     items: Sequence[object] = events  # callers may pass anything; check each
@@ -244,17 +244,18 @@ def _clean_batch(
                 continue
         event_id = clean.event_id
         if event_id is not None:
-            seen = first_seen.get(event_id)
-            if seen is not None:
-                if not _same_payload(seen[1], clean):
+            position = first_seen.get(event_id)
+            if position is not None:
+                if not _same_payload(unique[position], clean):
                     errors[index] = {
                         "event_id": [
-                            f"Repeats the event_id of event {seen[0]} with another payload."
+                            f"Repeats the event_id of event {origins[position]} "
+                            "with another payload."
                         ]
                     }
                 replays += 1
                 continue
-            first_seen[event_id] = (index, clean)
+            first_seen[event_id] = len(origins)
         unique.append(clean)
         origins.append(index)
     if errors:
@@ -287,16 +288,16 @@ def spend_record_batch(
         return BatchRecorded(created=0, duplicates=replays_in_batch)
     look_for_replays = False
 
-    def attempt() -> Outcome:
+    def attempt() -> int:
         nonlocal look_for_replays
         try:
-            return record_many(unique, now=now, look_for_replays=look_for_replays)
+            return record_batch(unique, now=now, look_for_replays=look_for_replays)
         except EventIdRaceError:
             look_for_replays = True
             raise
 
     try:
-        outcome = retrying(attempt)
+        replayed = retrying(attempt)
     except UnknownCampaignsError as error:
         raise SpendBatchInvalid(
             {
@@ -308,10 +309,7 @@ def spend_record_batch(
         if conflict.index is not None:
             conflict.index = origins[conflict.index]
         raise
-    return BatchRecorded(
-        created=len(unique) - len(outcome.replayed),
-        duplicates=replays_in_batch + len(outcome.replayed),
-    )
+    return BatchRecorded(created=len(unique) - replayed, duplicates=replays_in_batch + replayed)
 
 
 def _aware(now: dt.datetime) -> dt.datetime:

@@ -20,6 +20,8 @@ from budgets.models import Alert, Period
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
+from spend import batch as batch_path
+from spend import recording
 from spend.accounting import (
     Charge,
     ChargeGroup,
@@ -417,13 +419,17 @@ def _state(world: list[Campaign]) -> dict[str, Any]:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("frozen_now")
+@pytest.mark.parametrize("copied", [False, True], ids=["insert", "copy"])
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(events=history)
 def test_single_events_and_one_batch_leave_the_same_rollups_flags_and_alerts(
-    events: list[tuple[int, Decimal, str]],
+    events: list[tuple[int, Decimal, str]], copied: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    if copied:  # however small, the batch takes the COPY path, written before the locks
+        monkeypatch.setattr(batch_path, "COPY_MIN_EVENTS", 1)
+        monkeypatch.setattr(recording, "COPY_MIN_EVENTS", 1)
     one_by_one, batched = _world(), _world()
 
     for item in _inputs(events, one_by_one):
