@@ -8,7 +8,8 @@ pauses, two shared budgets with limits, so every event touches six rollup
 rows and the alert and cap checks run):
 
 - single events through spend.services.spend_record, 1 process and 4 processes;
-- batches of 1,000 through spend.services.spend_record_batch, 1 process;
+- batches of 1,000 through spend.services.spend_record_batch, 1 process and
+  2 processes (each records --batch-events events, all for the same brand);
 - baseline: the same number of rows COPYed with plain psycopg into a table of
   the ledger's shape (`LIKE spend_spendevent INCLUDING ALL`: same columns,
   defaults, checks and indexes; no foreign keys, no rollups);
@@ -275,6 +276,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--worker", choices=["single", "batch", "hot-row"])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--only", default="", help="run the scenarios whose name contains this (and the COPY)"
+    )
     args = parser.parse_args()
     if args.worker == "hot-row":
         _hot_row_worker(args.events, args.seed)
@@ -293,7 +297,15 @@ def main() -> None:
         f"spend_record_batch of {BATCH:,}, 1 process": lambda r: _workers(
             "batch", 1, args.batch_events, r
         ),
+        f"spend_record_batch of {BATCH:,}, 2 processes": lambda r: _workers(
+            "batch", 2, args.batch_events, r
+        ),
         "baseline: COPY, plain psycopg": lambda r: _copy_baseline(args.batch_events, r),
+    }
+    scenarios = {
+        name: run
+        for name, run in scenarios.items()
+        if args.only in name or name.startswith("baseline: COPY")
     }
     results: dict[str, list[float]] = {name: [] for name in scenarios}
     for repetition in range(args.repeat):

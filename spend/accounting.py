@@ -25,7 +25,7 @@ ones its deltas are added to.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -193,6 +193,147 @@ def tally(
             )
         elif charge.budget_held and charge.watch_complete and not any(m.at_cap for m in watched):
             result.unsettled.update(charge.watch)
+    result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
+    return result
+
+
+@dataclass(frozen=True)
+class ChargeGroup:
+    """The charges of one campaign and day, in order: keys, watch and state as in Charge.
+
+    `total` and `positive` are the sum of `amounts` and of its positive ones.
+    """
+
+    keys: tuple[RollupKey, ...]
+    amounts: Sequence[Decimal]
+    total: Decimal
+    positive: Decimal
+    campaign_active: bool
+    watch: tuple[RollupKey, ...]
+    watch_complete: bool = False
+    budget_held: bool = False
+
+
+def charge_group(
+    keys: tuple[RollupKey, ...],
+    amounts: Sequence[Decimal],
+    *,
+    campaign_active: bool,
+    watch: tuple[RollupKey, ...],
+    watch_complete: bool = False,
+    budget_held: bool = False,
+) -> ChargeGroup:
+    return ChargeGroup(
+        keys,
+        amounts,
+        sum(amounts, ZERO),
+        sum((a for a in amounts if a > 0), ZERO),
+        campaign_active,
+        watch,
+        watch_complete,
+        budget_held,
+    )
+
+
+def _steady_at_cap(
+    opening: Opening, cap: Decimal | None, rise: Decimal | None, falls: bool
+) -> bool | None:
+    """Whether a capped row stands at its cap through all its charges, if that is settled.
+
+    `rise` is the sum of the positive amounts charged to the row (None: the
+    row is only watched), `falls` whether any of its amounts is negative.
+    None when the answer may change from one charge to the next, or an alert
+    may become due: then the order of the charges matters.
+    """
+    if cap is None:
+        return False
+    if rise is None:
+        return opening.amount >= cap  # nothing moves it
+    due = [alert_level(cap, t) for t in ALERT_THRESHOLDS if t > opening.alerted_threshold]
+    if opening.amount >= cap and not falls and not due:
+        return True  # at its cap already, every alert raised, and it only climbs
+    if opening.amount + rise < min([*due, cap]):
+        return False  # even all its positive charges first cannot reach an alert or the cap
+    return None
+
+
+def tally_groups(
+    groups: Sequence[ChargeGroup],
+    *,
+    openings: dict[RollupKey, Opening],
+    caps: dict[RollupKey, Decimal | None],
+) -> Tally | None:
+    """`tally` of the groups' charges in one pass per group, when their order cannot matter.
+
+    That is when every capped row the groups touch or watch stays on one side
+    of its cap throughout, with no alert becoming due: each stays under every
+    level still due even if all its positive charges came first, or it
+    stands at its cap already, all alerts raised, and only climbs. Then each
+    group's campaign was serving, or not, for all its charges, and every
+    movement is a sum. The result is `tally`'s for the charges in group
+    order, except that `serving` has one flag per group. None otherwise:
+    apply the charges one by one with `tally`.
+    """
+    rise: dict[RollupKey, Decimal] = {}
+    falls: set[RollupKey] = set()
+    for group in groups:
+        negative = group.positive != group.total
+        for key in group.keys:
+            rise[key] = rise.get(key, ZERO) + group.positive
+            if negative:
+                falls.add(key)
+    at_cap: dict[RollupKey, bool] = {}
+    for key in [*rise, *(k for g in groups for k in g.watch if k not in rise)]:
+        if key in at_cap or key[0] == "campaign":
+            continue
+        steady = _steady_at_cap(
+            openings.get(key, NO_OPENING), caps.get(key), rise.get(key), key in falls
+        )
+        if steady is None:
+            return None
+        at_cap[key] = steady
+    return _summed(groups, openings=openings, caps=caps, at_cap=at_cap)
+
+
+def _summed(
+    groups: Sequence[ChargeGroup],
+    *,
+    openings: dict[RollupKey, Opening],
+    caps: dict[RollupKey, Decimal | None],
+    at_cap: dict[RollupKey, bool],
+) -> Tally:
+    """The movements of groups whose capped rows keep their side of the cap (at_cap)."""
+    movements: dict[RollupKey, Movement] = {}
+    result = Tally(movements, [], set())
+
+    def movement_of(key: RollupKey) -> Movement:
+        movement = movements.get(key)
+        if movement is None:
+            opening = openings.get(key, NO_OPENING)
+            movement = Movement(opening.amount, caps.get(key), opening.alerted_threshold)
+            movements[key] = movement
+        return movement
+
+    for group in groups:
+        for key in group.watch:
+            movement_of(key)  # a row only watched has a movement too, as in tally
+        watched_at_cap = [key for key in group.watch if at_cap[key]]
+        was_serving = group.campaign_active and not watched_at_cap
+        result.serving.append(was_serving)
+        for key in group.keys:
+            m = movement_of(key)
+            m.amount += group.total
+            m.closing += group.total
+            m.events_count += len(group.amounts)
+            if key[0] == "campaign":
+                if not was_serving:
+                    m.overspend += group.positive
+            elif at_cap[key]:
+                m.overspend += group.positive
+        if group.campaign_active:
+            result.unsettled.update(watched_at_cap)
+        elif group.budget_held and group.watch_complete and not watched_at_cap:
+            result.unsettled.update(group.watch)
     result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
     return result
 

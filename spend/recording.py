@@ -10,7 +10,7 @@ that commits by itself (spend.one_event).
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -35,6 +35,9 @@ ZERO = Decimal("0")
 # Deadlock detected, serialisation failure: the transaction is replayed whole.
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 ATTEMPTS = 3
+# From this many events a batch's ledger rows go by COPY (PostgreSQL): below
+# it, INSERT's single round trip costs less than COPY's two.
+COPY_MIN_EVENTS = 50
 
 
 def capped_keys(context: CampaignContext, day: dt.date) -> tuple[RollupKey, ...]:
@@ -183,6 +186,13 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
     unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
     if unknown:
         raise UnknownCampaignsError(unknown)
+    return place_in(events, contexts, now)
+
+
+def place_in(
+    events: Sequence[CleanEvent], contexts: dict[int, CampaignContext], now: dt.datetime
+) -> list[Placed]:
+    """The events placed in their campaigns' contexts (loaded already)."""
     todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
     shared = _SharedKeys()
     return [
@@ -199,14 +209,18 @@ def caps_of(placed: Sequence[Placed]) -> dict[RollupKey, Decimal | None]:
         if (p.context.campaign_id, p.local_date) in seen:
             continue
         seen.add((p.context.campaign_id, p.local_date))
-        ctx = p.context
         for key in p.keys:
-            scope, daily = key[0], key[2] == Period.DAY
-            if scope == "brand":
-                caps[key] = ctx.brand_daily_budget if daily else ctx.brand_monthly_budget
-            elif scope == "budget":
-                caps[key] = ctx.budget_daily_limit if daily else ctx.budget_monthly_limit
+            if key[0] != "campaign":
+                caps[key] = cap_of(p.context, key)
     return caps
+
+
+def cap_of(context: CampaignContext, key: RollupKey) -> Decimal | None:
+    """The cap of a brand or budget rollup row of the campaign's (None: no cap at that level)."""
+    daily = key[2] == Period.DAY
+    if key[0] == "brand":
+        return context.brand_daily_budget if daily else context.brand_monthly_budget
+    return context.budget_daily_limit if daily else context.budget_monthly_limit
 
 
 def differences(stored: StoredEvent, event: CleanEvent) -> list[str]:
@@ -240,6 +254,13 @@ def deltas_and_alerts(
     placed: Sequence[Placed], movements: dict[RollupKey, Movement]
 ) -> tuple[list[RollupDelta], list[AlertRow]]:
     brand_of_budget = {p.context.budget_id: p.context.brand_id for p in placed}
+    return rollup_changes(movements, brand_of_budget)
+
+
+def rollup_changes(
+    movements: dict[RollupKey, Movement], brand_of_budget: Mapping[int | None, int]
+) -> tuple[list[RollupDelta], list[AlertRow]]:
+    """The rollup deltas and the alerts due, from the movements of a tally."""
     deltas, alerts = [], []
     for key, m in movements.items():
         if not m.events_count:  # watched only
@@ -267,6 +288,13 @@ def enforce(
 ) -> list[StateChange]:
     """Hold or release the campaigns under every unsettled cap of the current day or month."""
     brand_of = {key: p.context.brand_id for p in placed for key in p.current_caps}
+    return enforce_caps(brand_of, unsettled, now)
+
+
+def enforce_caps(
+    brand_of: Mapping[RollupKey, int], unsettled: set[RollupKey], now: dt.datetime
+) -> list[StateChange]:
+    """As enforce, given the brand of each cap of the current day or month."""
     brand_ids = {brand_of[key] for key in unsettled if key in brand_of}
     if not brand_ids:
         return []
@@ -287,43 +315,52 @@ def record_many(
     batch of new events is spared a lookup per event.
     """
     with transaction.atomic():
-        placed = place(events, now)
-        outcome = Outcome(placed=placed)
-        caps = caps_of(placed)
-        openings: dict[RollupKey, Opening] = ledger.rollups_lock(
-            sorted_keys(k for k in caps if k[0] == "brand"),
-            sorted_keys(k for k in caps if k[0] == "budget"),
-        )
-        # Read after the locks: whatever committed before us is visible now.
-        ids_given = [e.event_id for e in events if e.event_id is not None]
-        if look_for_replays and ids_given:
-            outcome.replayed = replays(placed, ledger.events_stored(ids_given))
-        fresh = [p for p in placed if p.index not in outcome.replayed]
-        if not fresh:
-            return outcome
-        states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
-        watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
-        result = tally(
-            (
-                p.charge(active=active, held=held, locked=caps, watches=watches)
-                for p in fresh
-                for active, held in [states[p.context.campaign_id]]
-            ),
-            openings=openings,
-            caps=caps,
-        )
-        outcome.movements = result.movements
-        outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
-        rows = [p.ledger_row(campaign_was_serving=outcome.serving[p.index]) for p in fresh]
+        return record_placed(place(events, now), now=now, look_for_replays=look_for_replays)
+
+
+def record_placed(
+    placed: Sequence[Placed], *, now: dt.datetime, look_for_replays: bool = True
+) -> Outcome:
+    """record_many once the events are placed (their brands locked), in its transaction."""
+    outcome = Outcome(placed=list(placed))
+    caps = caps_of(placed)
+    openings: dict[RollupKey, Opening] = ledger.rollups_lock(
+        sorted_keys(k for k in caps if k[0] == "brand"),
+        sorted_keys(k for k in caps if k[0] == "budget"),
+    )
+    # Read after the locks: whatever committed before us is visible now.
+    ids_given = [p.event.event_id for p in placed if p.event.event_id is not None]
+    if look_for_replays and ids_given:
+        outcome.replayed = replays(placed, ledger.events_stored(ids_given))
+    fresh = [p for p in placed if p.index not in outcome.replayed]
+    if not fresh:
+        return outcome
+    states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
+    watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
+    result = tally(
+        (
+            p.charge(active=active, held=held, locked=caps, watches=watches)
+            for p in fresh
+            for active, held in [states[p.context.campaign_id]]
+        ),
+        openings=openings,
+        caps=caps,
+    )
+    outcome.movements = result.movements
+    outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
+    rows = [p.ledger_row(campaign_was_serving=outcome.serving[p.index]) for p in fresh]
+    if sql.postgres() and len(rows) >= COPY_MIN_EVENTS:
+        ledger.events_copy((*row, now) for row in rows)
+    else:
         ids = ledger.events_insert(rows, recorded_at=now)
         if len(ids) != len(rows):
             raise EventIdRaceError
         if len(fresh) == 1:
             outcome.event_ids[fresh[0].index] = ids[0]
-        deltas, alerts = deltas_and_alerts(placed, outcome.movements)
-        alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
-        outcome.changes = enforce(placed, result.unsettled, now)
-        return outcome
+    deltas, alerts = deltas_and_alerts(placed, outcome.movements)
+    alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
+    outcome.changes = enforce(placed, result.unsettled, now)
+    return outcome
 
 
 # --- the fast path: one event on PostgreSQL, one statement ---------------------------

@@ -34,6 +34,7 @@ from django.utils import timezone
 from budgets.models import Period
 from campaigns.models import Campaign, Status
 from spend.accounting import RollupKey
+from spend.batch import record_batch
 from spend.errors import (
     EventIdRaceError,
     SpendBatchInvalid,
@@ -46,11 +47,10 @@ from spend.recording import (
     Outcome,
     Placed,
     current_period,
-    record_many,
     record_one,
     retrying,
 )
-from spend.validation import CleanEvent, Errors, clean_event
+from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 
 __all__ = [
     "BatchRecorded",
@@ -214,42 +214,49 @@ def _same_payload(first: CleanEvent, again: CleanEvent) -> bool:
 
 def _clean_batch(
     events: Sequence[SpendInput], now: dt.datetime
-) -> tuple[list[CleanEvent], list[int], int]:
+) -> tuple[CleanEvents, list[int], int]:
     """Valid events with in-batch replays removed, where each came from, how many went."""
     errors: dict[int, Errors] = {}
-    unique: list[CleanEvent] = []
+    unique = CleanEvents()
     origins: list[int] = []
-    first_seen: dict[str, tuple[int, CleanEvent]] = {}
+    first_seen: dict[str, int] = {}  # event_id -> its position in unique
     replays = 0
+    clean_usual = event_cleaner(now)
     items: Sequence[object] = events  # callers may pass anything; check each
     for index, item in enumerate(items):
         if not isinstance(item, SpendInput):
             errors[index] = {"event": ["Each event must be a SpendInput."]}
             continue
-        clean, event_errors = clean_event(
-            campaign_id=item.campaign_id,
-            amount=item.amount,
-            occurred_at=item.occurred_at,
-            event_id=item.event_id,
-            source=item.source,
-            kind=item.kind,
-            now=now,
+        clean = clean_usual(
+            item.campaign_id, item.amount, item.occurred_at, item.event_id, item.source, item.kind
         )
         if clean is None:
-            errors[index] = event_errors
-            continue
-        if clean.event_id is not None and clean.event_id in first_seen:
-            first_index, first = first_seen[clean.event_id]
-            if not _same_payload(first, clean):
-                errors[index] = {
-                    "event_id": [
-                        f"Repeats the event_id of event {first_index} with another payload."
-                    ]
-                }
-            replays += 1
-            continue
-        if clean.event_id is not None:
-            first_seen[clean.event_id] = (index, clean)
+            clean, event_errors = clean_event(
+                campaign_id=item.campaign_id,
+                amount=item.amount,
+                occurred_at=item.occurred_at,
+                event_id=item.event_id,
+                source=item.source,
+                kind=item.kind,
+                now=now,
+            )
+            if clean is None:
+                errors[index] = event_errors
+                continue
+        event_id = clean.event_id
+        if event_id is not None:
+            position = first_seen.get(event_id)
+            if position is not None:
+                if not _same_payload(unique[position], clean):
+                    errors[index] = {
+                        "event_id": [
+                            f"Repeats the event_id of event {origins[position]} "
+                            "with another payload."
+                        ]
+                    }
+                replays += 1
+                continue
+            first_seen[event_id] = len(origins)
         unique.append(clean)
         origins.append(index)
     if errors:
@@ -282,16 +289,16 @@ def spend_record_batch(
         return BatchRecorded(created=0, duplicates=replays_in_batch)
     look_for_replays = False
 
-    def attempt() -> Outcome:
+    def attempt() -> int:
         nonlocal look_for_replays
         try:
-            return record_many(unique, now=now, look_for_replays=look_for_replays)
+            return record_batch(unique, now=now, look_for_replays=look_for_replays)
         except EventIdRaceError:
             look_for_replays = True
             raise
 
     try:
-        outcome = retrying(attempt)
+        replayed = retrying(attempt)
     except UnknownCampaignsError as error:
         raise SpendBatchInvalid(
             {
@@ -303,10 +310,7 @@ def spend_record_batch(
         if conflict.index is not None:
             conflict.index = origins[conflict.index]
         raise
-    return BatchRecorded(
-        created=len(unique) - len(outcome.replayed),
-        duplicates=replays_in_batch + len(outcome.replayed),
-    )
+    return BatchRecorded(created=len(unique) - replayed, duplicates=replays_in_batch + replayed)
 
 
 def _aware(now: dt.datetime) -> dt.datetime:

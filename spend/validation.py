@@ -6,10 +6,10 @@ service), so a bad event is refused before anything is stored.
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,9 +30,12 @@ T = TypeVar("T")
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
-class CleanEvent:
-    """A spend event whose fields are all valid (the campaign may still be unknown)."""
+class CleanEvent(NamedTuple):
+    """A spend event whose fields are all valid (the campaign may still be unknown).
+
+    A named tuple: a batch makes one per event, and a tuple is made several
+    times faster than a frozen dataclass.
+    """
 
     campaign_id: int
     amount: Decimal
@@ -41,6 +44,56 @@ class CleanEvent:
     event_id: str | None
     source: str
     kind: str
+
+
+class CleanEvents:
+    """Valid events, one list per field: a batch keeps no object per event.
+
+    Ten thousand events held as tuples are ten thousand objects for Python's
+    garbage collector to track, and to scan again in every full collection
+    while they live; as columns they are seven lists.
+    """
+
+    __slots__ = ("amounts", "campaign_ids", "event_ids", "given", "instants", "kinds", "sources")
+
+    def __init__(self, events: Iterable[CleanEvent] = ()) -> None:
+        self.campaign_ids: list[int] = []
+        self.amounts: list[Decimal] = []
+        self.instants: list[dt.datetime] = []
+        self.given: list[bool] = []
+        self.event_ids: list[str | None] = []
+        self.sources: list[str] = []
+        self.kinds: list[str] = []
+        for event in events:
+            self.append(event)
+
+    def __len__(self) -> int:
+        return len(self.campaign_ids)
+
+    def __getitem__(self, index: int) -> CleanEvent:
+        return CleanEvent(
+            self.campaign_ids[index],
+            self.amounts[index],
+            self.instants[index],
+            self.given[index],
+            self.event_ids[index],
+            self.sources[index],
+            self.kinds[index],
+        )
+
+    def append(self, event: CleanEvent) -> None:
+        self.campaign_ids.append(event.campaign_id)
+        self.amounts.append(event.amount)
+        self.instants.append(event.occurred_at)
+        self.given.append(event.occurred_at_given)
+        self.event_ids.append(event.event_id)
+        self.sources.append(event.source)
+        self.kinds.append(event.kind)
+
+    def events(self) -> list[CleanEvent]:
+        fields = (self.campaign_ids, self.amounts, self.instants, self.given, self.event_ids,
+                  self.sources, self.kinds)  # fmt: skip
+        return [CleanEvent(*values) for values in zip(*fields, strict=True)]
 
 
 def max_amount() -> Decimal:
@@ -169,3 +222,77 @@ def clean_event(
         source=parsed_source,
         kind=kind,
     ), {}
+
+
+# The checks of clean_event, inlined for the forms a feed sends: taking an
+# event's fields, returning the CleanEvent or None ("ask clean_event").
+EventCleaner = Callable[[object, object, object, object, object, object], CleanEvent | None]
+
+
+def event_cleaner(now: dt.datetime) -> EventCleaner:
+    """clean_event for the events of one batch, for their usual forms only.
+
+    The returned function takes (campaign_id, amount, occurred_at, event_id,
+    source, kind) and gives the CleanEvent that clean_event would give when
+    every field has its usual form and is valid: an int campaign id, a
+    Decimal amount, no time or an aware datetime, printable ASCII event id
+    and source. For anything else it gives None, and clean_event decides
+    (and words the errors): what it accepts is clean_event's rule, checked
+    here with the settings read once per batch instead of once per event.
+    """
+    limit = max_amount()
+    lowest = -limit
+    latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
+    quantum = AMOUNT_QUANTUM
+    spend = SpendKind.SPEND.value
+    utc = dt.UTC
+    sources: set[str] = set()  # checked already: a feed sends the same few
+
+    def clean(
+        campaign_id: object,
+        amount: object,
+        occurred_at: object,
+        event_id: object,
+        source: object,
+        kind: object,
+    ) -> CleanEvent | None:
+        if type(campaign_id) is not int or not 0 < campaign_id <= BIGINT_MAX:
+            return None
+        if not isinstance(kind, str) or kind not in KINDS:
+            return None
+        if type(amount) is not Decimal or not amount.is_finite() or not lowest <= amount <= limit:
+            return None
+        value = amount.quantize(quantum)
+        if value != amount or not (amount > 0 or (amount != 0 and kind != spend)):
+            return None
+        if occurred_at is None:
+            instant = now
+        elif type(occurred_at) is dt.datetime and occurred_at.utcoffset() is not None:
+            try:
+                instant = occurred_at.astimezone(utc)
+            except OverflowError:
+                return None
+            if instant > latest:
+                return None
+        else:
+            return None
+        if event_id is not None and not (
+            type(event_id) is str and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH and _plain(event_id)
+        ):
+            return None
+        if type(source) is not str:
+            return None
+        if source not in sources:
+            if not (len(source) <= SOURCE_MAX_LENGTH and _plain(source)):
+                return None
+            sources.add(source)
+        return CleanEvent(
+            campaign_id, value, instant, occurred_at is not None, event_id, source, kind
+        )
+
+    return clean
+
+
+def _plain(value: str) -> bool:
+    """Printable ASCII and not blank: free of control characters, with something to see."""
+    return value.isascii() and value.isprintable() and bool(value) and not value.isspace()

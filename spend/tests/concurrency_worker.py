@@ -1,6 +1,10 @@
 """One OS process of the concurrency test: records its share of the event plan.
 
-    python -m spend.tests.concurrency_worker DATABASE_URL WORKER WORKERS EVENTS CAMPAIGN_ID...
+    python -m spend.tests.concurrency_worker DATABASE_URL WORKER WORKERS EVENTS BATCH CAMPAIGN_ID...
+
+BATCH 0 records each event with spend_record; BATCH n records batches of n
+events with spend_record_batch (and fewer replays of the next worker's ids,
+so that most batches hold none and take the path written before the locks).
 
 The plan is a pure function of (worker, index), so the test knows every event
 each worker sent, including the replays of event ids that another worker
@@ -13,6 +17,7 @@ import sys
 from decimal import Decimal
 
 REPLAY_OTHER_EVERY = 10  # the 10th event replays an id of the next worker
+BATCH_REPLAY_OTHER_EVERY = 250  # in batches, the 250th
 REPLAY_OWN_EVERY = 7  # the 7th replays one of this worker's earlier ids
 ANONYMOUS_EVERY = 13  # the 13th carries no event_id at all
 
@@ -25,10 +30,13 @@ def _payload(key: str, campaigns: int) -> tuple[int, Decimal]:
     return digest % campaigns, Decimal(digest % 9_000_000 + 1_000_000).scaleb(-6)
 
 
-def plan(worker: int, workers: int, events: int, campaigns: int) -> list[Planned]:
+def plan(
+    worker: int, workers: int, events: int, campaigns: int, *, batched: bool = False
+) -> list[Planned]:
     planned: list[Planned] = []
+    other_every = BATCH_REPLAY_OTHER_EVERY if batched else REPLAY_OTHER_EVERY
     for i in range(events):
-        if i % REPLAY_OTHER_EVERY == REPLAY_OTHER_EVERY - 1:
+        if i % other_every == other_every - 1:
             key: str | None = f"w{(worker + 1) % workers}-{i - 5}"
         elif i % REPLAY_OWN_EVERY == REPLAY_OWN_EVERY - 1:
             key = f"w{worker}-{i - 3}"
@@ -42,7 +50,7 @@ def plan(worker: int, workers: int, events: int, campaigns: int) -> list[Planned
 
 
 def main() -> None:
-    url, worker, workers, events, *campaign_ids = sys.argv[1:]
+    url, worker, workers, events, batch, *campaign_ids = sys.argv[1:]
     os.environ.update(
         DATABASE_URL=url,
         DEBUG="0",
@@ -52,11 +60,22 @@ def main() -> None:
     import django
 
     django.setup()
-    from spend.services import spend_record
+    from spend.services import SpendInput, spend_record, spend_record_batch
 
     ids = [int(pk) for pk in campaign_ids]
-    for key, campaign, amount in plan(int(worker), int(workers), int(events), len(ids)):
-        spend_record(campaign_id=ids[campaign], amount=amount, event_id=key, source="test")
+    size = int(batch)
+    planned = plan(int(worker), int(workers), int(events), len(ids), batched=size > 0)
+    if not size:
+        for key, campaign, amount in planned:
+            spend_record(campaign_id=ids[campaign], amount=amount, event_id=key, source="test")
+        return
+    for offset in range(0, len(planned), size):
+        spend_record_batch(
+            [
+                SpendInput(campaign_id=ids[campaign], amount=amount, event_id=key, source="test")
+                for key, campaign, amount in planned[offset : offset + size]
+            ]
+        )
 
 
 if __name__ == "__main__":

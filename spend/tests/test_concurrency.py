@@ -1,11 +1,11 @@
 """Exactness under real concurrency: several OS processes recording for one brand.
 
-Each process records its share of a known plan of single events through
-spend_record, some of them replays of an event id that it or another
-process sends too. Afterwards the ledger and every rollup must hold exactly
-the sum of the distinct events, every campaign must be paused once the
-brand's daily cap was crossed, and the overspend must be exactly the spend
-recorded after the crossing.
+Each process records its share of a known plan of events, one by one through
+spend_record or in batches through spend_record_batch, some of them replays
+of an event id that it or another process sends too. Afterwards the ledger
+and every rollup must hold exactly the sum of the distinct events, every
+campaign must be paused once the brand's daily cap was crossed, and the
+overspend must be exactly the spend recorded after the crossing.
 """
 
 import subprocess
@@ -46,12 +46,12 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-def _run_workers(campaigns: list[Campaign]) -> None:
+def _run_workers(campaigns: list[Campaign], batch: int) -> None:
     ids = [str(c.pk) for c in campaigns]
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "spend.tests.concurrency_worker", _database_url(),
-             str(worker), str(WORKERS), str(EVENTS_PER_WORKER), *ids],
+             str(worker), str(WORKERS), str(EVENTS_PER_WORKER), str(batch), *ids],
             cwd=ROOT, stderr=subprocess.PIPE, text=True,
         )
         for worker in range(WORKERS)
@@ -61,19 +61,20 @@ def _run_workers(campaigns: list[Campaign]) -> None:
         assert process.returncode == 0, errors
 
 
-def _distinct_events() -> dict[str, tuple[int, Decimal]]:
+def _distinct_events(batch: int) -> dict[str, tuple[int, Decimal]]:
     """Every distinct event of the plan (campaign index, amount), replays folded into one."""
     events: dict[str, tuple[int, Decimal]] = {}
     for worker in range(WORKERS):
-        planned = plan(worker, WORKERS, EVENTS_PER_WORKER, CAMPAIGNS)
+        planned = plan(worker, WORKERS, EVENTS_PER_WORKER, CAMPAIGNS, batched=batch > 0)
         for index, (key, campaign, amount) in enumerate(planned):
             events.setdefault(key or f"anonymous-{worker}-{index}", (campaign, amount))
     return events
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
-def test_concurrent_recorders_lose_nothing_and_pause_exactly_at_the_cap() -> None:
-    distinct = _distinct_events()
+@pytest.mark.parametrize("batch", [0, 100], ids=["single events", "batches of 100"])
+def test_concurrent_recorders_lose_nothing_and_pause_exactly_at_the_cap(batch: int) -> None:
+    distinct = _distinct_events(batch)
     total = sum((amount for _, amount in distinct.values()), Decimal(0))
     cap = (total / 2).quantize(Decimal("0.01"))  # crossed halfway through
     brand = BrandFactory.create(
@@ -85,7 +86,7 @@ def test_concurrent_recorders_lose_nothing_and_pause_exactly_at_the_cap() -> Non
         for i in range(CAMPAIGNS)
     ]
 
-    _run_workers(campaigns)
+    _run_workers(campaigns, batch)
 
     today = local_date(timezone.now(), brand.timezone)
     day = BrandSpend.objects.get(brand=brand, period=Period.DAY, period_start=today)

@@ -16,6 +16,7 @@ from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from spend.models import BrandSpend, SpendEvent
+from spend.recording import COPY_MIN_EVENTS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -139,14 +140,24 @@ def test_a_batch_that_reaches_a_cap_pauses_the_brand_at_once(api: APIClient) -> 
     assert set(Campaign.objects.values_list("pause_reason", flat=True)) == {"brand_daily_budget"}
 
 
-@pytest.mark.parametrize("size", [10, 200])
-def test_a_batch_runs_the_same_queries_whatever_its_size(api: APIClient, size: int) -> None:
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(10, 10), (COPY_MIN_EVENTS - 1, 10), (COPY_MIN_EVENTS, 13), (4 * COPY_MIN_EVENTS, 13)],
+)
+def test_a_batch_runs_the_same_queries_whatever_its_size(
+    api: APIClient, size: int, expected: int
+) -> None:
     campaigns = CampaignFactory.create_batch(4)
     with CaptureQueriesContext(connection) as queries:
         response = _post(api, _events(campaigns, size))
     assert response.status_code == 201
     # * the token and its user  * savepoint  * the campaigns, locking their brands
-    # * lock the capped rollups  * create the missing ones  * lock them again
-    # * the campaigns' states  * insert the events  * upsert the rollups and alerts
+    # Fewer than COPY_MIN_EVENTS: * lock the capped rollups  * create the missing ones
+    # * lock them again  * the campaigns' states  * insert the events  * upsert the
+    # rollups and alerts. From COPY_MIN_EVENTS (COPY, before the locks): * read the
+    # capped rollups and the campaigns' states  * check the ledger's keys at once  * COPY
+    # the events  * defer the keys again (the test's transaction)  * lock the capped
+    # rollups  * create the missing ones  * lock them again  * the campaigns' states
+    # * upsert the rollups and alerts.
     # * release the savepoint: nothing per event
-    assert len(queries) == 10, [q["sql"][:80] for q in queries]
+    assert len(queries) == expected, [q["sql"][:80] for q in queries]

@@ -1,0 +1,257 @@
+"""A batch on PostgreSQL: its events reach the ledger before the caps are locked.
+
+record_many (spend.recording) takes every lock first and writes after, so a
+brand's capped rollup rows stay locked while the ledger takes the batch --
+COPY, six indexes and the foreign-key checks, about 15 ms per 1,000 events
+here -- and every other recorder of the brand waits that long. A batch
+whose events cannot bring a capped row to its cap or to an alert level
+needs no lock to know each campaign's `campaign_was_serving`:
+
+1. the brands `FOR SHARE` and the campaigns, as record_many;
+2. the capped rows' totals and the campaigns' states, read without locks;
+   the events summed per campaign and brand-local day
+   (accounting.tally_groups) give every event's flag;
+3. the events COPYed into the ledger with those flags, their foreign keys
+   checked by that statement rather than at COMMIT;
+4. the capped rows locked (the order of spend.ledger) and the states read
+   again: whatever committed meanwhile is visible now. When anything moved,
+   the tally is done again on what the locks returned; should a flag that
+   was written no longer hold, the transaction is rolled back and the batch
+   goes through record_many;
+5. the deltas upserted and the alerts raised from the tally under the
+   locks, enforcement when a cap needs it: as record_many.
+
+So the rollup rows are locked from step 4 to COMMIT only, and what is
+stored is what record_many would store given the totals the locks
+returned. A batch that may meet a cap or an alert level (the sums of step
+2 cannot tell) continues as record_many does after step 1: locks first,
+then each event in order. One that holds replays of stored events, and a
+small one, go through record_many.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from budgets.models import Period
+from budgets.periods import local_date, month_start
+from spend import ledger, sql
+from spend.accounting import (
+    ChargeGroup,
+    Opening,
+    RollupKey,
+    Tally,
+    sorted_keys,
+    tally_groups,
+)
+from spend.alerts import alerts_announce_on_commit
+from spend.errors import UnknownCampaignsError
+from spend.ledger import CampaignContext
+from spend.recording import (
+    COPY_MIN_EVENTS,
+    cap_of,
+    capped_keys,
+    enforce_caps,
+    place_in,
+    record_many,
+    record_placed,
+    rollup_changes,
+)
+from spend.validation import CleanEvents
+
+logger = logging.getLogger("spend.services")
+
+ZERO = Decimal("0")
+States = dict[int, tuple[bool, bool]]  # campaign id -> (active, budget-held)
+
+
+class ServingMovedError(Exception):
+    """A campaign's serving, as written to the ledger, changed before the caps were locked."""
+
+
+def record_batch(events: CleanEvents, *, now: dt.datetime, look_for_replays: bool) -> int:
+    """Record the events (their event ids distinct) in one transaction; how many were replays.
+
+    Replays of stored events are found as record_many finds them: without
+    `look_for_replays`, an event id stored already raises EventIdRaceError
+    (nothing stored); the caller does it again with it.
+    """
+    if look_for_replays or not sql.postgres() or len(events) < COPY_MIN_EVENTS:
+        outcome = record_many(events.events(), now=now, look_for_replays=look_for_replays)
+        return len(outcome.replayed)
+    try:
+        record_written_first(events, now=now)
+    except ServingMovedError:
+        logger.info("A campaign's serving moved while a batch was written; recorded again")
+        record_many(events.events(), now=now, look_for_replays=False)
+    return 0
+
+
+class CampaignDay:
+    """The events of one campaign for one brand-local day: their rows and their sums."""
+
+    __slots__ = (
+        "amounts",
+        "context",
+        "current",
+        "day",
+        "keys",
+        "positive",
+        "serving",
+        "total",
+        "watch",
+    )
+
+    def __init__(self, context: CampaignContext, day: dt.date) -> None:
+        self.context = context
+        self.day = day
+        self.amounts: list[Decimal] = []
+        self.keys: tuple[RollupKey, ...] = ()
+        self.current: tuple[RollupKey, ...] = ()  # its caps of the brand's current period
+        self.watch: tuple[RollupKey, ...] = ()  # of those, the ones the batch locks
+        self.total = self.positive = ZERO
+        self.serving = True
+
+    def charges(self, states: States) -> ChargeGroup:
+        active, held = states[self.context.campaign_id]
+        return ChargeGroup(
+            self.keys,
+            self.amounts,
+            self.total,
+            self.positive,
+            active,
+            self.watch,
+            len(self.watch) == len(self.current),
+            held,
+        )
+
+
+def campaign_days(
+    events: CleanEvents, contexts: dict[int, CampaignContext]
+) -> tuple[list[CampaignDay], list[CampaignDay]]:
+    """The campaign-days of the events, in order of appearance, and the one of each event."""
+    local_days: dict[tuple[dt.datetime, str], dt.date] = {}
+    days: dict[tuple[int, dt.date], CampaignDay] = {}
+    of_event: list[CampaignDay] = []
+    for campaign_id, instant, amount in zip(
+        events.campaign_ids, events.instants, events.amounts, strict=True
+    ):
+        context = contexts[campaign_id]
+        where = (instant, context.timezone)
+        day = local_days.get(where)
+        if day is None:
+            day = local_days[where] = local_date(instant, context.timezone)
+        found = days.get((campaign_id, day))
+        if found is None:
+            found = days[(campaign_id, day)] = CampaignDay(context, day)
+        found.amounts.append(amount)
+        of_event.append(found)
+    return list(days.values()), of_event
+
+
+def capped_rows(days: Sequence[CampaignDay], now: dt.datetime) -> dict[RollupKey, Decimal | None]:
+    """Fill in each campaign-day's rows and sums; the capped rows with their caps."""
+    caps: dict[RollupKey, Decimal | None] = {}
+    for d in days:
+        ctx = d.context
+        capped = capped_keys(ctx, d.day)
+        d.keys = (
+            *capped,
+            ("campaign", ctx.campaign_id, Period.DAY, d.day),
+            ("campaign", ctx.campaign_id, Period.MONTH, month_start(d.day)),
+        )
+        caps.update((key, cap_of(ctx, key)) for key in capped)
+        d.total = sum(d.amounts, ZERO)
+        d.positive = sum((a for a in d.amounts if a > 0), ZERO)
+    todays = {tz: local_date(now, tz) for tz in {d.context.timezone for d in days}}
+    for d in days:
+        d.current = capped_keys(d.context, todays[d.context.timezone])
+        d.watch = tuple(key for key in d.current if key in caps)
+    return caps
+
+
+def ledger_rows(
+    events: CleanEvents, of_event: Sequence[CampaignDay], now: dt.datetime
+) -> Iterator[tuple[object, ...]]:
+    """The events' ledger rows: LEDGER_COLUMNS, then recorded_at."""
+    for d, kind, amount, instant, source, event_id in zip(
+        of_event, events.kinds, events.amounts, events.instants, events.sources,
+        events.event_ids, strict=True,
+    ):  # fmt: skip
+        ctx = d.context
+        yield (ctx.campaign_id, ctx.brand_id, ctx.budget_id, kind, amount, instant, d.day,
+               source, event_id, d.serving, now)  # fmt: skip
+
+
+def tally_of(
+    days: Sequence[CampaignDay],
+    states: States,
+    openings: dict[RollupKey, Opening],
+    caps: dict[RollupKey, Decimal | None],
+) -> Tally | None:
+    return tally_groups([d.charges(states) for d in days], openings=openings, caps=caps)
+
+
+def record_written_first(events: CleanEvents, *, now: dt.datetime) -> None:
+    """Steps 1-5 above, or record_many's steps if the events may meet a cap or an alert.
+
+    Queries: lock the brands, read the totals and states, check the ledger's
+    keys at once, COPY, lock the capped rows, read the states, upsert the
+    rollups and raise alerts (plus enforcement when due, and the keys
+    deferred again inside an outer transaction). Raises ServingMovedError
+    when a flag written no longer holds under the locks.
+    """
+    outer = connection.in_atomic_block
+    with transaction.atomic():
+        contexts = ledger.campaigns_load_locking_brands(set(events.campaign_ids))
+        unknown = [i for i, c in enumerate(events.campaign_ids) if c not in contexts]
+        if unknown:
+            raise UnknownCampaignsError(unknown)
+        days, of_event = campaign_days(events, contexts)
+        caps = capped_rows(days, now)
+        brand_keys = sorted_keys(k for k in caps if k[0] == "brand")
+        budget_keys = sorted_keys(k for k in caps if k[0] == "budget")
+        campaign_ids = {d.context.campaign_id for d in days}
+        openings, states = ledger.rollups_and_states_read(brand_keys, budget_keys, campaign_ids)
+        tallied = tally_of(days, states, openings, caps)
+        if tallied is None:  # the order of the events matters: the locks first
+            placed = place_in(events.events(), contexts, now)
+            record_placed(placed, now=now, look_for_replays=False)
+            return
+        for d, serving in zip(days, tallied.serving, strict=True):
+            d.serving = serving
+        ledger.ledger_keys_checked_at_once(True)
+        ledger.events_copy(ledger_rows(events, of_event, now))
+        if outer:  # leave the outer transaction's checks as they were
+            ledger.ledger_keys_checked_at_once(False)
+        locked = ledger.rollups_lock(brand_keys, budget_keys)
+        states_now = ledger.campaigns_state(campaign_ids)
+        if states_now != states or any(openings.get(k) != locked.get(k) for k in caps):
+            tallied = tally_again(days, tallied, states_now, locked, caps)
+        count_and_enforce(tallied, days, now)
+
+
+def tally_again(
+    days: Sequence[CampaignDay],
+    written: Tally,
+    states: States,
+    locked: dict[RollupKey, Opening],
+    caps: dict[RollupKey, Decimal | None],
+) -> Tally:
+    """The tally on what the locks returned; ServingMovedError if a flag written changed."""
+    tallied = tally_of(days, states, locked, caps)
+    if tallied is None or tallied.serving != written.serving:
+        raise ServingMovedError
+    return tallied
+
+
+def count_and_enforce(tallied: Tally, days: Sequence[CampaignDay], now: dt.datetime) -> None:
+    """Upsert the rollups, raise the alerts due, enforce the caps that need it."""
+    brand_of_budget = {d.context.budget_id: d.context.brand_id for d in days}
+    deltas, alerts = rollup_changes(tallied.movements, brand_of_budget)
+    alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
+    brand_of_cap = {key: d.context.brand_id for d in days for key in d.current}
+    enforce_caps(brand_of_cap, tallied.unsettled, now)
