@@ -1,4 +1,5 @@
-"""Checks made when a serving process starts (gunicorn, Celery worker and beat)."""
+"""What a serving process does as it starts: checks (gunicorn, Celery worker
+and beat), and for web processes, loading everything before the first request."""
 
 import gc
 

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/api_spend.py [--seconds 8] [--rounds 3] [--connections 6]
         [--workers N] [--threads N] [--scenarios healthz,single,batch,direct-single,direct-batch]
+        [--compare OTHER_CHECKOUT]
 
 Measures, in one run and on one dedicated database (adserver_api_bench,
 recreated each time; override with BENCH_DATABASE_URL; the broker /healthz
@@ -19,7 +20,11 @@ kept cheap: requests are pre-encoded bytes, answers are read from a plain
 socket (http.client parses every header through the email package).
 
 Each figure is the median of --rounds rounds; ratios are against the
-baselines of the same run. For every scenario the run also reports the CPU
+baselines of the same run. --compare serves a second checkout of the
+project (another commit, with its own .venv link) on the next port and
+measures its HTTP scenarios alternately with this one's in every round,
+same clients and database: on a shared machine, the one fair way to see
+what a change did. For every scenario the run also reports the CPU
 time per request of the web processes, of the PostgreSQL backends of the
 benchmark's database, of the clients, and of everything else on the machine
 (neighbours), read from /proc. Afterwards every brand's rollups are checked
@@ -353,6 +358,13 @@ class Round:
     cpu: dict[str, float]  # CPU ms per request: web, postgres, clients, others
 
 
+@dataclass
+class Server:
+    label: str  # "" for this checkout
+    port: int
+    process: subprocess.Popen[bytes]
+
+
 def _cpu_per_request(used: dict[str, float], clients: float, requests: int) -> dict[str, float]:
     cpu = {"web": used["web"], "postgres": used["postgres"], "clients": clients}
     cpu["others"] = max(used["machine"] - sum(cpu.values()), 0.0)
@@ -360,17 +372,17 @@ def _cpu_per_request(used: dict[str, float], clients: float, requests: int) -> d
 
 
 def _http_round(
-    pool: Any, kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, Any]
+    pool: Any, kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, Any], server: Server
 ) -> Round:
     start = time.time() + 0.5
     jobs = [
-        Job(kind, args.port, ctx["token"], ctx["campaigns"], c, rnd, start, start + args.seconds)
+        Job(kind, server.port, ctx["token"], ctx["campaigns"], c, rnd, start, start + args.seconds)
         for c in range(args.connections)
     ]
     results = pool.map_async(_client, jobs)
     while time.time() < start:
         time.sleep(0.001)
-    meter = CpuMeter(ctx["server_pid"])
+    meter = CpuMeter(server.process.pid)
     results.wait()
     used = meter.used()
     answered: list[ClientResult] = results.get()
@@ -442,34 +454,39 @@ def _direct_round(kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, 
 # --- the run -----------------------------------------------------------------------------------
 
 
-def _start_gunicorn(args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """gunicorn as production runs it (gunicorn.conf.py), without the access log."""
-    command = [
-        str(ROOT / ".venv/bin/gunicorn"),
-        "adserver.wsgi",
-        "--config",
-        str(ROOT / "gunicorn.conf.py"),
-        "--bind",
-        f"{HOST}:{args.port}",
-        "--log-level",
-        "warning",
-    ]
+def _gunicorn_command(root: Path, args: argparse.Namespace, port: int) -> list[str]:
+    """gunicorn as production runs it (gunicorn.conf.py), without the access log.
+
+    A checkout from before gunicorn.conf.py runs with the options the
+    benchmark gave it then.
+    """
+    command = [str(root / ".venv/bin/gunicorn"), "adserver.wsgi"]
+    if (root / "gunicorn.conf.py").is_file():
+        command += ["--config", str(root / "gunicorn.conf.py")]
+    else:
+        command += ["--workers", "3", "--worker-class", "gthread", "--threads", "1"]
+        command += ["--keep-alive", "30"]
+    command += ["--bind", f"{HOST}:{port}", "--log-level", "warning"]
     if args.workers is not None:
         command += ["--workers", str(args.workers)]
     if args.threads is not None:
         command += ["--threads", str(args.threads)]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy())
+    return command
+
+
+def _start_gunicorn(root: Path, args: argparse.Namespace, port: int, label: str) -> Server:
+    process = subprocess.Popen(_gunicorn_command(root, args, port), cwd=root, env=os.environ.copy())
     for _ in range(100):
         try:
-            conn = http.client.HTTPConnection(HOST, args.port, timeout=1)
+            conn = http.client.HTTPConnection(HOST, port, timeout=1)
             conn.request("GET", "/healthz")
             if conn.getresponse().status == 200:
-                return server
+                return Server(label, port, process)
         except OSError:
             pass
         time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer /healthz")
+    process.terminate()
+    raise RuntimeError(f"gunicorn in {root} did not answer /healthz")
 
 
 def _check_no_lost_updates(expected: Decimal, expected_events: int) -> str:
@@ -504,6 +521,10 @@ def _machine() -> str:
     )
 
 
+def _name(kind: str, server: Server) -> str:
+    return f"http {kind}" + (f" [{server.label}]" if server.label else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=8)
@@ -516,6 +537,13 @@ def main() -> None:
         "--scenarios",
         default=",".join(SCENARIOS),
         help=f"a comma-separated subset of {','.join(SCENARIOS)}",
+    )
+    parser.add_argument(
+        "--compare",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also serve from this other checkout of the project (same database, port + 1) "
+        "and measure its HTTP scenarios alternately with this one's, in every round",
     )
     args = parser.parse_args()
     scenarios = args.scenarios.split(",")
@@ -547,39 +575,55 @@ def main() -> None:
     # machine falls on all of them alike rather than on one.
     http_kinds = [kind for kind in ("healthz", "single", "batch") if kind in scenarios]
     direct_kinds = [kind for kind in ("single", "batch") if f"direct-{kind}" in scenarios]
-    results: dict[str, list[Round]] = {f"http {kind}": [] for kind in http_kinds}
+    servers = [_start_gunicorn(ROOT, args, args.port, "")]
+    if args.compare:
+        servers.append(_start_gunicorn(args.compare.resolve(), args, args.port + 1, "compared"))
+        print(f"compared: {args.compare.resolve()} (port {args.port + 1})")
+    results: dict[str, list[Round]] = {
+        _name(kind, server): [] for kind in http_kinds for server in servers
+    }
     results.update({f"direct {kind}": [] for kind in direct_kinds})
-    server = _start_gunicorn(args)
-    ctx["server_pid"] = server.pid
     try:
         with mp.get_context("spawn").Pool(args.connections) as pool:
             for rnd in range(args.rounds):
                 for kind in http_kinds:
-                    results[f"http {kind}"].append(_http_round(pool, kind, rnd, args, ctx))
+                    # Each server goes first in every other round; event ids
+                    # carry the round, so the two never replay each other's.
+                    order = servers if rnd % 2 == 0 else servers[::-1]
+                    for server in order:
+                        number = rnd * len(servers) + servers.index(server)
+                        results[_name(kind, server)].append(
+                            _http_round(pool, kind, number, args, ctx, server)
+                        )
                 for kind in direct_kinds:
                     results[f"direct {kind}"].append(_direct_round(kind, rnd, args, ctx))
                     connection.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.process.terminate()
+            server.process.wait(timeout=30)
 
     def median(name: str, attribute: Callable[[Round], float]) -> float:
         return statistics.median(attribute(r) for r in results[name])
 
-    header = f"{'scenario':<14} {'requests/s':>11} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+    width = max(len(name) for name in results) + 1
+    header = (
+        f"{'scenario':<{width}} {'requests/s':>11} {'events/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
+    )
     print(f"\n{header}  rounds (events/s)")
     for name, rounds in results.items():
         print(
-            f"{name:<14} {median(name, lambda r: r.requests_per_s):>11,.0f} "
+            f"{name:<{width}} {median(name, lambda r: r.requests_per_s):>11,.0f} "
             f"{median(name, lambda r: r.events_per_s):>10,.0f} "
             f"{median(name, lambda r: r.p50_ms):>8.2f} {median(name, lambda r: r.p99_ms):>8.2f}  "
             + ", ".join(f"{r.events_per_s:,.0f}" for r in rounds)
         )
     groups = ("web", "postgres", "clients", "others")
-    print(f"\nCPU ms per request, medians: {'scenario':<14}" + "".join(f"{g:>10}" for g in groups))
+    print("\nCPU ms per request (medians)")
+    print(f"{'scenario':<{width}}" + "".join(f"{g:>10}" for g in groups))
     for name, rounds in results.items():
         cpu = [statistics.median(r.cpu[group] for r in rounds) for group in groups]
-        print(f"{'':<28}{name:<14}" + "".join(f"{ms:>10.3f}" for ms in cpu))
+        print(f"{name:<{width}}" + "".join(f"{ms:>10.3f}" for ms in cpu))
     rate = {name: median(name, lambda r: r.events_per_s or r.requests_per_s) for name in results}
     ratios = [
         (f"{a} / {b}", rate[a] / rate[b])
@@ -588,6 +632,7 @@ def main() -> None:
             ("http single", "direct single"),
             ("http batch", "direct batch"),
             ("http batch", "http single"),
+            *((f"http {kind}", f"http {kind} [compared]") for kind in ("single", "batch")),
         )
         if a in rate and b in rate
     ]
@@ -597,7 +642,7 @@ def main() -> None:
         f"batches >= 30,000 events/s: {rate.get('http batch', 0):,.0f}"
     )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    acknowledged = [r for name, rs in results.items() if name != "http healthz" for r in rs]
+    acknowledged = [r for rs in results.values() for r in rs]
     print(
         _check_no_lost_updates(
             sum((r.amount for r in acknowledged), Decimal("0")), sum(r.events for r in acknowledged)

@@ -27,6 +27,15 @@ class JSONParser(parsers.JSONParser):
     ) -> Any:
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
+            # A charset may name any codec Python has: one that is no text
+            # encoding (zlib, rot13, base64...) would fail in ways no JSON
+            # error covers, so it is refused first, by name.
+            "".encode(encoding)
+        except LookupError:
+            raise ParseError(
+                f"JSON parse error - charset {encoding!r} is not a text encoding."
+            ) from None
+        try:
             text = codecs.getreader(encoding)(stream)
             return json.load(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
         except (ValueError, RecursionError) as exc:  # RecursionError: absurd nesting

@@ -28,7 +28,7 @@ def _count(key: str, *, timeout: int) -> int:
             return 1
         try:
             return int(cache.incr(key))
-        except ValueError:  # started and expired since: a window's worth of time ago
+        except ValueError:  # gone again (expired in between): count afresh
             cache.set(key, 1, timeout=timeout)
             return 1
 

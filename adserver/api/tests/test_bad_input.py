@@ -9,6 +9,7 @@ from budgets.models import Brand, Budget
 from budgets.tests.factories import BudgetFactory
 from campaigns.models import Campaign, Daypart
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
+from spend.models import SpendEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -129,6 +130,29 @@ def test_malformed_json_is_a_400(api: APIClient, body: str) -> None:
     )
     assert response.status_code == 400
     assert "JSON parse error" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("charset", ["rot13", "zlib", "bz2", "base64", "hex", "uu", "quopri"])
+def test_a_charset_that_is_no_text_encoding_is_a_400(api: APIClient, charset: str) -> None:
+    campaign = CampaignFactory.create()
+    response = api.post(
+        "/api/spend/",
+        json.dumps({"campaign": campaign.pk, "amount": "1"}),
+        content_type=f"application/json; charset={charset}",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": f"JSON parse error - charset {charset!r} is not a text encoding."
+    }
+    assert not SpendEvent.objects.exists()
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "latin-1", "utf-16"])
+def test_a_body_in_a_text_encoding_it_names_is_read(api: APIClient, charset: str) -> None:
+    campaign = CampaignFactory.create()
+    body = json.dumps({"campaign": campaign.pk, "amount": "1"}).encode(charset)
+    response = api.post("/api/spend/", body, content_type=f"application/json; charset={charset}")
+    assert response.status_code == 201, response.json()
 
 
 @pytest.mark.parametrize("body", ["[]", "null", '"brand"', "1", "[{}]"])
