@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -56,6 +57,9 @@ class Brand(models.Model):
             ),
             models.CheckConstraint(condition=~Q(timezone=""), name="brand_timezone_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="brand_name_not_empty"),
+        ]
+        permissions = [
+            ("manage_all_brands", "Can see and manage every brand (agency admin)"),
         ]
 
     def __str__(self) -> str:
@@ -190,3 +194,91 @@ class Alert(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:alert-detail", args=[self.pk])
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    MANAGER = "manager", "Manager"
+
+
+class BrandMembership(models.Model):
+    """A person's role on one brand: a viewer reads it, a manager also changes it.
+
+    Agency admins (superusers, or `budgets.manage_all_brands`) need none:
+    they manage every brand. `budgets.access` is the one place that reads this.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="brand_memberships"
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["brand__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "brand"], name="membership_once_per_user_brand"
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_known"),
+        ]
+        indexes = [
+            # "Which members has this brand?" (the unique key serves "which brands has this user?")
+            models.Index(fields=["brand", "user"], name="membership_brand_user_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is {self.role} of {self.brand}"
+
+
+class Via(models.TextChoices):
+    DASHBOARD = "dashboard", "Dashboard"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Command"
+    SYSTEM = "system", "System"
+
+
+class SettingChange(models.Model):
+    """One field of a brand's money or schedule settings changed: who, when, before, after.
+
+    Written by the services in the same transaction as the change (`budgets.audit`),
+    whichever door the change came through. Never edited. The brand and the
+    person are kept by name too, so the trail outlives a deleted user or brand.
+    """
+
+    brand = models.ForeignKey(
+        Brand, on_delete=models.SET_NULL, null=True, blank=True, related_name="setting_changes"
+    )
+    brand_name = models.CharField(max_length=200)
+    changed_at = models.DateTimeField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor = models.CharField(
+        max_length=200, help_text="Who, by name: a username, or the command or task."
+    )
+    via = models.CharField(max_length=10, choices=Via.choices)
+    object_type = models.CharField(
+        max_length=20, help_text="brand, budget, campaign, daypart or membership"
+    )
+    object_id = models.BigIntegerField(null=True, blank=True)
+    object_repr = models.CharField(max_length=200)
+    field = models.CharField(max_length=40)
+    # Null is "did not exist" (before a creation, after a deletion), not "empty".
+    before = models.TextField(null=True, blank=True)  # noqa: DJ001
+    after = models.TextField(null=True, blank=True)  # noqa: DJ001
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(fields=["brand", "-changed_at", "-id"], name="settingchange_brand_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.object_repr}: {self.field} {self.before} → {self.after}"

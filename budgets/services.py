@@ -6,6 +6,9 @@ field (the API turns it into a 400), and the database constraints stay the
 last line of defence: a race that slips past the checks (two clients
 creating the same name at once) is turned back into the same error.
 
+Every change of a money or schedule setting leaves rows in the audit trail
+(`budgets.audit`) in the same transaction.
+
 A change that moves a serving fact (a cap, a limit, the time zone that
 defines the brand's day) sends `serving_facts_changed` so the brand's
 campaigns are re-evaluated at once.
@@ -17,12 +20,14 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import TypedDict, Unpack
 
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
+from budgets.audit import record_changes
 from budgets.locks import brands_lock
-from budgets.models import Brand, Budget
+from budgets.models import Brand, BrandMembership, Budget, Role
 from budgets.signals import serving_facts_changed
 
 
@@ -115,6 +120,7 @@ BRAND_CONSTRAINT_FIELDS = {
 }
 # Changing these moves the brand's caps or its day, so its campaigns' holds.
 BRAND_SERVING_FIELDS = frozenset({"timezone", "daily_budget", "monthly_budget"})
+BRAND_AUDITED_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
 
 
 class BrandChanges(TypedDict, total=False):
@@ -142,7 +148,18 @@ def brand_create(
     )
     with transaction.atomic():
         validated_save(brand, constraint_fields=BRAND_CONSTRAINT_FIELDS)
+        _record_brand(brand, {f: (None, getattr(brand, f)) for f in BRAND_AUDITED_FIELDS})
     return brand
+
+
+def _record_brand(brand: Brand, changes: Mapping[str, tuple[object, object]]) -> None:
+    record_changes(
+        brand=brand,
+        object_type="brand",
+        object_id=brand.pk,
+        object_repr=brand.name,
+        changes=changes,
+    )
 
 
 def brand_update(*, brand_id: int, **changes: Unpack[BrandChanges]) -> Brand:
@@ -155,9 +172,11 @@ def brand_update(*, brand_id: int, **changes: Unpack[BrandChanges]) -> Brand:
         changed = [field for field, value in changes.items() if getattr(brand, field) != value]
         if not changed:
             return brand
+        before = {field: getattr(brand, field) for field in changed}
         for field in changed:
             setattr(brand, field, changes[field])  # type: ignore[literal-required]
         validated_save(brand, update_fields=changed, constraint_fields=BRAND_CONSTRAINT_FIELDS)
+        _record_brand(brand, {f: (before[f], getattr(brand, f)) for f in changed})
         if BRAND_SERVING_FIELDS.intersection(changed):
             serving_facts_changed.send(sender=Brand, brand_ids=frozenset({brand.pk}))
     return brand
@@ -171,6 +190,7 @@ def brand_delete(*, brand_id: int) -> None:
     """
     with deletion_guard(f"Brand {brand_id}"):
         brand = Brand.objects.select_for_update().get(pk=brand_id)
+        _record_brand(brand, {f: (getattr(brand, f), None) for f in BRAND_AUDITED_FIELDS})
         # Campaigns first: their budgets are PROTECTed from them, and Django's
         # collector does not see that both go in the same cascade.
         brand.campaigns.all().delete()
@@ -186,6 +206,7 @@ BUDGET_CONSTRAINT_FIELDS = {
     "budget_name_not_empty": "name",
 }
 BUDGET_SERVING_FIELDS = frozenset({"daily_limit", "monthly_limit"})
+BUDGET_AUDITED_FIELDS = ("name", "daily_limit", "monthly_limit")
 
 
 class BudgetChanges(TypedDict, total=False):
@@ -213,7 +234,18 @@ def budget_create(
         brands_lock(brand_ids={brand.pk})
         _check_budget_name_free(budget)
         validated_save(budget, constraint_fields=BUDGET_CONSTRAINT_FIELDS)
+        _record_budget(budget, {f: (None, getattr(budget, f)) for f in BUDGET_AUDITED_FIELDS})
     return budget
+
+
+def _record_budget(budget: Budget, changes: Mapping[str, tuple[object, object]]) -> None:
+    record_changes(
+        brand=budget.brand,
+        object_type="budget",
+        object_id=budget.pk,
+        object_repr=budget.name,
+        changes=changes,
+    )
 
 
 def budget_update(*, budget_id: int, **changes: Unpack[BudgetChanges]) -> Budget:
@@ -230,11 +262,13 @@ def budget_update(*, budget_id: int, **changes: Unpack[BudgetChanges]) -> Budget
         changed = [field for field, value in changes.items() if getattr(budget, field) != value]
         if not changed:
             return budget
+        before = {field: getattr(budget, field) for field in changed}
         for field in changed:
             setattr(budget, field, changes[field])  # type: ignore[literal-required]
         if "name" in changed:
             _check_budget_name_free(budget)
         validated_save(budget, update_fields=changed, constraint_fields=BUDGET_CONSTRAINT_FIELDS)
+        _record_budget(budget, {f: (before[f], getattr(budget, f)) for f in changed})
         if BUDGET_SERVING_FIELDS.intersection(changed):
             serving_facts_changed.send(sender=Budget, brand_ids=frozenset({budget.brand_id}))
     return budget
@@ -247,4 +281,53 @@ def budget_delete(*, budget_id: int) -> None:
     """
     with deletion_guard(f"Budget {budget_id}"):
         brands_lock(brand_ids={Budget.objects.values_list("brand_id", flat=True).get(pk=budget_id)})
-        Budget.objects.select_for_update().get(pk=budget_id).delete()
+        budget = Budget.objects.select_for_update().select_related("brand").get(pk=budget_id)
+        _record_budget(budget, {f: (getattr(budget, f), None) for f in BUDGET_AUDITED_FIELDS})
+        budget.delete()
+
+
+# --- memberships -------------------------------------------------------------------
+
+
+def _record_membership(
+    brand: Brand, user: User, before: str | None, after: str | None
+) -> None:
+    record_changes(
+        brand=brand,
+        object_type="membership",
+        object_id=user.pk,
+        object_repr=user.get_username(),
+        changes={"role": (before, after)},
+    )
+
+
+def membership_set(*, brand: Brand, user: User, role: str) -> BrandMembership:
+    """Give `user` this role on `brand`, adding the membership if it is new."""
+    if role not in Role.values:
+        raise ValidationError({"role": [f"Choose one of {', '.join(Role.values)}."]})
+    with transaction.atomic():
+        brands_lock(brand_ids={brand.pk})
+        membership = (
+            BrandMembership.objects.select_for_update().filter(brand=brand, user=user).first()
+        )
+        before = None if membership is None else membership.role
+        if membership is None:
+            membership = BrandMembership(brand=brand, user=user, role=role)
+            validated_save(membership, constraint_fields={"membership_once_per_user_brand": "user"})
+        elif membership.role != role:
+            membership.role = role
+            validated_save(membership, update_fields=["role"])
+        _record_membership(brand, user, before, role)
+    return membership
+
+
+def membership_delete(*, membership_id: int) -> None:
+    """Take a person off a brand; from their next request they no longer see it.
+
+    Raises BrandMembership.DoesNotExist for an unknown id.
+    """
+    with transaction.atomic():
+        membership = BrandMembership.objects.select_related("brand", "user").get(pk=membership_id)
+        brands_lock(brand_ids={membership.brand_id})
+        _record_membership(membership.brand, membership.user, membership.role, None)
+        membership.delete()

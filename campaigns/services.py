@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from budgets import audit
 from budgets.locks import brands_lock
 from budgets.models import Brand, Budget
 from budgets.services import deletion_guard, validated_save
@@ -142,26 +143,55 @@ def campaigns_set_enabled(
     Only campaigns whose `enabled` differs are written, so repeating a pause
     or a resume changes nothing.
     """
+    ids = sorted(set(campaign_ids))
     with transaction.atomic():
-        before = {
-            pk: (status, reason)
-            for pk, status, reason in Campaign.objects.select_for_update()
-            .filter(id__in=list(campaign_ids))
+        # The brands first, as every writer of serving state does (budgets.locks).
+        brands_lock(
+            brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
+        )
+        rows = list(
+            Campaign.objects.select_for_update(of=("self",))
+            .filter(id__in=ids)
             .exclude(enabled=enabled)
             .order_by("id")
-            .values_list("id", "status", "pause_reason")
-        }
-        if not before:
+            .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
+        )
+        if not rows:
             return []
-        Campaign.objects.filter(id__in=list(before)).update(
-            enabled=enabled, updated_at=timezone.now()
+        now = timezone.now()
+        Campaign.objects.filter(id__in=[row[0] for row in rows]).update(
+            enabled=enabled, updated_at=now
+        )
+        actor = audit.current_actor() if user is None else _audit_actor(user)
+        audit.record_many(
+            [
+                audit.change_row(
+                    brand_id=brand_id,
+                    brand_name=brand_name,
+                    object_type="campaign",
+                    object_id=pk,
+                    object_repr=name,
+                    field="enabled",
+                    before=not enabled,
+                    after=enabled,
+                    actor=actor,
+                    now=now,
+                )
+                for pk, _status, _reason, name, brand_id, brand_name in rows
+            ]
         )
         return status_changes_record(
-            before=before,
+            before={pk: (status, reason) for pk, status, reason, *_ in rows},
             actor=Actor.USER if user is not None else Actor.SYSTEM,
             user=user,
             note=note or ("Resumed manually" if enabled else "Paused manually"),
+            now=now,
         )
+
+
+def _audit_actor(user: AbstractBaseUser) -> audit.Actor:
+    """The person named by the caller, through the door the context says."""
+    return audit.actor_for(user, audit.current_actor().via)
 
 
 def campaign_pause(
@@ -312,8 +342,25 @@ def campaign_create(
         brands_lock(brand_ids={brand.pk})
         _check_campaign(campaign)
         validated_save(campaign, constraint_fields=CAMPAIGN_CONSTRAINT_FIELDS)
+        _record_campaign(
+            campaign, {f: (None, getattr(campaign, f)) for f in CAMPAIGN_AUDITED_FIELDS}
+        )
         serving_facts_changed.send(sender=Campaign, brand_ids=frozenset({brand.pk}))
         return _campaign_with_relations(campaign.pk)
+
+
+# `enabled` is recorded by campaigns_set_enabled, which every pause and resume goes through.
+CAMPAIGN_AUDITED_FIELDS = ("name", "budget", "starts_on", "ends_on", "enabled")
+
+
+def _record_campaign(campaign: Campaign, changes: Mapping[str, tuple[object, object]]) -> None:
+    audit.record_changes(
+        brand=campaign.brand,
+        object_type="campaign",
+        object_id=campaign.pk,
+        object_repr=campaign.name,
+        changes=changes,
+    )
 
 
 def campaign_update(
@@ -338,6 +385,7 @@ def campaign_update(
         fields = [f for f in ("budget", "name", "starts_on", "ends_on") if f in changes]
         changed = [f for f in fields if getattr(campaign, f) != changes[f]]
         if changed:
+            before = {field: getattr(campaign, field) for field in changed}
             for field in changed:
                 setattr(campaign, field, changes[field])
             _check_campaign(campaign)
@@ -346,6 +394,7 @@ def campaign_update(
                 update_fields=[*changed, "updated_at"],
                 constraint_fields=CAMPAIGN_CONSTRAINT_FIELDS,
             )
+            _record_campaign(campaign, {f: (before[f], getattr(campaign, f)) for f in changed})
         if "enabled" in changes:
             campaigns_set_enabled(campaign_ids=[campaign.pk], enabled=changes["enabled"], user=user)
         if CAMPAIGN_SERVING_FIELDS.intersection(changed):
@@ -361,7 +410,15 @@ def campaign_delete(*, campaign_id: int) -> None:
     """
     with deletion_guard(f"Campaign {campaign_id}"):
         _lock_brand_of_campaign(campaign_id)
-        Campaign.objects.select_for_update().get(pk=campaign_id).delete()
+        campaign = (
+            Campaign.objects.select_for_update(of=("self",))
+            .select_related("brand", "budget")
+            .get(pk=campaign_id)
+        )
+        _record_campaign(
+            campaign, {f: (getattr(campaign, f), None) for f in CAMPAIGN_AUDITED_FIELDS}
+        )
+        campaign.delete()
 
 
 def _lock_brand_of_campaign(campaign_id: int) -> None:
@@ -418,8 +475,21 @@ def daypart_create(
     with transaction.atomic():
         brands_lock(brand_ids={campaign.brand_id})
         validated_save(daypart, constraint_fields={"daypart_days_not_empty": "days"})
+        _record_daypart(daypart, None, str(daypart))
         serving_facts_changed.send(sender=Daypart, brand_ids=frozenset({campaign.brand_id}))
     return daypart
+
+
+def _record_daypart(daypart: Daypart, before: str | None, after: str | None) -> None:
+    """A window is one setting: "Mon, Tue 09:00-17:00" before and after."""
+    campaign = Campaign.objects.select_related("brand").get(pk=daypart.campaign_id)
+    audit.record_changes(
+        brand=campaign.brand,
+        object_type="daypart",
+        object_id=daypart.pk,
+        object_repr=f"{campaign.name}, window {daypart.pk}",
+        changes={"window": (before, after)},
+    )
 
 
 def daypart_update(*, daypart_id: int, **changes: Unpack[DaypartChanges]) -> Daypart:
@@ -444,11 +514,13 @@ def daypart_update(*, daypart_id: int, **changes: Unpack[DaypartChanges]) -> Day
         changed = [f for f, value in new_values.items() if getattr(daypart, f) != value]
         if not changed:
             return daypart
+        before = str(daypart)
         for field in changed:
             setattr(daypart, field, new_values[field])
         validated_save(
             daypart, update_fields=changed, constraint_fields={"daypart_days_not_empty": "days"}
         )
+        _record_daypart(daypart, before, str(daypart))
         _send_for_campaign(daypart.campaign_id)
     return daypart
 
@@ -458,5 +530,6 @@ def daypart_delete(*, daypart_id: int) -> None:
     with transaction.atomic():
         _lock_brand_of_campaign(_campaign_of_daypart(daypart_id))
         daypart = Daypart.objects.select_for_update().get(pk=daypart_id)
+        _record_daypart(daypart, str(daypart), None)
         daypart.delete()
         _send_for_campaign(daypart.campaign_id)
