@@ -289,9 +289,7 @@ def budget_delete(*, budget_id: int) -> None:
 # --- memberships -------------------------------------------------------------------
 
 
-def _record_membership(
-    brand: Brand, user: User, before: str | None, after: str | None
-) -> None:
+def _record_membership(brand: Brand, user: User, before: str | None, after: str | None) -> None:
     record_changes(
         brand=brand,
         object_type="membership",

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Brand, Budget, Period
 from budgets.periods import local_date, month_start
 from campaigns.models import Campaign
@@ -254,14 +255,21 @@ def current_period_q(todays: dict[str, dt.date], period: str) -> Q:
     return Q(period=period) & condition
 
 
-def brands_over_cap_count(period: str, *, now: dt.datetime | None = None) -> int:
-    """How many brands have reached their daily (or monthly) budget: two queries."""
+def brands_over_cap_count(
+    period: str, *, now: dt.datetime | None = None, visible: Q | None = None
+) -> int:
+    """How many brands have reached their daily (or monthly) budget: two queries.
+
+    `visible` narrows to some brands' rollups (`budgets.access.brand_q` on `brand_id`).
+    """
     todays = local_todays_by_zone(now=now)
     if not todays:
         return 0
     cap = "brand__daily_budget" if period == Period.DAY else "brand__monthly_budget"
     # * the current rollups at or over their brand's cap
-    return BrandSpend.objects.filter(current_period_q(todays, period), amount__gte=F(cap)).count()
+    return BrandSpend.objects.filter(
+        current_period_q(todays, period), visible or Q(), amount__gte=F(cap)
+    ).count()
 
 
 @dataclass(frozen=True)
@@ -276,15 +284,22 @@ class StatusOverview:
     server_time: dt.datetime = field(default_factory=timezone.now)
 
 
-def status_overview(*, now: dt.datetime | None = None) -> StatusOverview:
-    """The system at a glance (GET /api/status/ and the dashboard): six queries."""
+def status_overview(*, user: AnyUser | None, now: dt.datetime | None = None) -> StatusOverview:
+    """The brands `user` may see, at a glance (GET /api/status/ and the dashboard).
+
+    `user=None` is the whole system (for the system's own use). Six queries,
+    and one more to learn whether a person is an agency admin.
+    """
     now = now or timezone.now()
+    everything = user is None
     # * count brands
-    total_brands = Brand.objects.count()
+    total_brands = (Brand.objects.all() if everything else visible_brands(user)).count()
+    visible = Q() if everything else brand_q(user, brand_field="brand_id")
     # * campaigns grouped by status and pause reason
     by_state = Counter[tuple[str, str | None]]()
     rows = (
-        Campaign.objects.order_by()
+        Campaign.objects.filter(visible)
+        .order_by()
         .values_list("status", "pause_reason")
         .annotate(count=Count("id"))
         .values_list("status", "pause_reason", "count")
@@ -302,7 +317,7 @@ def status_overview(*, now: dt.datetime | None = None) -> StatusOverview:
         active_campaigns=active,
         paused_campaigns=sum(by_state.values()) - active,
         paused_by_reason=dict(sorted(paused_by_reason.items())),
-        over_daily_budget=brands_over_cap_count(Period.DAY, now=now),
-        over_monthly_budget=brands_over_cap_count(Period.MONTH, now=now),
+        over_daily_budget=brands_over_cap_count(Period.DAY, now=now, visible=visible),
+        over_monthly_budget=brands_over_cap_count(Period.MONTH, now=now, visible=visible),
         server_time=now,
     )

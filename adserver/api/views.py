@@ -306,7 +306,7 @@ class StatusView(APIView):
 
     @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:
-        return Response(StatusSerializer(status_overview()).data)
+        return Response(StatusSerializer(status_overview(user=request.user)).data)
 
 
 def _resolves_elsewhere(path: str) -> bool:

@@ -165,7 +165,7 @@ def acting_user(request: HttpRequest) -> AbstractBaseUser:
 def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
-    status = status_overview(now=now)
+    status = status_overview(user=request.user, now=now)
     alerts = open_alerts(todays)
     reasons = [
         (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))

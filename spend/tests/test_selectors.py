@@ -92,7 +92,7 @@ def test_status_overview_counts_states_and_brands_over_their_caps() -> None:
     Campaign.objects.filter(pk=held.pk).update(budget_hold="brand_daily_budget")
 
     with CaptureQueriesContext(connection) as queries:
-        overview = status_overview()
+        overview = status_overview(user=None)
     # * brands  * campaign states  * zones, daily over-cap count  * zones, monthly count
     assert len(queries) == 6
 
