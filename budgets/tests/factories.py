@@ -1,10 +1,11 @@
 from decimal import Decimal
 
 import factory
+from django.contrib.auth.models import User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from budgets.models import Alert, AlertScope, Brand, Budget, Period
+from budgets.models import Alert, AlertScope, Brand, BrandMembership, Budget, Period, Role
 
 
 class BrandFactory(DjangoModelFactory[Brand]):
@@ -41,3 +42,21 @@ class AlertFactory(DjangoModelFactory[Alert]):
     cap = Decimal("100.00")
     spend = Decimal("50.000000")
     raised_at = factory.LazyFunction(timezone.now)
+
+
+class UserFactory(DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    password = factory.django.Password("correct-horse-battery")
+
+
+class BrandMembershipFactory(DjangoModelFactory[BrandMembership]):
+    class Meta:
+        model = BrandMembership
+
+    user = factory.SubFactory(UserFactory)
+    brand = factory.SubFactory(BrandFactory)
+    role = Role.VIEWER
