@@ -16,6 +16,7 @@ from budgets.periods import local_date, month_start
 from campaigns.models import CampaignStatusChange, Status
 from spend.models import BrandSpend, SpendEvent
 from spend.simulation import SimulationOptions, SimulationStats
+from spend.validation import AMOUNT_QUANTUM
 
 ZERO = Decimal("0")
 
@@ -157,7 +158,9 @@ def simulation_summary(
         late=stats.late,
         recorded_while_paused=stats.recorded_while_paused,
         ledger_events=ledger["events"],
-        ledger_amount=ledger["amount"] or ZERO,
+        # SQLite (the embedded default) sums decimals as floating point: the
+        # ledger's amounts have 6 places, so its total is exact at 6 places.
+        ledger_amount=(ledger["amount"] or ZERO).quantize(AMOUNT_QUANTUM),
         pauses=dict(pauses),
         resumes=resumes,
         periods=_brand_periods(options, stats.simulated_until),
