@@ -17,10 +17,11 @@ from collections.abc import Collection
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from budgets import access
 from budgets.models import Brand
@@ -110,12 +111,21 @@ class BrandScopedAdmin(admin.ModelAdmin[M]):
         return set(queryset.values_list(self.brand_field, flat=True).distinct())
 
     def check_may_write(self, request: HttpRequest, queryset: QuerySet[M]) -> None:
-        """Refuse (403, nothing written) unless every row's brand is managed.
+        """Refuse the whole write unless the user manages every selected row's brand.
 
-        `queryset` is already narrowed by `get_queryset`, so rows of other
-        brands were dropped from a selection before it gets here; this is
-        the rule stated once more where the write happens.
+        `queryset` is already narrowed by `get_queryset`, so a selected row
+        of another brand is missing from it: that is a 404 (as its change
+        page is), and nothing is written, not even to the other rows. The
+        brands of the rows left are checked once more where the write
+        happens (403).
         """
+        selected = set(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
+        if (
+            selected
+            and request.POST.get("select_across") != "1"
+            and queryset.count() != len(selected)
+        ):
+            raise Http404("Some of the selected objects do not exist.")
         brand_ids = self.brand_ids_of(queryset)
         if None in brand_ids and not access.manages_all_brands(request.user):
             raise PermissionDenied("Only agency admins may change rows of no brand.")
