@@ -50,7 +50,8 @@ def test_dev_admin_prints_the_three_logins_that_work() -> None:
     )
     assert [" ".join(line.split()) for line in lines[1:]] == [
         "admin / admin agency admin: every brand (dashboard, API and admin)",
-        "manager / manager manager of Kolkata Spice Co, Northwind Coffee (dashboard, API and admin)",
+        "manager / manager manager of Kolkata Spice Co, Northwind Coffee "
+        "(dashboard, API and admin)",
         "viewer / viewer viewer of Northwind Coffee (dashboard and API)",
     ]
     client = Client()
