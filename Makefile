@@ -30,7 +30,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## run: install, migrate, seed demo data once, print the admin login, start web + worker + beat
+## run: install, migrate, seed demo data once, print the development logins, start web + worker + beat
 run: $(VENV)/.run-installed
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input --verbosity 0

@@ -2,11 +2,17 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 
-from budgets import services
-from budgets.admin_base import DeleteThroughServiceAdmin
-from budgets.models import Alert, Budget
+from budgets import access, services
+from budgets.admin_base import BrandScopedAdmin, DeleteThroughServiceAdmin, ReadOnlyAdmin
+from budgets.models import Alert, BrandMembership, Budget, SettingChange
 
 # Brand's admin is registered in spend/admin.py: its list shows today's and
 # this month's spend, which are spend rollups (imports flow spend -> budgets).
@@ -45,7 +51,7 @@ class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin[Alert]):
+class AlertAdmin(BrandScopedAdmin[Alert]):
     list_display = [
         "raised_at",
         "brand",
@@ -63,5 +69,118 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
     date_hierarchy = "raised_at"
     readonly_fields = [f.name for f in Alert._meta.fields if f.name != "acknowledged_at"]
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(SettingChange)
+class SettingChangeAdmin(ReadOnlyAdmin[SettingChange]):
+    """The audit trail: written by the services only, never edited here.
+
+    A change of a brand since deleted has no brand: only agency admins see it.
+    """
+
+    list_display = [
+        "changed_at",
+        "brand_name",
+        "object_type",
+        "object_repr",
+        "field",
+        "before",
+        "after",
+        "actor",
+        "via",
+    ]
+    list_filter = ["via", "object_type", "field"]
+    search_fields = ["brand_name", "object_repr", "actor"]
+    date_hierarchy = "changed_at"
+    show_full_result_count = False
+
+
+# --- memberships: agency admins give and take roles ---------------------------
+
+
+class MembershipInline(admin.TabularInline[BrandMembership, Any]):
+    """A brand's members, or a person's brands. Only agency admins see or edit them."""
+
+    model = BrandMembership
+    extra = 0
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return access.manages_all_brands(request.user) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None) -> bool:  # type: ignore[override]
+        return access.manages_all_brands(request.user) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return access.manages_all_brands(request.user) and super().has_change_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return access.manages_all_brands(request.user) and super().has_delete_permission(
+            request, obj
+        )
+
+
+class BrandMembersInline(MembershipInline):
+    fields = ["user", "role"]
+    autocomplete_fields = ["user"]
+    verbose_name = "member"
+    verbose_name_plural = "members (who may see or manage this brand)"
+
+
+class UserBrandsInline(MembershipInline):
+    fields = ["brand", "role"]
+    autocomplete_fields = ["brand"]
+    verbose_name = "brand membership"
+    verbose_name_plural = "brand memberships (viewer: reads the brand; manager: also changes it)"
+
+
+def save_memberships(request: HttpRequest, formset: BaseModelFormSet[Any, Any]) -> bool:
+    """Save a membership formset through the services (so the trail records it).
+
+    False when `formset` holds something else, for the caller to save.
+    """
+    if not isinstance(formset, BaseInlineFormSet) or formset.model is not BrandMembership:
+        return False
+    if not access.manages_all_brands(request.user):
+        raise PermissionDenied("Only agency admins give or take brand roles.")
+    formset.save(commit=False)
+    for membership in formset.deleted_objects:
+        services.membership_delete(membership_id=membership.pk)
+    for membership, fields in formset.changed_objects:
+        if "brand" in fields or "user" in fields:
+            # Moved to another brand or person: the old role is taken away.
+            services.membership_delete(membership_id=membership.pk)
+        services.membership_set(brand=membership.brand, user=membership.user, role=membership.role)
+    for membership in formset.new_objects:
+        services.membership_set(brand=membership.brand, user=membership.user, role=membership.role)
+    return True
+
+
+UserModel = get_user_model()
+admin.site.unregister(UserModel)
+
+
+@admin.register(UserModel)
+class UserAdmin(DjangoUserAdmin[User]):
+    """Django's user admin, with the person's brand memberships inline."""
+
+    inlines = [UserBrandsInline]
+
+    def get_inline_instances(
+        self, request: HttpRequest, obj: User | None = None
+    ) -> list[admin.options.InlineModelAdmin[Any, Any]]:
+        # Adding a user is Django's two-step form; roles come on the second.
+        return [] if obj is None else super().get_inline_instances(request, obj)
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[User],
+        formset: BaseModelFormSet[Any, Any],
+        change: bool,
+    ) -> None:
+        if not save_memberships(request, formset):
+            super().save_formset(request, form, formset, change)

@@ -8,7 +8,11 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from budgets.admin_base import DeleteThroughServiceAdmin
+from budgets.admin_base import (
+    BrandScopedInline,
+    DeleteThroughServiceAdmin,
+    ReadOnlyAdmin,
+)
 from campaigns import services
 from campaigns.models import (
     WEEKDAYS,
@@ -54,7 +58,7 @@ class CampaignForm(forms.ModelForm[Campaign]):
         return data
 
 
-class DaypartInline(admin.TabularInline[Daypart, Campaign]):
+class DaypartInline(BrandScopedInline[Daypart, Campaign]):
     model = Daypart
     form = DaypartForm
     extra = 0
@@ -152,8 +156,13 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
         url = reverse("admin:campaigns_campaignstatuschange_changelist")
         return format_html('<a href="{}?campaign__id__exact={}">All changes</a>', url, campaign.pk)
 
-    @admin.action(description="Pause selected campaigns (manual pause)")
+    # Actions write: they need the change permission (a view-only staff user
+    # is not offered them, and Django refuses them when posted), and the user
+    # must manage the brand of every selected campaign (403 otherwise, and
+    # nothing changes). Campaigns of other brands never reach the queryset.
+    @admin.action(description="Pause selected campaigns (manual pause)", permissions=["change"])
     def pause_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self.check_may_write(request, queryset)
         changes = services.campaigns_set_enabled(
             campaign_ids=list(queryset.values_list("id", flat=True)),
             enabled=False,
@@ -161,8 +170,11 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
         )
         self.message_user(request, f"{len(changes)} campaign(s) paused.", messages.SUCCESS)
 
-    @admin.action(description="Resume selected campaigns (lift the manual pause)")
+    @admin.action(
+        description="Resume selected campaigns (lift the manual pause)", permissions=["change"]
+    )
     def resume_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self.check_may_write(request, queryset)
         ids = list(queryset.values_list("id", flat=True))
         services.campaigns_set_enabled(campaign_ids=ids, enabled=True, user=request.user)  # type: ignore[arg-type]
         still_held = Campaign.objects.filter(id__in=ids, status="paused").count()
@@ -173,7 +185,9 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
 
 
 @admin.register(CampaignStatusChange)
-class CampaignStatusChangeAdmin(admin.ModelAdmin[CampaignStatusChange]):
+class CampaignStatusChangeAdmin(ReadOnlyAdmin[CampaignStatusChange]):
+    brand_field = "campaign__brand_id"
+
     list_display = [
         "changed_at",
         "campaign",
@@ -189,12 +203,3 @@ class CampaignStatusChangeAdmin(admin.ModelAdmin[CampaignStatusChange]):
     list_filter = ["new_status", "new_reason", "actor"]
     search_fields = ["campaign__name", "note"]
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

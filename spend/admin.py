@@ -1,13 +1,15 @@
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
-from django.db.models import Model
+from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
+from budgets import access
 from budgets import services as budget_services
-from budgets.admin_base import DeleteThroughServiceAdmin
+from budgets.admin import BrandMembersInline, save_memberships
+from budgets.admin_base import DeleteThroughServiceAdmin, ReadOnlyAdmin
 from budgets.models import Brand
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
 from spend.selectors import PeriodTotals, brand_current_totals
@@ -25,7 +27,15 @@ class BrandChangeList(ChangeList):
 
 @admin.register(Brand)
 class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
-    """Registered here, not in budgets/, because it shows spend rollups."""
+    """Registered here, not in budgets/, because it shows spend rollups.
+
+    A manager changes the caps of the brands they manage; adding and deleting
+    brands, and giving roles on them (the members inline), are the agency
+    admins'.
+    """
+
+    brand_field = "id"
+    inlines = [BrandMembersInline]
 
     list_display = [
         "name",
@@ -58,6 +68,24 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
         )
         obj.pk, obj._state.adding = created.pk, False
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return access.manages_all_brands(request.user) and super().has_add_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Brand | None = None) -> bool:
+        return access.manages_all_brands(request.user) and super().has_delete_permission(
+            request, obj
+        )
+
+    def save_formset(
+        self,
+        request: HttpRequest,
+        form: forms.ModelForm[Brand],
+        formset: BaseModelFormSet[Any, Any],
+        change: bool,
+    ) -> None:
+        if not save_memberships(request, formset):
+            super().save_formset(request, form, formset, change)
+
     def delete_through_service(self, pk: int) -> None:
         budget_services.brand_delete(brand_id=pk)
 
@@ -75,22 +103,6 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
     def monthly_spend_display(self, brand: Brand) -> str:
         spent = self._totals(brand).monthly_spend
         return f"{spent:,.2f} / {brand.monthly_budget:,.2f} {brand.currency}"
-
-
-M = TypeVar("M", bound=Model)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[M]):
-    """The ledger and its rollups are written only by spend.services."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(SpendEvent)
@@ -123,6 +135,7 @@ class BrandSpendAdmin(ReadOnlyAdmin[BrandSpend]):
 
 @admin.register(BudgetSpend)
 class BudgetSpendAdmin(ReadOnlyAdmin[BudgetSpend]):
+    brand_field = "budget__brand_id"
     list_display = ["budget", "period", "period_start", "amount", "overspend", "events_count"]
     list_select_related = ["budget"]
     list_filter = ["period"]
@@ -131,6 +144,7 @@ class BudgetSpendAdmin(ReadOnlyAdmin[BudgetSpend]):
 
 @admin.register(CampaignSpend)
 class CampaignSpendAdmin(ReadOnlyAdmin[CampaignSpend]):
+    brand_field = "campaign__brand_id"
     list_display = ["campaign", "period", "period_start", "amount", "overspend", "events_count"]
     list_select_related = ["campaign"]
     list_filter = ["period"]

@@ -19,6 +19,13 @@ NO_DAYPARTS = {
     "dayparts-MIN_NUM_FORMS": "0",
     "dayparts-MAX_NUM_FORMS": "1000",
 }
+# The brand page's members inline (an agency admin sees it).
+NO_MEMBERS = {
+    "memberships-TOTAL_FORMS": "0",
+    "memberships-INITIAL_FORMS": "0",
+    "memberships-MIN_NUM_FORMS": "0",
+    "memberships-MAX_NUM_FORMS": "1000",
+}
 
 
 def test_a_new_brand_cap_from_the_admin_is_announced(
@@ -33,6 +40,7 @@ def test_a_new_brand_cap_from_the_admin_is_announced(
             "currency": brand.currency,
             "daily_budget": "12.50",
             "monthly_budget": str(brand.monthly_budget),
+            **NO_MEMBERS,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

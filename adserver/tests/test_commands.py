@@ -1,9 +1,12 @@
+import io
+
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from budgets.models import Brand, Budget
+from budgets.staff import BRAND_MANAGER_PERMISSIONS, BRAND_MANAGERS
 from campaigns.models import Campaign
 
 pytestmark = pytest.mark.django_db
@@ -34,3 +37,46 @@ def test_dev_admin_refuses_without_debug() -> None:
     with pytest.raises(CommandError, match="DEBUG"):
         call_command("dev_admin")
     assert not User.objects.exists()
+
+
+@override_settings(DEBUG=True)
+def test_dev_admin_prints_the_three_logins_that_work() -> None:
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("dev_admin", "--url", "http://127.0.0.1:8123/", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == (
+        "Development logins (dashboard http://127.0.0.1:8123/ , admin http://127.0.0.1:8123/admin/):"
+    )
+    assert [" ".join(line.split()) for line in lines[1:]] == [
+        "admin / admin agency admin: every brand (dashboard, API and admin)",
+        "manager / manager manager of Kolkata Spice Co, Northwind Coffee "
+        "(dashboard, API and admin)",
+        "viewer / viewer viewer of Northwind Coffee (dashboard and API)",
+    ]
+    client = Client()
+    for username in ("admin", "manager", "viewer"):
+        assert client.login(username=username, password=username), username
+
+
+@override_settings(DEBUG=True)
+def test_dev_admin_says_when_the_demo_logins_are_not_made() -> None:
+    out = io.StringIO()
+    call_command("dev_admin", stdout=out)
+    assert "manager              not made yet: run `make seed`" in out.getvalue()
+    assert "viewer               not made yet: run `make seed`" in out.getvalue()
+
+
+def test_brand_managers_group_has_exactly_its_permissions_again() -> None:
+    call_command("brand_managers_group", stdout=io.StringIO())
+    group = Group.objects.get(name=BRAND_MANAGERS)
+    names = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.all()}
+    assert names == set(BRAND_MANAGER_PERMISSIONS)
+    assert "budgets.manage_all_brands" not in names
+    assert not {"budgets.add_brand", "budgets.delete_brand"} & names
+    group.permissions.clear()
+    group.permissions.add(Permission.objects.get(codename="manage_all_brands"))
+    call_command("brand_managers_group", stdout=io.StringIO())
+    assert group.permissions.count() == len(BRAND_MANAGER_PERMISSIONS)
+    assert not group.permissions.filter(codename="manage_all_brands").exists()
+    assert Group.objects.filter(name=BRAND_MANAGERS).count() == 1

@@ -3,10 +3,13 @@
 import io
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import Client, override_settings
 
-from budgets.models import Brand, Budget
+from budgets.models import Brand, BrandMembership, Budget, SettingChange
+from budgets.staff import BRAND_MANAGERS
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +75,98 @@ def test_bad_sizes_are_refused(args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("seed_demo", *args)
     assert not Brand.objects.exists()
+
+
+# --- the demo logins of each role ------------------------------------------------
+
+
+def _logins() -> dict[str, dict[str, str]]:
+    return {
+        user.username: dict(user.brand_memberships.values_list("brand__name", "role"))
+        for user in User.objects.filter(username__in=["manager", "viewer"])
+    }
+
+
+@override_settings(DEBUG=True)
+def test_demo_logins_are_a_manager_of_two_brands_and_a_viewer_of_one(client: Client) -> None:
+    call_command("seed_demo", "--brands", "3", stdout=io.StringIO())
+    assert _logins() == {
+        "manager": {"Northwind Coffee": "manager", "Kolkata Spice Co": "manager"},
+        "viewer": {"Northwind Coffee": "viewer"},
+    }
+    manager, viewer = User.objects.get(username="manager"), User.objects.get(username="viewer")
+    assert manager.is_staff
+    assert not manager.is_superuser
+    assert manager.groups.filter(name=BRAND_MANAGERS).exists()
+    assert manager.has_perm("campaigns.change_campaign")
+    assert not manager.has_perm("budgets.manage_all_brands")
+    assert not viewer.is_staff
+    assert not viewer.user_permissions.exists()
+    assert not viewer.groups.exists()
+    # The memberships are in the trail, as the command's.
+    trail = SettingChange.objects.filter(object_type="membership")
+    assert {(c.object_repr, c.brand_name, c.after) for c in trail} == {
+        ("manager", "Northwind Coffee", "manager"),
+        ("manager", "Kolkata Spice Co", "manager"),
+        ("viewer", "Northwind Coffee", "viewer"),
+    }
+    assert {(c.actor, c.via) for c in trail} == {("command:seed_demo", "command")}
+    # The manual pause of each brand too.
+    assert SettingChange.objects.filter(object_type="campaign", actor="command:seed_demo").exists()
+
+    # Their passwords work; the manager opens the admin on their brands only.
+    assert client.login(username="manager", password="manager")
+    response = client.get("/admin/budgets/brand/")
+    assert response.status_code == 200
+    assert {b.name for b in response.context["cl"].result_list} == {
+        "Northwind Coffee",
+        "Kolkata Spice Co",
+    }
+    client.logout()
+    assert client.login(username="viewer", password="viewer")
+    assert client.get("/admin/budgets/brand/").status_code == 302  # not staff: to the login
+
+
+@override_settings(DEBUG=True)
+def test_seeding_again_duplicates_no_login_or_membership() -> None:
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    counts = (User.objects.count(), BrandMembership.objects.count(), SettingChange.objects.count())
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    call_command("seed_demo", "--once", stdout=io.StringIO())
+    assert (
+        User.objects.count(),
+        BrandMembership.objects.count(),
+        SettingChange.objects.count(),
+    ) == counts
+    assert counts[:2] == (2, 3)
+
+
+@override_settings(DEBUG=True)
+def test_a_role_changed_since_is_left_as_it_is() -> None:
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    BrandMembership.objects.filter(user__username="viewer").update(role="manager")
+    User.objects.filter(username="viewer").update(password="changed")
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    viewer = User.objects.get(username="viewer")
+    assert viewer.password == "changed"
+    assert list(viewer.brand_memberships.values_list("role", flat=True)) == ["manager"]
+
+
+@override_settings(DEBUG=True)
+def test_once_still_makes_the_logins_for_demo_brands_loaded_before() -> None:
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    User.objects.filter(username__in=["manager", "viewer"]).delete()
+    out = io.StringIO()
+    call_command("seed_demo", "--once", stdout=out)
+    assert "skipping" in out.getvalue()
+    assert set(_logins()) == {"manager", "viewer"}
+    assert Brand.objects.count() == 2
+
+
+@override_settings(DEBUG=False)
+def test_no_logins_with_public_passwords_without_debug() -> None:
+    out = io.StringIO()
+    call_command("seed_demo", "--brands", "2", stdout=out)
+    assert "Demo logins not made" in out.getvalue()
+    assert not User.objects.exists()
+    assert Brand.objects.count() == 2

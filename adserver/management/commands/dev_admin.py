@@ -1,4 +1,9 @@
-"""Create (once) and print the development admin login used by `make run`."""
+"""Create (once) and print the development logins used by `make run`.
+
+The agency admin `admin` is made here; the demo manager and viewer are made
+by `seed_demo` (with their brands) and only printed here, with what each
+may do, so a newcomer can log in as each role and see the difference.
+"""
 
 from typing import Any
 
@@ -6,12 +11,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from budgets.models import BrandMembership
+from spend.management.commands.seed_demo import DEMO_LOGINS
+
 USERNAME = "admin"
 PASSWORD = "admin"  # noqa: S105 - development only: refused unless DEBUG is on
 
 
 class Command(BaseCommand):
-    help = "Create the development superuser admin/admin (DEBUG only) and print the login."
+    help = (
+        "Create the development superuser admin/admin (DEBUG only) and print it with "
+        "the demo logins of seed_demo."
+    )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
@@ -32,8 +43,40 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         url = options["url"].rstrip("/")
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Development login: {USERNAME} / {PASSWORD}  "
-                f"(dashboard {url}/ , admin {url}/admin/)"
-            )
+            self.style.SUCCESS(f"Development logins (dashboard {url}/ , admin {url}/admin/):")
         )
+        admin_line = f"{USERNAME} / {PASSWORD}"
+        self.stdout.write(
+            f"  {admin_line:<20} agency admin: every brand (dashboard, API and admin)"
+        )
+        for line in self._demo_lines():
+            self.stdout.write(line)
+
+    def _demo_lines(self) -> list[str]:
+        """One line per demo login that exists, naming its brands as they are now."""
+        memberships = (
+            BrandMembership.objects.filter(user__username__in=[d.username for d in DEMO_LOGINS])
+            .select_related("user", "brand")
+            .order_by("user__username", "brand__name")
+        )
+        roles: dict[str, dict[str, list[str]]] = {}
+        for membership in memberships:
+            by_role = roles.setdefault(membership.user.get_username(), {})
+            by_role.setdefault(membership.role, []).append(membership.brand.name)
+        staff = set(
+            get_user_model()
+            .objects.filter(username__in=[d.username for d in DEMO_LOGINS], is_staff=True)
+            .values_list("username", flat=True)
+        )
+        lines = []
+        for login in DEMO_LOGINS:
+            if login.username not in roles:
+                lines.append(f"  {login.username:<20} not made yet: run `make seed`")
+                continue
+            what = "; ".join(
+                f"{role} of {', '.join(names)}" for role, names in roles[login.username].items()
+            )
+            where = "dashboard, API and admin" if login.username in staff else "dashboard and API"
+            pair = f"{login.username} / {login.password}"
+            lines.append(f"  {pair:<20} {what} ({where})")
+        return lines

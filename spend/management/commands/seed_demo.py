@@ -1,7 +1,13 @@
 """Load a realistic demo data set: brands in several zones and currencies,
 shared budgets, dayparted campaigns (overnight ones too), flight dates and a
-manual pause. Idempotent: rows are found by name, and running it again
-changes nothing.
+manual pause, and (development only) the demo logins of each role.
+Idempotent: rows are found by name, and running it again changes nothing.
+
+The demo logins show the roles at once: `manager` manages the first two
+demo brands and works in the admin too (staff, in the "Brand managers"
+group); `viewer` reads the first brand only, on the dashboard and the API.
+Their passwords are public, so they are made only with DEBUG on, as
+`dev_admin` makes the agency admin.
 """
 
 import datetime as dt
@@ -9,12 +15,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from budgets.models import Brand, Budget
+from budgets import audit
+from budgets.models import Brand, BrandMembership, Budget, Role
 from budgets.periods import local_date
+from budgets.services import membership_set
+from budgets.staff import brand_managers_group
 from campaigns.models import Campaign, Daypart, days_to_mask
 from campaigns.services import campaign_pause
 from spend.reconcile import reconcile
@@ -33,6 +44,22 @@ BRANDS = [
     ("Sunset Cycles", "America/Los_Angeles", "USD", "400.00"),
     ("Shibuya Noodle Bar", "Asia/Tokyo", "JPY", "60000.00"),
 ]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    staff: bool  # works in the admin too (in the "Brand managers" group)
+    role: str
+    brands: tuple[str, ...]  # names of demo brands
+
+
+# Development only: made with DEBUG on, printed by `make run` (dev_admin).
+DEMO_LOGINS = (
+    DemoLogin("manager", "manager", True, Role.MANAGER, (BRANDS[0][0], BRANDS[1][0])),
+    DemoLogin("viewer", "viewer", False, Role.VIEWER, (BRANDS[0][0],)),
+)
 
 
 @dataclass(frozen=True)
@@ -81,7 +108,9 @@ class Command(BaseCommand):
             help=f"Campaigns per brand (default {len(TEMPLATES)}).",
         )
         parser.add_argument(
-            "--once", action="store_true", help="Do nothing when any brand exists already."
+            "--once",
+            action="store_true",
+            help="Load no brands when any brand exists already (demo logins are still made).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -90,9 +119,14 @@ class Command(BaseCommand):
             raise CommandError("--brands must be between 1 and 10000.")
         if not 1 <= per_brand <= 1_000:
             raise CommandError("--campaigns-per-brand must be between 1 and 1000.")
-        if options["once"] and Brand.objects.exists():
-            self.stdout.write("Demo data already loaded (brands exist); skipping.")
-            return
+        with audit.acting_as(audit.command_actor("seed_demo")):
+            if options["once"] and Brand.objects.exists():
+                self.stdout.write("Demo data already loaded (brands exist); skipping.")
+            else:
+                self._seed_brands(brands, per_brand)
+            self._seed_logins()
+
+    def _seed_brands(self, brands: int, per_brand: int) -> None:
         with transaction.atomic():
             seeded = [self._seed_brand(index, per_brand) for index in range(brands)]
             # Give every campaign its schedule and budget holds for this moment.
@@ -101,6 +135,32 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo data ready: {len(seeded)} brands, "
                 f"{Campaign.objects.filter(brand_id__in=seeded).count()} campaigns."
+            )
+        )
+
+    def _seed_logins(self) -> None:
+        """The demo manager and viewer, each with their memberships; never twice."""
+        if not settings.DEBUG:
+            self.stdout.write("Demo logins not made: their passwords are public (DEBUG only).")
+            return
+        user_model = get_user_model()
+        with transaction.atomic():
+            managers = brand_managers_group()
+            for login in DEMO_LOGINS:
+                user, created = user_model.objects.get_or_create(
+                    username=login.username, defaults={"is_staff": login.staff}
+                )
+                if created:
+                    user.set_password(login.password)
+                    user.save(update_fields=["password"])
+                    if login.staff:
+                        user.groups.add(managers)
+                for brand in Brand.objects.filter(name__in=login.brands):
+                    if not BrandMembership.objects.filter(user=user, brand=brand).exists():
+                        membership_set(brand=brand, user=user, role=login.role)
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo logins ready: " + ", ".join(login.username for login in DEMO_LOGINS) + "."
             )
         )
 
