@@ -72,6 +72,11 @@ class AlertAdmin(BrandScopedAdmin[Alert]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Alert | None = None) -> bool:
+        # An alert is raised once per cap, period and threshold: deleting it
+        # would raise it again. It is acknowledged, never deleted.
+        return False
+
 
 @admin.register(SettingChange)
 class SettingChangeAdmin(ReadOnlyAdmin[SettingChange]):

@@ -165,6 +165,22 @@ class DeleteThroughServiceAdmin(BrandScopedAdmin[M]):
     def delete_through_service(self, pk: int) -> None:
         raise NotImplementedError
 
+    def get_deleted_objects(
+        self, objs: Any, request: HttpRequest
+    ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
+        """What goes with the object is the service's to delete, not the user's.
+
+        Django asks for the delete permission of every row a deletion
+        cascades to; a campaign's status history and a brand's alerts are
+        read-only in the admin, so no one, a superuser included, could delete
+        a campaign that was ever paused. Whoever may delete the object may
+        delete what the service deletes with it.
+        """
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(
+            objs, request
+        )
+        return deleted, model_count, set(), protected
+
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         if not may_manage_object(request, obj, self.brand_field):
             raise PermissionDenied("You do not manage this brand.")
