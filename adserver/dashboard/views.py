@@ -46,8 +46,8 @@ from adserver.dashboard.selectors import (
     open_alerts,
     todays_spend_by_currency,
 )
-from budgets.access import AnyUser, may_manage_brand, scope_to_visible, visible_brands
-from budgets.models import Budget, SettingChange
+from budgets.access import AnyUser, may_manage_brand, scope_to_visible
+from budgets.models import Brand, Budget, SettingChange
 from budgets.periods import local_date, zone
 from campaigns import services
 from campaigns.models import Campaign, PauseReason
@@ -257,7 +257,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     changes_form = forms.ChangesPageForm(request.GET)
     if not changes_form.is_valid():
         return page(request, "dashboard/bad_request.html", {"form": changes_form}, status=400)
-    brand = visible_or_404(visible_brands(request.user), request.user, brand_field="id", pk=pk)
+    brand = visible_or_404(Brand.objects.all(), request.user, brand_field="id", pk=pk)
     now = timezone.now()
     today = local_date(now, brand.timezone)
     totals = brand_current_totals([brand], now=now)[brand.pk]
