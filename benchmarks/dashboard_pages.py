@@ -5,11 +5,18 @@ ledger refuses DELETE), 10,000 brands, 20,000 shared budgets, 100,000
 campaigns (a third with dayparts, some overnight), 1,000,000 spend events
 over 45 days with the brand/budget/campaign day and month rollups that are
 their GROUP BY, 200,000 status changes and the alerts the rollups imply.
-Then it renders each page in-process with Django's test client, as a
-logged-in user, and prints the median of N requests next to /healthz as a
-baseline measured in the same run.
+Then it renders each page in-process with Django's test client and prints
+the median of N requests next to /healthz as a baseline measured in the same
+run, for two people: an agency admin (a superuser: every brand) and a
+manager of 50 brands spread over the data set (who sees only those).
 
-    .venv/bin/python benchmarks/dashboard_pages.py [--requests N] [--keep]
+--compare OTHER_CHECKOUT measures a second checkout (for example the code
+before access rules existed) against the same data set in the same run:
+rounds alternate between the checkouts, so that a neighbour's load falls on
+both alike. Each round of each checkout and person runs in its own process.
+
+    .venv/bin/python benchmarks/dashboard_pages.py [--requests N] [--rounds R] [--keep]
+        [--compare OTHER_CHECKOUT]
 
 Environment: BENCH_DATABASE (default adserver_dash_bench) on the server of
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/...).
@@ -17,8 +24,10 @@ DATABASE_URL (default postgres://postgres@127.0.0.1:5432/...).
 
 import argparse
 import datetime as dt
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +37,8 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# A worker (see `worker`) imports the project from the checkout it measures.
+sys.path.insert(0, os.environ.get("BENCH_CHECKOUT", str(ROOT)))
 
 ZONES = [
     ("UTC", "USD"),
@@ -236,11 +246,42 @@ def build(url: str) -> float:
     return time.perf_counter() - started
 
 
-def pages() -> list[tuple[str, str]]:
-    """(name, url) of every page, with ids of rows that exist in the data set."""
+ADMIN = "bench"
+MANAGER = "bench-manager"
+MANAGED_BRANDS = 50
+
+
+def people() -> None:
+    """The agency admin, and a manager of 50 brands spread over the id range
+    (the measured brand, the 101st, among them). Idempotent."""
+    from django.contrib.auth.models import User
+
+    from budgets.models import Brand, Role
+    from budgets.services import membership_set
+
+    if not User.objects.filter(username=ADMIN).exists():
+        User.objects.create_superuser(ADMIN, "bench@localhost", "bench-password-1")
+    manager = User.objects.filter(username=MANAGER).first() or User.objects.create_user(
+        MANAGER, "manager@localhost", "bench-password-1"
+    )
+    ids = list(Brand.objects.order_by("id").values_list("id", flat=True))
+    for brand in Brand.objects.filter(id__in=ids[100 :: len(ids) // MANAGED_BRANDS]):
+        membership_set(brand=brand, user=manager, role=Role.MANAGER)
+    assert manager.brand_memberships.count() == MANAGED_BRANDS
+
+
+def pages(username: str) -> list[tuple[str, str]]:
+    """(name, url) of every page, with ids of rows that exist in the data set
+    and belong to a brand that both people may see; the deepest pages are
+    the deepest that `username` can reach."""
+    from django.contrib.auth.models import User
+
+    from budgets.access import scope_to_visible
     from budgets.models import Alert, Brand
     from campaigns.models import Campaign, CampaignStatusChange
     from spend.models import SpendEvent
+
+    user = User.objects.get(username=username)
 
     brand = Brand.objects.order_by("id")[100]
     campaign = Campaign.objects.filter(
@@ -248,17 +289,26 @@ def pages() -> list[tuple[str, str]]:
     ).first()
     assert campaign is not None
     assert campaign.budget_id is not None
-    event = SpendEvent.objects.order_by("-occurred_at").first()
-    alert = Alert.objects.order_by("-raised_at").first()
-    change = CampaignStatusChange.objects.order_by("-changed_at").first()
+    event = SpendEvent.objects.filter(brand=brand).order_by("-occurred_at").first()
+    alert = Alert.objects.filter(brand=brand).order_by("-raised_at").first()
+    change = (
+        CampaignStatusChange.objects.filter(campaign__brand=brand).order_by("-changed_at").first()
+    )
     assert event is not None
     assert alert is not None
     assert change is not None
-    deepest = 10_000 // 50  # page numbers reach the first 10,000 rows
+    # Page numbers reach the first 10,000 campaigns and 2,000 status changes.
+    campaigns = scope_to_visible(Campaign.objects.all(), user, brand_field="brand_id")
+    changes = scope_to_visible(
+        CampaignStatusChange.objects.all(), user, brand_field="campaign__brand_id"
+    )
+    deepest = -(-min(campaigns.count(), 10_000) // 50)
+    deepest_history = -(-min(changes.count(), 2_000) // 50)
     today = dt.datetime.now(dt.UTC).date()
     week = f"date_from={today - dt.timedelta(days=7)}&date_to={today}"
     day = f"date_from={today - dt.timedelta(days=3)}&date_to={today - dt.timedelta(days=3)}"
     return [
+        ("baseline /healthz", "/healthz"),
         ("overview", "/"),
         ("brands", "/brands/"),
         ("brands ?sort=-daily", "/brands/?sort=-daily"),
@@ -271,8 +321,8 @@ def pages() -> list[tuple[str, str]]:
         ("campaigns ?status=paused", "/campaigns/?status=paused"),
         ("campaigns ?reason=manual", "/campaigns/?reason=manual"),
         ("campaigns ?q=Campaign 777", "/campaigns/?q=Campaign+777"),
-        (f"campaigns ?page={deepest} (deepest)", f"/campaigns/?page={deepest}"),
-        ("history ?page=40 (deepest)", "/history/?page=40"),
+        ("campaigns ?page=(deepest)", f"/campaigns/?page={deepest}"),
+        ("history ?page=(deepest)", f"/history/?page={deepest_history}"),
         ("campaign", f"/campaigns/{campaign.pk}/"),
         ("spend", "/spend/"),
         ("spend ?brand", f"/spend/?brand={brand.pk}"),
@@ -304,7 +354,12 @@ class QueryCounter:
         return execute(*args)
 
 
-def measure(requests: int) -> list[tuple[str, float, float, int]]:
+def worker(username: str, requests: int) -> None:
+    """Measure the pages read from stdin as `username`; print JSON to stdout."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "adserver.settings")
+    import django
+
+    django.setup()
     from django.conf import settings
     from django.contrib.auth.models import User
     from django.db import connection
@@ -312,18 +367,15 @@ def measure(requests: int) -> list[tuple[str, float, float, int]]:
 
     settings.DEBUG = False  # no query log: as in production
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    user = User.objects.filter(username="bench").first() or User.objects.create_superuser(
-        "bench", "bench@localhost", "bench-password-1"
-    )
     client = Client()
-    client.force_login(user)
-    results = []
-    for name, target in [("baseline /healthz", "/healthz"), *pages()]:
+    client.force_login(User.objects.get(username=username))
+    results = {}
+    for name, target in json.load(sys.stdin):
         url, _, hx = target.partition(" ")
         headers = {"HX-Request": "true"} if hx else {}
         for _ in range(2):  # warm caches and the connection
             response = client.get(url, headers=headers)
-            assert response.status_code == 200, (url, response.status_code)
+            assert response.status_code == 200, (username, url, response.status_code)
         queries = QueryCounter()
         with connection.execute_wrapper(queries):
             client.get(url, headers=headers)
@@ -332,15 +384,43 @@ def measure(requests: int) -> list[tuple[str, float, float, int]]:
             started = time.perf_counter()
             client.get(url, headers=headers)
             times.append((time.perf_counter() - started) * 1000)
-        results.append((name, statistics.median(times), max(times), queries.count))
-    return results
+        results[name] = {"times": times, "queries": queries.count}
+    json.dump(results, sys.stdout)
+
+
+def run_worker(checkout: Path, username: str, requests: int, targets: list[tuple[str, str]]) -> Any:
+    env = {**os.environ, "BENCH_CHECKOUT": str(checkout)}
+    done = subprocess.run(
+        [sys.executable, __file__, "--worker", username, "--requests", str(requests)],
+        input=json.dumps(targets),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=checkout,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"worker {checkout} {username} failed:\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=15, help="timed requests per page")
+    parser.add_argument("--requests", type=int, default=5, help="timed requests per page and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds (alternating checkouts)")
     parser.add_argument("--keep", action="store_true", help="reuse the data set already built")
+    parser.add_argument(
+        "--compare", type=Path, help="another checkout, measured as the agency admin"
+    )
+    parser.add_argument("--worker", metavar="USERNAME", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.worker, args.requests)
+        return
 
     name = os.environ.get("BENCH_DATABASE", "adserver_dash_bench")
     url = _server_url(name)
@@ -359,18 +439,46 @@ def main() -> None:
         print(f"  built in {seconds:.1f} s")
     else:
         django.setup()
+        call_command("migrate", verbosity=0)
 
-    results = measure(args.requests)
-    baseline = results[0][1]
-    print(f"\nServer time per page, median of {args.requests} requests (in-process test client)")
-    print(f"{'page':<32} {'median ms':>10} {'max ms':>8} {'x baseline':>10} {'queries':>8}")
-    for page_name, median, worst, queries in results:
-        print(
-            f"{page_name:<32} {median:>10.1f} {worst:>8.1f} {median / baseline:>10.1f} {queries:>8}"
+    people()
+    targets = {username: pages(username) for username in (ADMIN, MANAGER)}
+    for username, found in targets.items():
+        print(f"{username}: {dict(found)['campaigns ?page=(deepest)']}, ", end="")
+        print(dict(found)["history ?page=(deepest)"])
+    runs = [("admin", ROOT, ADMIN), ("manager", ROOT, MANAGER)]
+    if args.compare:
+        runs.append(("compared admin", args.compare.resolve(), ADMIN))
+    print(f"\nnproc {os.cpu_count()}, load average before: {_load()}")
+    times: dict[str, dict[str, list[float]]] = {label: {} for label, _, _ in runs}
+    queries: dict[str, dict[str, int]] = {label: {} for label, _, _ in runs}
+    for round_number in range(1, args.rounds + 1):
+        for label, checkout, username in runs:
+            found = run_worker(checkout, username, args.requests, targets[username])
+            for page_name, result in found.items():
+                times[label].setdefault(page_name, []).extend(result["times"])
+                queries[label][page_name] = result["queries"]
+        print(f"  round {round_number} of {args.rounds} done, load average {_load()}")
+
+    labels = [label for label, _, _ in runs]
+    total = args.rounds * args.requests
+    print(f"\nServer time per page, median of {total} requests (in-process test client), ms")
+    if args.compare:
+        print(f"compared: {args.compare.resolve()}")
+    print(f"{'page':<34}" + "".join(f"{label:>16}" for label in labels) + "   queries")
+    for page_name, _ in targets[ADMIN]:
+        medians = "".join(
+            f"{statistics.median(times[label][page_name]):>16.1f}" for label in labels
         )
-    slowest = max(results[1:], key=lambda row: row[1])
-    print(f"\nslowest page: {slowest[0]} at {slowest[1]:.1f} ms median (target: 150 ms)")
-    print(f"load average when done: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        counts = "/".join(str(queries[label][page_name]) for label in labels)
+        print(f"{page_name:<34}{medians}   {counts}")
+    for label in labels:
+        slowest = max(
+            ((page_name, statistics.median(values)) for page_name, values in times[label].items()),
+            key=lambda row: row[1],
+        )
+        print(f"slowest for {label}: {slowest[0]} at {slowest[1]:.1f} ms median (target: 150 ms)")
+    print(f"load average when done: {_load()}")
 
 
 if __name__ == "__main__":

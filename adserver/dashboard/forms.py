@@ -2,7 +2,9 @@
 
 Brands, budgets and campaigns are chosen by id (the links on every page
 carry it) and shown by name: a select of 10,000 brands would make every page
-load them all.
+load them all. The choices are the rows of the brands the user may see: an
+id of another brand's row is refused exactly as an id that does not exist,
+so a filter never reveals that a brand exists.
 """
 
 import datetime as dt
@@ -12,6 +14,7 @@ from django import forms
 
 from adserver.dashboard.log_selectors import Cursor
 from adserver.dashboard.selectors import BRAND_SORTS
+from budgets.access import AnyUser, scope_to_visible
 from budgets.models import ALERT_THRESHOLDS, Brand, Budget, Period
 from campaigns.models import Actor, Campaign, PauseReason, Status
 from spend.models import SpendKind
@@ -28,12 +31,25 @@ class HiddenModelChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
 
     widget = forms.HiddenInput
 
-    def __init__(self, queryset: Any, **kwargs: Any) -> None:
+    def __init__(self, queryset: Any, *, brand_field: str, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "error_messages", {"invalid_choice": "No such record; it may have been deleted."}
         )
         super().__init__(queryset, **kwargs)
+        self.brand_field = brand_field  # the path from a row to its brand's id
+
+
+class VisibleChoicesForm(forms.Form):
+    """A filter form whose brand, budget and campaign choices are those `user` may see."""
+
+    def __init__(self, *args: Any, user: AnyUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, HiddenModelChoiceField) and field.queryset is not None:
+                field.queryset = scope_to_visible(
+                    field.queryset, user, brand_field=field.brand_field
+                )
 
 
 class PageForm(forms.Form):
@@ -82,22 +98,24 @@ class BrandFilterForm(PageForm):
     )
 
 
-class BudgetFilterForm(PageForm):
-    brand = HiddenModelChoiceField(Brand.objects.all())
+class BudgetFilterForm(VisibleChoicesForm, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
     q = forms.CharField(required=False, max_length=200, label="Search")
 
 
-class CampaignFilterForm(PageForm):
-    brand = HiddenModelChoiceField(Brand.objects.all())
-    budget = HiddenModelChoiceField(Budget.objects.select_related("brand"))
+class CampaignFilterForm(VisibleChoicesForm, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
+    budget = HiddenModelChoiceField(Budget.objects.select_related("brand"), brand_field="brand_id")
     q = forms.CharField(required=False, max_length=200, label="Search")
     status = forms.ChoiceField(required=False, choices=_blank(Status.choices))
     reason = forms.ChoiceField(required=False, choices=_blank(PauseReason.choices))
 
 
-class SpendFilterForm(DateRangeMixin, forms.Form):
-    brand = HiddenModelChoiceField(Brand.objects.all())
-    campaign = HiddenModelChoiceField(Campaign.objects.select_related("brand"))
+class SpendFilterForm(VisibleChoicesForm, DateRangeMixin, forms.Form):
+    brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
+    campaign = HiddenModelChoiceField(
+        Campaign.objects.select_related("brand"), brand_field="brand_id"
+    )
     kind = forms.ChoiceField(required=False, choices=_blank(SpendKind.choices))
     before = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     after = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
@@ -120,8 +138,8 @@ class SpendFilterForm(DateRangeMixin, forms.Form):
         return self._cursor("after")
 
 
-class AlertFilterForm(DateRangeMixin, PageForm):
-    brand = HiddenModelChoiceField(Brand.objects.all())
+class AlertFilterForm(VisibleChoicesForm, DateRangeMixin, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
     state = forms.ChoiceField(
         required=False,
         choices=_blank(
@@ -141,11 +159,22 @@ class AlertFilterForm(DateRangeMixin, PageForm):
     )
 
 
-class HistoryFilterForm(DateRangeMixin, PageForm):
-    brand = HiddenModelChoiceField(Brand.objects.all())
-    campaign = HiddenModelChoiceField(Campaign.objects.select_related("brand"))
+class HistoryFilterForm(VisibleChoicesForm, DateRangeMixin, PageForm):
+    brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
+    campaign = HiddenModelChoiceField(
+        Campaign.objects.select_related("brand"), brand_field="brand_id"
+    )
     status = forms.ChoiceField(required=False, label="New status", choices=_blank(Status.choices))
     reason = forms.ChoiceField(
         required=False, label="New reason", choices=_blank(PauseReason.choices)
     )
     actor = forms.ChoiceField(required=False, choices=_blank(Actor.choices))
+
+
+class ChangesPageForm(forms.Form):
+    """The page of a brand's settings trail: its own parameter beside the page's others."""
+
+    changes_page = forms.IntegerField(required=False, min_value=1, label="Changes page")
+
+    def page_number(self) -> int:
+        return self.cleaned_data.get("changes_page") or 1

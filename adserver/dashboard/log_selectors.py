@@ -2,6 +2,7 @@
 
 Dates that filter a log are brand-local days: a spend event, alert or status
 change of a brand in Tokyo "on March 10" happened on Tokyo's March 10.
+Every log holds only the rows of the brands the asking user may see.
 """
 
 import datetime as dt
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from adserver.dashboard.selectors import latest_status_changes, open_alerts
+from budgets.access import AnyUser, brand_q
 from budgets.models import Alert, Brand
 from budgets.periods import day_start_utc
 from campaigns.models import Campaign, CampaignStatusChange
@@ -98,13 +100,16 @@ class SpendPage:
 
 def spend_events_filtered(
     *,
+    user: AnyUser | None,
     brand: Brand | None = None,
     campaign: Campaign | None = None,
     kind: str = "",
     first: dt.date | None = None,
     last: dt.date | None = None,
 ) -> QuerySet[SpendEvent]:
-    events = SpendEvent.objects.select_related("campaign", "brand")
+    events = SpendEvent.objects.filter(brand_q(user, brand_field="brand_id")).select_related(
+        "campaign", "brand"
+    )
     if brand is not None:
         events = events.filter(brand=brand)
     if campaign is not None:
@@ -172,6 +177,7 @@ def spend_page(
 
 def alerts_list(
     *,
+    user: AnyUser | None,
     todays: dict[str, dt.date],
     brand: Brand | None = None,
     period: str = "",
@@ -183,7 +189,11 @@ def alerts_list(
     """Alerts newest first; `state` is "open" (current period, not acknowledged),
     "acknowledged" or "" (all); first..last are brand-local days of raised_at."""
     alerts = (
-        open_alerts(todays) if state == "open" else Alert.objects.select_related("brand", "budget")
+        open_alerts(todays, user=user)
+        if state == "open"
+        else Alert.objects.filter(brand_q(user, brand_field="brand_id")).select_related(
+            "brand", "budget"
+        )
     )
     if state == "acknowledged":
         alerts = alerts.filter(acknowledged_at__isnull=False)
@@ -204,6 +214,7 @@ def alerts_list(
 
 def status_changes_list(
     *,
+    user: AnyUser | None,
     zones: Sequence[str],
     brand: Brand | None = None,
     campaign: Campaign | None = None,
@@ -214,7 +225,7 @@ def status_changes_list(
     last: dt.date | None = None,
 ) -> QuerySet[CampaignStatusChange]:
     """Status history newest first; first..last are brand-local days of changed_at."""
-    changes = latest_status_changes()
+    changes = latest_status_changes(user=user)
     if brand is not None:
         changes = changes.filter(campaign__brand=brand)
         zones = [brand.timezone]

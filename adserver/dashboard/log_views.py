@@ -7,7 +7,6 @@ over the ledger); alerts and history, which grow far slower, by page number.
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -18,7 +17,7 @@ from adserver.dashboard.log_selectors import (
     spend_page,
     status_changes_list,
 )
-from adserver.dashboard.views import dashboard_view, page, paginate
+from adserver.dashboard.views import dashboard_view, page, paginate, visible_or_404
 from budgets.models import Alert
 from campaigns.models import CampaignStatusChange
 from spend.models import SpendEvent
@@ -32,12 +31,13 @@ LOG_PAGES_REACH = 2_000
 @dashboard_view
 @require_GET
 def spend_list(request: HttpRequest) -> HttpResponse:
-    form = forms.SpendFilterForm(request.GET)
+    form = forms.SpendFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
         return page(request, "dashboard/spend_list.html", context, status=400)
     data = form.cleaned_data
     events = spend_events_filtered(
+        user=request.user,
         brand=data["brand"],
         campaign=data["campaign"],
         kind=data["kind"],
@@ -61,8 +61,11 @@ def spend_list(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 @require_GET
 def spend_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    event = get_object_or_404(
-        SpendEvent.objects.select_related("campaign", "brand", "budget"), pk=pk
+    event = visible_or_404(
+        SpendEvent.objects.select_related("campaign", "brand", "budget"),
+        request.user,
+        brand_field="brand_id",
+        pk=pk,
     )
     return page(request, "dashboard/spend_detail.html", {"event": event})
 
@@ -70,12 +73,13 @@ def spend_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @dashboard_view
 @require_GET
 def alert_list(request: HttpRequest) -> HttpResponse:
-    form = forms.AlertFilterForm(request.GET)
+    form = forms.AlertFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
         return page(request, "dashboard/alert_list.html", context, status=400)
     data = form.cleaned_data
     alerts = alerts_list(
+        user=request.user,
         todays=local_todays_by_zone(now=timezone.now()),
         brand=data["brand"],
         period=data["period"],
@@ -99,14 +103,16 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(Alert.objects.select_related("brand", "budget"), pk=pk)
+    alert = visible_or_404(
+        Alert.objects.select_related("brand", "budget"), request.user, brand_field="brand_id", pk=pk
+    )
     return page(request, "dashboard/alert_detail.html", {"alert": alert})
 
 
 @dashboard_view
 @require_GET
 def history_list(request: HttpRequest) -> HttpResponse:
-    form = forms.HistoryFilterForm(request.GET)
+    form = forms.HistoryFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
         return page(request, "dashboard/history_list.html", context, status=400)
@@ -114,6 +120,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
     dated = data["date_from"] or data["date_to"]
     scoped = data["brand"] or data["campaign"]
     changes = status_changes_list(
+        user=request.user,
         # The zones in use are read only when a date range spans every brand.
         zones=sorted(local_todays_by_zone()) if dated and not scoped else [],
         brand=data["brand"],
@@ -140,7 +147,10 @@ def history_list(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 @require_GET
 def history_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    change = get_object_or_404(
-        CampaignStatusChange.objects.select_related("campaign__brand", "user"), pk=pk
+    change = visible_or_404(
+        CampaignStatusChange.objects.select_related("campaign__brand", "user"),
+        request.user,
+        brand_field="campaign__brand_id",
+        pk=pk,
     )
     return page(request, "dashboard/history_detail.html", {"change": change})

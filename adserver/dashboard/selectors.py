@@ -5,6 +5,10 @@ page-specific: filtered and sorted lists, the per-currency figures of the
 overview and day-by-day series for the charts (the logs are in
 log_selectors.py). Every function runs a fixed number of queries (named in its docstring),
 whatever the number of rows, and loads the related rows its page prints.
+
+Every list and figure takes the `user` it is for and holds only the brands
+that user may see (`budgets.access`): the narrowing is a subquery inside the
+same statement, so it adds no query.
 """
 
 import datetime as dt
@@ -33,6 +37,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from adserver.dashboard.charts import level
+from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Alert, Brand, Budget, Period
 from budgets.periods import month_start
 from campaigns.models import Campaign, CampaignStatusChange, Status
@@ -107,21 +112,27 @@ class CurrencyToday:
         return Utilisation(self.daily_spend, self.daily_budget)
 
 
-def todays_spend_by_currency(todays: dict[str, dt.date]) -> list[CurrencyToday]:
-    """Today's total spend and daily budget per currency: two queries.
+def todays_spend_by_currency(
+    todays: dict[str, dt.date], *, user: AnyUser | None
+) -> list[CurrencyToday]:
+    """Today's total spend and daily budget per currency of the brands `user`
+    may see: two queries.
 
     Totals are never added across currencies: 100 USD and 100 INR are not 200
     of anything.
     """
     # * daily budgets and brand counts grouped by currency
     budgets = (
-        Brand.objects.order_by("currency")
+        visible_brands(user)
+        .order_by("currency")
         .values_list("currency")
         .annotate(total=Sum("daily_budget"), brands=Count("id"))
     )
     # * today's day rollups (each brand's own today) grouped by currency
     spend = dict(
-        BrandSpend.objects.filter(current_period_q(todays, Period.DAY))
+        BrandSpend.objects.filter(
+            current_period_q(todays, Period.DAY), brand_q(user, brand_field="brand_id")
+        )
         .order_by()
         .values_list("brand__currency")
         .annotate(total=Sum("amount"))
@@ -138,19 +149,24 @@ def todays_spend_by_currency(todays: dict[str, dt.date]) -> list[CurrencyToday]:
     ]
 
 
-def open_alerts(todays: dict[str, dt.date]) -> QuerySet[Alert]:
-    """Alerts of each brand's current day or month that nobody has acknowledged."""
+def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:
+    """Alerts of each visible brand's current day or month that nobody has acknowledged."""
     current = current_period_q(todays, Period.DAY) | current_period_q(todays, Period.MONTH)
     return (
-        Alert.objects.filter(current, acknowledged_at__isnull=True)
+        Alert.objects.filter(
+            current, brand_q(user, brand_field="brand_id"), acknowledged_at__isnull=True
+        )
         .select_related("brand", "budget")
         .order_by("-raised_at", "-id")
     )
 
 
-def latest_status_changes() -> QuerySet[CampaignStatusChange]:
-    return CampaignStatusChange.objects.select_related("campaign__brand", "user").order_by(
-        "-changed_at", "-id"
+def latest_status_changes(*, user: AnyUser | None) -> QuerySet[CampaignStatusChange]:
+    """Status changes of the campaigns of the brands `user` may see, newest first."""
+    return (
+        CampaignStatusChange.objects.filter(brand_q(user, brand_field="campaign__brand_id"))
+        .select_related("campaign__brand", "user")
+        .order_by("-changed_at", "-id")
     )
 
 
@@ -179,6 +195,7 @@ def _current_spend(period: str) -> Coalesce:
 
 def brands_list(
     *,
+    user: AnyUser | None,
     todays: dict[str, dt.date],
     search: str = "",
     currency: str = "",
@@ -191,7 +208,7 @@ def brands_list(
     the sort is right across every page; the figures printed come from
     spend.selectors for the page's brands.
     """
-    brands = Brand.objects.all()
+    brands = visible_brands(user)
     if search:
         brands = brands.filter(name__icontains=search)
     if currency:
@@ -201,7 +218,11 @@ def brands_list(
         cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
         # * brands at their cap, read once as ids: the count and the page then
         #   look brands up by primary key instead of repeating the search
-        at_cap = BrandSpend.objects.filter(current_period_q(todays, period), amount__gte=F(cap))
+        at_cap = BrandSpend.objects.filter(
+            current_period_q(todays, period),
+            brand_q(user, brand_field="brand_id"),
+            amount__gte=F(cap),
+        )
         brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
     order = BRAND_SORTS[sort]
     needs = {key.lstrip("-") for key in order}
@@ -290,8 +311,10 @@ class CampaignRow:
 # ---------------------------------------------------------------- budgets, campaigns
 
 
-def budgets_list(*, brand: Brand | None = None, search: str = "") -> QuerySet[Budget]:
-    budgets = Budget.objects.select_related("brand")
+def budgets_list(
+    *, user: AnyUser | None, brand: Brand | None = None, search: str = ""
+) -> QuerySet[Budget]:
+    budgets = Budget.objects.filter(brand_q(user, brand_field="brand_id")).select_related("brand")
     if brand is not None:
         budgets = budgets.filter(brand=brand)
     if search:
@@ -302,13 +325,16 @@ def budgets_list(*, brand: Brand | None = None, search: str = "") -> QuerySet[Bu
 
 def campaigns_list(
     *,
+    user: AnyUser | None,
     brand: Brand | None = None,
     budget: Budget | None = None,
     search: str = "",
     status: str = "",
     reason: str = "",
 ) -> QuerySet[Campaign]:
-    campaigns = Campaign.objects.select_related("brand", "budget")
+    campaigns = Campaign.objects.filter(brand_q(user, brand_field="brand_id")).select_related(
+        "brand", "budget"
+    )
     if brand is not None:
         campaigns = campaigns.filter(brand=brand)
     if budget is not None:

@@ -3,6 +3,10 @@
 Views parse the filters, call selectors and render. Every page runs a fixed
 number of queries whatever the number of rows (see the tests). A request
 sent by htmx's polling (header HX-Request) gets only the page's live part.
+
+Access is `budgets.access`'s: every list and figure holds only the brands
+the user may see, a detail page of another brand's row is a 404 (as if it
+did not exist), and pausing or resuming needs the brand's manager (403).
 """
 
 import datetime as dt
@@ -42,7 +46,8 @@ from adserver.dashboard.selectors import (
     open_alerts,
     todays_spend_by_currency,
 )
-from budgets.models import Brand, Budget
+from budgets.access import AnyUser, may_manage_brand, scope_to_visible
+from budgets.models import Brand, Budget, SettingChange
 from budgets.periods import local_date, zone
 from campaigns import services
 from campaigns.models import Campaign, PauseReason
@@ -57,6 +62,7 @@ from spend.selectors import (
 
 PAGE_SIZE = 50
 ON_DETAIL_PAGE = 10
+CHANGES_PER_PAGE = 20
 CAMPAIGNS_ON_DETAIL_PAGE = 100
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -151,6 +157,13 @@ def paginate(
         raise Http404("No such page.") from None
 
 
+def visible_or_404(queryset: QuerySet[M], user: AnyUser, *, brand_field: str, pk: int) -> M:
+    """The row `pk` if `user` may see its brand: otherwise a 404, as for a row that
+    does not exist, so that a page never tells whether another brand's row exists.
+    One query: the narrowing is a subquery of it."""
+    return get_object_or_404(scope_to_visible(queryset, user, brand_field=brand_field), pk=pk)
+
+
 def acting_user(request: HttpRequest) -> AbstractBaseUser:
     if not isinstance(request.user, AbstractBaseUser):
         raise PermissionDenied
@@ -166,7 +179,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
     status = status_overview(user=request.user, now=now)
-    alerts = open_alerts(todays)
+    alerts = open_alerts(todays, user=request.user)
     reasons = [
         (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))
         for reason in PauseReason
@@ -174,10 +187,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     context = {
         "status": status,
         "reasons": reasons,
-        "currencies": todays_spend_by_currency(todays),
+        "currencies": todays_spend_by_currency(todays, user=request.user),
         "open_alerts_count": alerts.count(),
         "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
-        "changes": list(latest_status_changes()[:ON_DETAIL_PAGE]),
+        "changes": list(latest_status_changes(user=request.user)[:ON_DETAIL_PAGE]),
     }
     return page(
         request,
@@ -210,6 +223,7 @@ def brand_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     sort = form.cleaned_data["sort"] or "name"
     brands = brands_list(
+        user=request.user,
         todays=local_todays_by_zone(now=now),
         search=form.cleaned_data["q"],
         currency=form.cleaned_data["currency"],
@@ -240,7 +254,10 @@ def brand_list(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 @require_GET
 def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    brand = get_object_or_404(Brand, pk=pk)
+    changes_form = forms.ChangesPageForm(request.GET)
+    if not changes_form.is_valid():
+        return page(request, "dashboard/bad_request.html", {"form": changes_form}, status=400)
+    brand = visible_or_404(Brand.objects.all(), request.user, brand_field="id", pk=pk)
     now = timezone.now()
     today = local_date(now, brand.timezone)
     totals = brand_current_totals([brand], now=now)[brand.pk]
@@ -249,7 +266,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         budget.brand = brand  # already loaded: no query per budget
     budget_totals = budget_current_totals(budgets, now=now)
     budget_counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
-    campaigns = list(campaigns_list(brand=brand)[:CAMPAIGNS_ON_DETAIL_PAGE])
+    campaigns = list(campaigns_list(user=request.user, brand=brand)[:CAMPAIGNS_ON_DETAIL_PAGE])
     campaign_totals = campaign_current_totals(campaigns, now=now)
     days = chart_days(today)
     series = daily_series(BrandSpend.objects.filter(brand=brand), first=days.fetch_from, last=today)
@@ -270,7 +287,10 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "month_chart": charts.month_cumulative(series, today=today, cap=brand.monthly_budget),
         "alerts": list(brand.alerts.select_related("budget").order_by("-raised_at", "-id")[:10]),
-        "changes": list(latest_status_changes().filter(campaign__brand=brand)[:ON_DETAIL_PAGE]),
+        "changes": list(
+            latest_status_changes(user=request.user).filter(campaign__brand=brand)[:ON_DETAIL_PAGE]
+        ),
+        "settings_changes": _settings_changes(brand.pk, changes_form.page_number()),
     }
     return page(
         request,
@@ -280,19 +300,30 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _settings_changes(brand_id: int, number: int) -> Page[SettingChange]:
+    """A page of the brand's settings trail, newest first: a COUNT and a SELECT."""
+    trail = SettingChange.objects.filter(brand_id=brand_id).order_by("-changed_at", "-id")
+    paginator = BoundedPaginator(trail, CHANGES_PER_PAGE, count_all=True)
+    try:
+        return paginator.page(number)
+    except EmptyPage:
+        raise Http404("No such page.") from None
+
+
 # ---------------------------------------------------------------- budgets
 
 
 @dashboard_view
 @require_GET
 def budget_list(request: HttpRequest) -> HttpResponse:
-    form = forms.BudgetFilterForm(request.GET)
+    form = forms.BudgetFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
         return page(request, "dashboard/budget_list.html", context, status=400)
     now = timezone.now()
     brand = form.cleaned_data["brand"]
-    results = paginate(budgets_list(brand=brand, search=form.cleaned_data["q"]), form.page_number())
+    budgets_found = budgets_list(user=request.user, brand=brand, search=form.cleaned_data["q"])
+    results = paginate(budgets_found, form.page_number())
     budgets = list(results)
     totals = budget_current_totals(budgets, now=now)
     counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
@@ -312,12 +343,14 @@ def budget_list(request: HttpRequest) -> HttpResponse:
 @dashboard_view
 @require_GET
 def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    budget = get_object_or_404(Budget.objects.select_related("brand"), pk=pk)
+    budget = visible_or_404(
+        Budget.objects.select_related("brand"), request.user, brand_field="brand_id", pk=pk
+    )
     brand = budget.brand
     now = timezone.now()
     today = local_date(now, brand.timezone)
     totals = budget_current_totals([budget], now=now)[budget.pk]
-    campaigns = list(campaigns_list(budget=budget)[:CAMPAIGNS_ON_DETAIL_PAGE])
+    campaigns = list(campaigns_list(user=request.user, budget=budget)[:CAMPAIGNS_ON_DETAIL_PAGE])
     campaign_totals = campaign_current_totals(campaigns, now=now)
     days = chart_days(today)
     series = daily_series(
@@ -354,12 +387,13 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @dashboard_view
 @require_GET
 def campaign_list(request: HttpRequest) -> HttpResponse:
-    form = forms.CampaignFilterForm(request.GET)
+    form = forms.CampaignFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
         return page(request, "dashboard/campaign_list.html", context, status=400)
     data = form.cleaned_data
     campaigns = campaigns_list(
+        user=request.user,
         brand=data["brand"],
         budget=data["budget"],
         search=data["q"],
@@ -406,7 +440,12 @@ def _caps_of(campaign: Campaign, now: dt.datetime) -> dict[str, Utilisation | No
 @dashboard_view
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    campaign = get_object_or_404(Campaign.objects.select_related("brand", "budget"), pk=pk)
+    campaign = visible_or_404(
+        Campaign.objects.select_related("brand", "budget"),
+        request.user,
+        brand_field="brand_id",
+        pk=pk,
+    )
     brand = campaign.brand
     now = timezone.now()
     today = local_date(now, brand.timezone)
@@ -419,6 +458,8 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "campaign": campaign,
         "brand": brand,
         "budget": campaign.budget,
+        # * the user's role on the brand (none for an agency admin)
+        "may_manage": may_manage_brand(request.user, brand.pk),
         "today": today,
         "totals": campaign_current_totals([campaign], now=now)[campaign.pk],
         **_caps_of(campaign, now),
@@ -444,11 +485,23 @@ def _held_by(campaign: Campaign) -> str:
     return str(PauseReason(campaign.pause_reason).label).lower() if campaign.pause_reason else ""
 
 
+def _managed_campaign_id(request: HttpRequest, pk: int) -> int:
+    """The campaign's id if the user manages its brand: a 404 if they may not see
+    it (nor may they learn that it exists), a 403 if they only view it."""
+    campaign = visible_or_404(
+        Campaign.objects.only("id", "brand_id"), request.user, brand_field="brand_id", pk=pk
+    )
+    if not may_manage_brand(request.user, campaign.brand_id):
+        raise PermissionDenied("Only a manager of the brand may pause or resume its campaigns.")
+    return campaign.pk
+
+
 @dashboard_view
 @require_POST
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign_id = _managed_campaign_id(request, pk)
     try:
-        campaign = services.campaign_pause(campaign_id=pk, user=acting_user(request))
+        campaign = services.campaign_pause(campaign_id=campaign_id, user=acting_user(request))
     except Campaign.DoesNotExist:
         raise Http404("No such campaign.") from None
     messages.success(request, f"{campaign} is paused until someone resumes it.")
@@ -458,8 +511,9 @@ def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
 @dashboard_view
 @require_POST
 def campaign_resume(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign_id = _managed_campaign_id(request, pk)
     try:
-        campaign = services.campaign_resume(campaign_id=pk, user=acting_user(request))
+        campaign = services.campaign_resume(campaign_id=campaign_id, user=acting_user(request))
     except Campaign.DoesNotExist:
         raise Http404("No such campaign.") from None
     if campaign.status == "active":

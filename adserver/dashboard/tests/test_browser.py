@@ -2,7 +2,8 @@
 
 Log in, follow the overview to a brand and one of its campaigns, filter a
 list, and check that what the pages show is what the database holds; no
-console errors anywhere. Screenshots go to artifacts/browser/.
+console errors anywhere. A viewer of one brand sees that brand only, and only
+its manager may pause its campaigns. Screenshots go to artifacts/browser/.
 """
 
 import datetime as dt
@@ -19,14 +20,19 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_play
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
-from budgets.models import Brand, Period
+from budgets.models import Alert, Brand, Budget, Period, Role
 from budgets.periods import local_date
-from budgets.tests.factories import BrandFactory, BudgetFactory
-from campaigns.models import Campaign, days_to_mask
+from budgets.services import membership_set
+from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
+from campaigns.models import Campaign, CampaignStatusChange, days_to_mask
 from campaigns.services import campaign_pause
-from campaigns.tests.factories import CampaignFactory, DaypartFactory
-from spend.models import BrandSpend
-from spend.tests.factories import BrandSpendFactory, CampaignSpendFactory
+from campaigns.tests.factories import (
+    CampaignFactory,
+    CampaignStatusChangeFactory,
+    DaypartFactory,
+)
+from spend.models import BrandSpend, SpendEvent
+from spend.tests.factories import BrandSpendFactory, CampaignSpendFactory, SpendEventFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -127,15 +133,26 @@ def _agency() -> tuple[Brand, Campaign]:
     return brand, evenings
 
 
-def _log_in(page: Page, live_server: LiveServer) -> None:
-    User.objects.create_user("manager", password=PASSWORD)
+def _log_in(
+    page: Page,
+    live_server: LiveServer,
+    username: str = "manager",
+    *,
+    role: str = Role.MANAGER,
+    brands: list[Brand] | None = None,
+) -> User:
+    """Log in as a new user with `role` on `brands` (every brand by default)."""
+    user = User.objects.create_user(username, password=PASSWORD)
+    for brand in Brand.objects.all() if brands is None else brands:
+        membership_set(brand=brand, user=user, role=role)
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/login/\?next=/$"))
-    _shot(page, "01-login")
-    page.fill("#id_username", "manager")
+    _shot(page, f"01-login-{username}")
+    page.fill("#id_username", username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
     expect(page).to_have_url(live_server.url + "/")
+    return user
 
 
 def _figure(page: Page, name: str) -> str:
@@ -240,4 +257,113 @@ def test_figures_refresh_without_reloading_the_page(
 
     expect(page.locator("#figure-campaigns .value")).to_have_text("6", timeout=5000)
     assert page.evaluate("window.loadedOnce") is True  # the same document: no reload
+    assert console_errors == []
+
+
+def _shown_ids(page: Page, rows: str) -> set[int]:
+    ids = page.locator(rows).evaluate_all("rows => rows.map(r => r.dataset.id)")
+    return {int(pk) for pk in ids}
+
+
+def _logs_of_both_brands(brand: Brand, other: Brand) -> None:
+    """A spend event, an alert and a status change on each brand."""
+    for owner in (brand, other):
+        campaign = Campaign.objects.filter(brand=owner).order_by("id").first()
+        assert campaign is not None
+        SpendEventFactory.create(campaign=campaign)
+        AlertFactory.create(
+            brand=owner, period_start=local_date(dt.datetime.now(dt.UTC), owner.timezone)
+        )
+        CampaignStatusChangeFactory.create(campaign=campaign)
+
+
+def test_a_viewer_sees_only_their_brand_and_may_not_pause(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    brand, evenings = _agency()
+    other = Brand.objects.get(name="Fjord Outdoor")
+    _logs_of_both_brands(brand, other)
+    _log_in(page, live_server, "brand-viewer", role=Role.VIEWER, brands=[brand])
+
+    assert _figure(page, "brands") == "1"
+    assert _figure(page, "campaigns") == str(Campaign.objects.filter(brand=brand).count())
+    expect(page.locator("main")).not_to_contain_text("Fjord Outdoor")
+    _shot(page, "07-viewer-overview")
+
+    # Every list: exactly the brand's rows, nothing of the other brand.
+    lists = [
+        ("/brands/", "#brands tbody tr[data-id]", {brand.pk}),
+        (
+            "/budgets/",
+            "table.budgets tbody tr[data-id]",
+            set(Budget.objects.filter(brand=brand).values_list("id", flat=True)),
+        ),
+        (
+            "/campaigns/",
+            "table.campaigns tbody tr[data-id]",
+            set(Campaign.objects.filter(brand=brand).values_list("id", flat=True)),
+        ),
+        (
+            "/spend/",
+            "#spend tbody tr[data-id]",
+            set(SpendEvent.objects.filter(brand=brand).values_list("id", flat=True)),
+        ),
+        (
+            "/alerts/",
+            "table.alerts tbody tr[data-id]",
+            set(Alert.objects.filter(brand=brand).values_list("id", flat=True)),
+        ),
+        (
+            "/history/",
+            "table.history tbody tr[data-id]",
+            set(
+                CampaignStatusChange.objects.filter(campaign__brand=brand).values_list(
+                    "id", flat=True
+                )
+            ),
+        ),
+    ]
+    for path, rows, expected in lists:
+        page.goto(live_server.url + path)
+        assert expected, path  # the brand has rows of every kind
+        assert _shown_ids(page, rows) == expected, path
+        expect(page.locator("main")).not_to_contain_text("Fjord Outdoor")
+        expect(page.locator("main")).not_to_contain_text("Winter gear")
+    _shot(page, "08-viewer-campaigns")
+
+    # The other brand's page is the same "not found" as a page that does not exist.
+    page.goto(live_server.url + other.get_absolute_url())
+    expect(page.locator("h1")).to_have_text("Not found")
+    expect(page.locator("main")).not_to_contain_text("Fjord Outdoor")
+    _shot(page, "09-viewer-other-brand")
+
+    # Their brand's campaign: no Pause button.
+    page.goto(live_server.url + evenings.get_absolute_url())
+    expect(page.locator("h1")).to_contain_text(evenings.name)
+    expect(page.locator("#pause")).to_have_count(0)
+    expect(page.locator("#resume")).to_have_count(0)
+    _shot(page, "10-viewer-campaign")
+
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 404 (Not Found)"
+    ]
+
+
+def test_the_brands_manager_pauses_its_campaign(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    brand, evenings = _agency()
+    _log_in(page, live_server, "brand-manager", brands=[brand])
+
+    page.goto(live_server.url + evenings.get_absolute_url())
+    page.click("#pause")
+
+    expect(page.locator(".messages")).to_contain_text("is paused until someone resumes it")
+    expect(page.locator("#resume")).to_have_count(1)
+    evenings.refresh_from_db()
+    assert (evenings.enabled, evenings.pause_reason) == (False, "manual")
+    change = CampaignStatusChange.objects.filter(campaign=evenings).latest("id")
+    assert change.user is not None
+    assert change.user.get_username() == "brand-manager"
+    _shot(page, "11-manager-paused")
     assert console_errors == []

@@ -1,5 +1,6 @@
 """Every dashboard page: login required, answers 200, and runs the same number
-of queries whatever the number of rows behind it."""
+of queries whatever the number of rows behind it, for an agency admin and
+for a member who manages several brands (and sees only those)."""
 
 import datetime as dt
 from collections.abc import Callable
@@ -8,11 +9,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from adserver.dashboard.tests.conftest import MakeClient, make_agency_admin, make_member
+from budgets import audit
 from budgets.models import Alert, AlertScope, Brand, Period
+from budgets.services import brand_update
 from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory, CampaignStatusChangeFactory, DaypartFactory
@@ -62,6 +67,21 @@ class World:
             SpendEventFactory.create(campaign=self.campaign, occurred_at=NOW)
             SpendEventFactory.create(campaign=campaign, occurred_at=NOW)
             CampaignStatusChangeFactory.create(campaign=self.campaign, changed_at=NOW)
+            # ... and in the brand's settings trail (recorded as a service
+            # records it; a real change would reconcile the new dayparts)
+            audit.record_changes(
+                brand=self.brand,
+                object_type="campaign",
+                object_id=campaign.pk,
+                object_repr=campaign.name,
+                changes={"budget": (None, budget.pk)},
+            )
+
+    def change_settings(self, times: int) -> None:
+        for _ in range(times):
+            self.brand = brand_update(
+                brand_id=self.brand.pk, monthly_budget=self.brand.monthly_budget + 1
+            )
 
 
 @pytest.fixture
@@ -75,6 +95,7 @@ def world() -> World:
         brand=brand, period=Period.MONTH, period_start=TODAY.replace(day=1), amount=Decimal("400")
     )
     world = World(brand=brand, campaign=campaign)
+    world.change_settings(25)  # more than a page of the brand's settings trail
     world.grow(1)
     return world
 
@@ -97,8 +118,13 @@ def _history_url(world: World) -> str:
     return change.get_absolute_url()
 
 
-# (page, url, queries): the comment names every query the page runs. Every
-# page starts with  * the session  * the user.
+# (page, url, queries): the comment names every query the page runs for a
+# superuser. Every page starts with  * the session  * the user.
+# A member runs two more: Django's  * the user's permissions  * the user's
+# groups' permissions  (read once per request, by budgets.access, to learn
+# that they are no agency admin); the brands they may see are a subquery of
+# each query, not a query of their own. The campaign's page reads one more
+# (MEMBER_EXTRA) to show the Pause button.
 PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * count brands  * campaigns by state  * zones  * brands at daily cap
     # * zones  * brands at monthly cap  * zones (for today's figures)
@@ -116,7 +142,10 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * the brand  * its rollups  * its budgets  * their rollups
     # * their campaign counts  * its campaigns  * their rollups  * its day
     # rollups for the charts  * its campaign counts  * alerts  * history
-    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 11),
+    # * count its settings changes  * the page of them
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 13),
+    # the same, on the second page of its settings changes
+    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 13),
     # * count budgets  * the page  * their rollups  * their campaign counts
     ("budgets", lambda w: "/budgets/", 2 + 4),
     # * the brand (filter)  then the same four
@@ -149,6 +178,11 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
 ]
 
 
+# Beyond the two permission queries, for a member:  * the user's role on
+# the campaign's brand (may they pause it?)
+MEMBER_EXTRA = {"campaign": 1}
+
+
 def _queries(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
@@ -165,6 +199,47 @@ def test_page_query_count_does_not_grow_with_rows(
     world.grow(6)
     many = _queries(staff_client, url(world))
     assert (few, many) == (expected, expected)
+
+
+def _member(world: World) -> User:
+    """A manager of the world's brand and of several others; blind to the rest."""
+    others = [BrandFactory.create() for _ in range(4)]
+    return make_member("account-manager", manages=[world.brand, *others])
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("name", "url", "expected"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_query_count_does_not_grow_for_a_member_of_several_brands(
+    client_for: MakeClient,
+    world: World,
+    name: str,
+    url: Callable[[World], str],
+    expected: int,
+) -> None:
+    client = client_for(_member(world))
+    member = expected + 2 + MEMBER_EXTRA.get(name, 0)
+    few = _queries(client, url(world))
+    world.grow(6)
+    many = _queries(client, url(world))
+    assert (few, many) == (member, member)
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize(("name", "url", "expected"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_query_count_for_an_agency_admin_by_permission(
+    client_for: MakeClient,
+    world: World,
+    name: str,
+    url: Callable[[World], str],
+    expected: int,
+) -> None:
+    # Not a superuser: the two permission queries, and no membership read
+    # (an agency admin manages every brand).
+    client = client_for(make_agency_admin())
+    few = _queries(client, url(world))
+    world.grow(6)
+    many = _queries(client, url(world))
+    assert (few, many) == (expected + 2, expected + 2)
 
 
 @time_machine.travel(NOW, tick=False)
