@@ -115,3 +115,26 @@ def may_manage_brands(user: AnyUser | None, brand_ids: Collection[int]) -> bool:
         user_id=user.pk, brand_id__in=wanted, role=Role.MANAGER
     ).count()
     return managed == len(wanted)
+
+
+def campaigns_not_managed(user: AnyUser | None, campaign_ids: Collection[int]) -> set[int]:
+    """The ids among `campaign_ids` whose brand `user` may not change.
+
+    An unknown id is "not managed" too, so the answer is the same whether a
+    campaign exists or not. Made for spend recording, which must stay cheap:
+    no query for a superuser, one for a member who manages every campaign's
+    brand; only when memberships fall short is the agency-admin permission
+    asked (`manages_all_brands`, whose answer Django caches on the user).
+    """
+    wanted = set(campaign_ids)
+    if not wanted or user is None or not user.is_authenticated or not user.is_active:
+        return wanted
+    if isinstance(user, PermissionsMixin) and user.is_superuser:
+        return set()
+    managed = BrandMembership.objects.filter(
+        user_id=user.pk, role=Role.MANAGER, brand__campaigns__id__in=wanted
+    ).values_list("brand__campaigns__id", flat=True)
+    refused = wanted.difference(managed)
+    if refused and manages_all_brands(user):
+        return set()
+    return refused
