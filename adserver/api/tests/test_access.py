@@ -477,3 +477,34 @@ def test_lists_run_a_fixed_number_of_queries(
     # * the user's permissions  * their groups' permissions (is this an agency admin?)
     # A member's rows are narrowed by a subquery of their memberships: no query of its own.
     assert len(queries) == 3 + LIST_QUERIES[resource], [q["sql"] for q in queries]
+
+
+def _spend_queries(client: APIClient, url: str, body: dict[str, object]) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, body, format="json")
+    assert response.status_code == 201, response.json()
+    return [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_the_role_check_costs_a_superuser_nothing_and_a_member_one_query(
+    world: World, settings: Any, staff_user: User, batch: bool
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 0
+    manager = User.objects.get(username="manager-a")
+    membership_set(brand=world.b.brand, user=manager, role=Role.MANAGER)
+    events = [_spend(world.a.campaign.pk), _spend(world.b.campaign.pk)]
+    url, body = ("/api/spend/batch/", {"events": events}) if batch else ("/api/spend/", events[0])
+    admin = token_client(staff_user)
+    admin.post(url, body, format="json")  # the rollups exist: both take the same path after
+
+    superuser = _spend_queries(admin, url, body)
+    member = _spend_queries(world.manager, url, body)
+
+    # The superuser's queries are the service's and the token's (test_spend_*.py count them):
+    # no permission query at all.
+    assert not [sql for sql in superuser if "auth_permission" in sql or "membership" in sql]
+    # A manager: * the campaigns among those posted that their memberships manage
+    assert len(member) == len(superuser) + 1
+    (check,) = [sql for sql in member if "budgets_brandmembership" in sql]
+    assert "auth_user" not in check  # memberships, brands and campaigns only: no sort
