@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, PermissionsMixin
+from django.db import connection
 from django.db.models import Model, Q, QuerySet
 
 from budgets.models import Brand, BrandMembership, Role
@@ -131,14 +132,25 @@ def campaigns_not_managed(user: AnyUser | None, campaign_ids: Collection[int]) -
         return wanted
     if isinstance(user, PermissionsMixin) and user.is_superuser:
         return set()
-    managed = (
-        BrandMembership.objects.filter(
-            user_id=user.pk, role=Role.MANAGER, brand__campaigns__id__in=wanted
-        )
-        .order_by()  # the model's order joins the users and sorts: not needed here
-        .values_list("brand__campaigns__id", flat=True)
-    )
-    refused = wanted.difference(managed)
+    refused = wanted.difference(_campaigns_managed_through_memberships(user.pk, wanted))
     if refused and manages_all_brands(user):
         return set()
     return refused
+
+
+# The same rule as `brand_q(user, manage=True)` on campaigns, written out: on
+# the spend path the ORM's building and compiling of this join cost five times
+# the query itself. A test holds the two equal (test_campaigns_not_managed.py).
+_MANAGED_CAMPAIGNS_SQL = """
+    SELECT campaign.id
+    FROM campaigns_campaign AS campaign
+    JOIN budgets_brandmembership AS membership ON membership.brand_id = campaign.brand_id
+    WHERE membership.user_id = %s AND membership.role = %s AND campaign.id IN ({ids})
+"""
+
+
+def _campaigns_managed_through_memberships(user_id: Any, campaign_ids: set[int]) -> set[int]:
+    sql = _MANAGED_CAMPAIGNS_SQL.format(ids=", ".join(["%s"] * len(campaign_ids)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, Role.MANAGER.value, *campaign_ids])
+        return {campaign_id for (campaign_id,) in cursor.fetchall()}
