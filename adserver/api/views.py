@@ -398,10 +398,10 @@ def _refuse_unless_manager(request: Request, campaign_ids: Iterable[object]) -> 
     if refused:
         shown = sorted(refused)
         names = ", ".join(str(pk) for pk in shown[:10]) + (", ..." if len(shown) > 10 else "")
-        noun = "campaign" if len(shown) == 1 else "campaigns"
+        which = "campaign" if len(shown) == 1 else "campaigns"
+        whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
         raise PermissionDenied(
-            f"You may not record spend for {noun} {names}: "
-            "it needs the manager role on the campaign's brand."
+            f"You may not record spend for {which} {names}: it needs the manager role on {whose}."
         )
 
 
