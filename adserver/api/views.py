@@ -9,7 +9,7 @@ every queryset is narrowed to the brands the person may see, writes need
 the manager role on the brand.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -379,13 +379,13 @@ def _id_or_404(value: str) -> int:
     return number
 
 
-def _well_formed_ids(values: Iterable[object]) -> set[int]:
-    """The values that are ids; anything else is the service's 400 to name."""
-    return {
+def _well_formed_ids(values: Iterable[object]) -> Iterator[int]:
+    """The values that are ids, read only if asked; the rest is the service's 400 to name."""
+    return (
         value
         for value in values
         if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX
-    }
+    )
 
 
 def _refuse_unless_manager(request: Request, campaign_ids: Iterable[object]) -> None:
