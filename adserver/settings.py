@@ -264,11 +264,9 @@ REST_FRAMEWORK = {
         "adserver.api.authentication.RememberedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Reading needs a login; writing needs the model's add/change/delete permission.
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.IsAuthenticated",
-        "rest_framework.permissions.DjangoModelPermissions",
-    ],
+    # A login to read what one's brands hold; the manager role on a brand to
+    # change it (budgets.access). No model permission is asked for.
+    "DEFAULT_PERMISSION_CLASSES": ["adserver.api.permissions.BrandRole"],
     "DEFAULT_PAGINATION_CLASS": "adserver.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "adserver.api.schema.AutoSchema",

@@ -1,6 +1,7 @@
 """CPU per spend request in one process: Django's WSGI handler, no server, no sockets.
 
     .venv/bin/python benchmarks/api_cpu.py [--requests 3000] [--profile single|batch]
+        [--poster superuser|manager]
 
 Calls the WSGI application the way gunicorn does (all middleware, DEBUG
 off, token authentication, the throttle) and reads time.process_time()
@@ -54,6 +55,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--requests", type=int, default=3000, help="single events per scenario")
     parser.add_argument("--profile", choices=["single", "batch"])
+    parser.add_argument(
+        "--poster",
+        choices=["superuser", "manager"],
+        default="superuser",
+        help="whose token posts spend: a superuser, or a manager of every brand",
+    )
     args = parser.parse_args()
 
     api_spend._configure_environment()
@@ -67,7 +74,7 @@ def main() -> None:
     from adserver.startup import warm_up
     from spend.services import BatchRecorded, SpendInput, spend_record, spend_record_batch
 
-    token, campaigns = api_spend._seed()
+    token, campaigns = api_spend._seed(args.poster)
     warm_up()
     app = WSGIHandler()
     counter = iter(range(10**9))

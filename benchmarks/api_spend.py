@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/api_spend.py [--seconds 8] [--rounds 3] [--connections 6]
         [--workers N] [--threads N] [--scenarios healthz,single,batch,direct-single,direct-batch]
-        [--compare OTHER_CHECKOUT]
+        [--compare OTHER_CHECKOUT] [--poster superuser|manager]
 
 Measures, in one run and on one dedicated database (adserver_api_bench,
 recreated each time; override with BENCH_DATABASE_URL; the broker /healthz
@@ -95,13 +95,20 @@ def _recreate_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _seed() -> tuple[str, list[int]]:
-    """Brands with caps high enough to stay serving, their campaigns, a token."""
-    from django.contrib.auth.models import User
+def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
+    """Brands with caps high enough to stay serving, their campaigns, a token.
+
+    The token is a superuser's, or with `poster="manager"` that of a user who
+    manages every brand through memberships (the brand-role rule; one query
+    per request) and also holds `spend.add_spendevent` (what the API asked
+    for before brand roles), so that --compare can serve an older checkout.
+    """
+    from django.contrib.auth.models import Permission, User
     from django.core.management import call_command
     from rest_framework.authtoken.models import Token
 
-    from budgets.services import brand_create, budget_create
+    from budgets.models import Brand, Role
+    from budgets.services import brand_create, budget_create, membership_set
     from campaigns.services import campaign_create
 
     call_command("migrate", verbosity=0)
@@ -119,7 +126,13 @@ def _seed() -> tuple[str, list[int]]:
                 brand=brand, budget=budget if c % 2 else None, name=f"Campaign {c}"
             )
             campaign_ids.append(campaign.pk)
-    user = User.objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe())
+    if poster == "superuser":
+        user = User.objects.create_superuser("bench", "bench@example.com", secrets.token_urlsafe())
+    else:
+        user = User.objects.create_user("bench", "bench@example.com", secrets.token_urlsafe())
+        user.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
+        for brand_id in Brand.objects.values_list("pk", flat=True):
+            membership_set(brand=Brand.objects.get(pk=brand_id), user=user, role=Role.MANAGER)
     return Token.objects.create(user=user).key, campaign_ids
 
 
@@ -545,6 +558,12 @@ def main() -> None:
         help="also serve from this other checkout of the project (same database, port + 1) "
         "and measure its HTTP scenarios alternately with this one's, in every round",
     )
+    parser.add_argument(
+        "--poster",
+        choices=["superuser", "manager"],
+        default="superuser",
+        help="whose token posts spend: a superuser, or a manager of every brand",
+    )
     args = parser.parse_args()
     scenarios = args.scenarios.split(",")
     if unknown := set(scenarios) - set(SCENARIOS):
@@ -555,7 +574,7 @@ def main() -> None:
     import django
 
     django.setup()
-    token, campaigns = _seed()
+    token, campaigns = _seed(args.poster)
     ctx: dict[str, Any] = {"token": token, "campaigns": campaigns}
     from django.db import connection
 

@@ -1,13 +1,21 @@
-"""Query filters of the list endpoints; a bad value is a 400 naming the filter."""
+"""Query filters of the list endpoints; a bad value is a 400 naming the filter.
+
+Filters by id (`?brand=`, `?campaign=`, `?budget=`) take any well-formed id
+and narrow the list, which the view has already narrowed to the brands the
+person may see: an unknown id and the id of a brand they may not see both
+give an empty list, so a filter cannot tell which ids exist.
+"""
 
 import datetime as dt
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django_filters import fields
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
-from budgets.models import Brand, Budget
+from budgets.models import Budget
 from campaigns.models import Campaign, Daypart, PauseReason, Status
 from spend.models import SpendEvent, SpendKind
 
@@ -44,8 +52,23 @@ class UtcDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField
 
 
+BIGINT_MAX = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
+class IdFilter(filters.Filter):
+    """A row id: a positive integer (1.5, "abc" or 10**30 is a 400 naming the filter)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", BIGINT_MAX)
+        super().__init__(*args, **kwargs)
+
+
 class BudgetFilter(StrictFilterSet):
-    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+    brand = IdFilter(field_name="brand_id", help_text="Brand id.")
 
     class Meta:
         model = Budget
@@ -53,7 +76,8 @@ class BudgetFilter(StrictFilterSet):
 
 
 class CampaignFilter(StrictFilterSet):
-    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+    brand = IdFilter(field_name="brand_id", help_text="Brand id.")
+    budget = IdFilter(field_name="budget_id", help_text="Shared budget id.")
     status = filters.ChoiceFilter(choices=Status.choices)
     pause_reason = filters.ChoiceFilter(choices=PauseReason.choices)
 
@@ -63,7 +87,7 @@ class CampaignFilter(StrictFilterSet):
 
 
 class DaypartFilter(StrictFilterSet):
-    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
+    campaign = IdFilter(field_name="campaign_id", help_text="Campaign id.")
 
     class Meta:
         model = Daypart
@@ -71,8 +95,8 @@ class DaypartFilter(StrictFilterSet):
 
 
 class SpendEventFilter(StrictFilterSet):
-    campaign = filters.ModelChoiceFilter(queryset=Campaign.objects.all(), help_text="Campaign id.")
-    brand = filters.ModelChoiceFilter(queryset=Brand.objects.all(), help_text="Brand id.")
+    campaign = IdFilter(field_name="campaign_id", help_text="Campaign id.")
+    brand = IdFilter(field_name="brand_id", help_text="Brand id.")
     date = filters.DateFilter(
         field_name="local_date", help_text="The brand-local day the spend counts for."
     )

@@ -34,7 +34,10 @@ class AutoSchema(openapi.AutoSchema):
         errors: dict[str, Any] = {
             "401": OpenApiResponse(ErrorSerializer, description="No or unknown credentials."),
             "403": OpenApiResponse(
-                ErrorSerializer, description="Not permitted, or the session's CSRF check failed."
+                ErrorSerializer,
+                description="Not permitted: a change needs the manager role on the brand "
+                "(creating or deleting brands and their members: an agency admin), "
+                "or the session's CSRF check failed.",
             ),
         }
         if self.method in {"POST", "PATCH", "PUT"} or self._is_list_view():
@@ -43,7 +46,9 @@ class AutoSchema(openapi.AutoSchema):
             errors["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON.")
         if "{" in self.path or self._is_list_view():
             errors["404"] = OpenApiResponse(
-                ErrorSerializer, description="Unknown id (or a page past the end)."
+                ErrorSerializer,
+                description="Unknown id, or one of a brand you may not see (the same answer); "
+                "or a page past the end.",
             )
         if getattr(self.view, "throttle_scope", None):
             errors["429"] = OpenApiResponse(ErrorSerializer, description="Throttled; retry later.")

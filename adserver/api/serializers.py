@@ -11,11 +11,22 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
+from django.contrib.auth.models import User
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from budgets.models import BUDGET_DECIMALS, MIN_BUDGET, MONEY_DIGITS, Brand, Budget
+from budgets.access import scope_to_visible
+from budgets.models import (
+    BUDGET_DECIMALS,
+    MIN_BUDGET,
+    MONEY_DIGITS,
+    Brand,
+    BrandMembership,
+    Budget,
+    Role,
+    SettingChange,
+)
 from budgets.periods import validate_timezone
 from campaigns.models import WEEKDAYS, Campaign, Daypart, PauseReason, Status, mask_to_days
 from spend.models import AMOUNT_DECIMALS, AMOUNT_DIGITS, TOTAL_DIGITS, SpendEvent, SpendKind
@@ -36,6 +47,28 @@ BIGINT_MAX = 2**63 - 1
 def id_field() -> serializers.IntegerField:
     """Ids are integers: anything else (1.5, "abc", 1e999) is refused by name."""
     return serializers.IntegerField(min_value=1, max_value=BIGINT_MAX)
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField[M]):
+    """A related id that resolves only to rows of brands the requester may see.
+
+    A row of any other brand is refused exactly as an unknown id is (400,
+    "does not exist"), so a body cannot probe which ids exist elsewhere.
+    Whether the person may also change that brand is the view's check (403).
+    """
+
+    def __init__(self, *, brand_field: str, **kwargs: Any) -> None:
+        self.brand_field = brand_field
+        kwargs.setdefault("pk_field", id_field())
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet[M]:
+        queryset = super().get_queryset()
+        if queryset is None:
+            raise TypeError("VisibleRelatedField needs a queryset")
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return scope_to_visible(queryset, user, brand_field=self.brand_field)
 
 
 # --- current-period totals, read once per page --------------------------------------
@@ -163,7 +196,7 @@ class BudgetSerializer(WithCurrentTotals[Budget]):
     def select_totals(self, items: Sequence[Budget]) -> dict[int, PeriodTotals]:
         return budget_current_totals(items)
 
-    brand = serializers.PrimaryKeyRelatedField(queryset=Brand.objects.all(), pk_field=id_field())
+    brand = VisibleRelatedField[Brand](queryset=Brand.objects.all(), brand_field="id")
     daily_limit = BudgetAmountField(
         allow_null=True, required=False, help_text="Null: no daily cap at this level."
     )
@@ -192,14 +225,14 @@ class CampaignSerializer(WithCurrentTotals[Campaign]):
     def select_totals(self, items: Sequence[Campaign]) -> dict[int, PeriodTotals]:
         return campaign_current_totals(items)
 
-    brand = serializers.PrimaryKeyRelatedField(
+    brand = VisibleRelatedField[Brand](
         queryset=Brand.objects.all(),
-        pk_field=id_field(),
+        brand_field="id",
         help_text="Set at creation; a campaign never changes brand.",
     )
-    budget = serializers.PrimaryKeyRelatedField(
+    budget = VisibleRelatedField[Budget](
         queryset=Budget.objects.all(),
-        pk_field=id_field(),
+        brand_field="brand_id",
         allow_null=True,
         required=False,
         help_text="A shared budget of the same brand, or null.",
@@ -270,9 +303,9 @@ class WallClockTimeField(serializers.TimeField):
 
 
 class DaypartSerializer(serializers.ModelSerializer[Daypart]):
-    campaign = serializers.PrimaryKeyRelatedField(
+    campaign = VisibleRelatedField[Campaign](
         queryset=Campaign.objects.all(),
-        pk_field=id_field(),
+        brand_field="brand_id",
         help_text="Set at creation; a daypart never moves.",
     )
     days = WeekdaysField(help_text='Weekdays the window starts on: "mon" ... "sun".')
@@ -435,6 +468,64 @@ class SpendConflictSerializer(serializers.Serializer[Any]):
     event_id = serializers.CharField()
     fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
     index = serializers.IntegerField(required=False, help_text="Position of the event in a batch.")
+
+
+# --- who may see a brand, and what changed in it -----------------------------------------
+
+
+class MembershipSerializer(serializers.ModelSerializer[BrandMembership]):
+    """A person's role on the brand."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+    class Meta:
+        model = BrandMembership
+        fields = ["user", "username", "role"]
+        read_only_fields = ["user", "username", "role"]
+
+
+class MembershipRequestSerializer(serializers.Serializer[Any]):
+    """POST /api/brands/{id}/members/: give a person a role (or change it)."""
+
+    user = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), pk_field=id_field(), help_text="The person's user id."
+    )
+    role = serializers.ChoiceField(
+        choices=Role.choices, help_text="viewer reads the brand; manager also changes it."
+    )
+
+
+class MembershipRoleSerializer(serializers.Serializer[Any]):
+    """PATCH /api/brands/{id}/members/{user_id}/: a member's new role."""
+
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class SettingChangeSerializer(serializers.ModelSerializer[SettingChange]):
+    """One field of the brand's settings changed: who, when, through what, from what."""
+
+    class Meta:
+        model = SettingChange
+        fields = [
+            "id",
+            "changed_at",
+            "actor",
+            "user",
+            "via",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "field",
+            "before",
+            "after",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "user": {"help_text": "The person's user id; null for a command or the system."},
+            "before": {"help_text": "Null: the object did not exist yet."},
+            "after": {"help_text": "Null: the object was deleted."},
+        }
 
 
 # --- status -----------------------------------------------------------------------------------

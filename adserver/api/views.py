@@ -3,15 +3,25 @@
 Reads come from querysets with their joins built in and from
 `spend.selectors`, once per page; writes go through the services of each
 app, whose errors `adserver.api.exceptions` turns into 400/404/409.
+
+Access is the brand roles of `budgets.access` (`adserver.api.permissions`):
+every queryset is narrowed to the brands the person may see, writes need
+the manager role on the brand.
 """
 
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Count
 from django.urls import Resolver404, resolve
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import (
     action,
@@ -19,19 +29,25 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
 )
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adserver.api import filters
 from adserver.api.pagination import Pagination
+from adserver.api.permissions import NEEDS_MANAGER
 from adserver.api.schema import ErrorSerializer
 from adserver.api.serializers import (
+    BIGINT_MAX,
     BrandSerializer,
     BudgetSerializer,
     CampaignSerializer,
     DaypartSerializer,
+    MembershipRequestSerializer,
+    MembershipRoleSerializer,
+    MembershipSerializer,
+    SettingChangeSerializer,
     SpendBatchRecordedSerializer,
     SpendBatchRequestSerializer,
     SpendConflictSerializer,
@@ -44,7 +60,8 @@ from adserver.api.serializers import (
 from adserver.api.spend_input import spend_input, spend_input_errors
 from adserver.api.throttling import ScopeRateThrottle
 from budgets import services as budget_services
-from budgets.models import Brand, Budget
+from budgets.access import campaigns_not_managed, may_manage_brand, scope_to_visible
+from budgets.models import Brand, BrandMembership, Budget, SettingChange
 from campaigns import services as campaign_services
 from campaigns.models import Campaign, Daypart
 from spend.models import SpendEvent
@@ -68,10 +85,30 @@ class ServiceModelViewSet(viewsets.ModelViewSet[M]):
 
     Re-reading through `get_queryset()` gives create and update responses
     the same joins and annotations as a list.
+
+    Rows are those of the brands the person may see (`brand_field` is the
+    path from a row to its brand's id); writing needs the manager role on
+    the row's brand, and creating one needs it on the brand the body names.
     """
 
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     pagination_class = Pagination
+    brand_field = "brand_id"
+    # Actions for agency admins only (`adserver.api.permissions.BrandRole`).
+    agency_admin_actions: frozenset[str] = frozenset()
+
+    def get_queryset(self) -> models.QuerySet[M]:
+        queryset = super().get_queryset()
+        return scope_to_visible(queryset, self.request.user, brand_field=self.brand_field)
+
+    def brand_id_of(self, obj: M) -> int:
+        brand_id: int = getattr(obj, self.brand_field)
+        return brand_id
+
+    def brand_id_of_new(self, data: dict[str, Any]) -> int:
+        """The brand a validated creation body puts the new row under."""
+        brand: Brand = data["brand"]
+        return brand.pk
 
     def create_with_service(self, data: dict[str, Any]) -> M:
         raise NotImplementedError
@@ -86,6 +123,12 @@ class ServiceModelViewSet(viewsets.ModelViewSet[M]):
         return self.get_queryset().get(pk=pk)
 
     def perform_create(self, serializer: serializers.BaseSerializer[M]) -> None:
+        # The body's brand is one the person sees (the related field is
+        # scoped): whether they may add to it is a 403, not a 400.
+        if "create" not in self.agency_admin_actions and not may_manage_brand(
+            self.request.user, self.brand_id_of_new(serializer.validated_data)
+        ):
+            raise PermissionDenied(NEEDS_MANAGER)
         serializer.instance = self.reread(self.create_with_service(serializer.validated_data).pk)
 
     def perform_update(self, serializer: serializers.BaseSerializer[M]) -> None:
@@ -99,13 +142,115 @@ class ServiceModelViewSet(viewsets.ModelViewSet[M]):
         self.delete_with_service(instance)
 
 
-@extend_schema_view(destroy=extend_schema(responses={204: None, 409: CONFLICT}))
+USER_ID = OpenApiParameter(
+    "user_id", int, OpenApiParameter.PATH, description="The member's user id."
+)
+
+
+@extend_schema_view(
+    create=extend_schema(description="Agency admins only."),
+    destroy=extend_schema(
+        description="Agency admins only; refused (409) while the brand has spend.",
+        responses={204: None, 409: CONFLICT},
+    ),
+)
 class BrandViewSet(ServiceModelViewSet[Brand]):
     """Brands (advertisers); spend and remaining are for the brand's local day and month."""
 
     # Meta.ordering does not apply to a GROUP BY query: order explicitly.
     queryset = Brand.objects.annotate(campaigns_count=Count("campaigns")).order_by("name")
     serializer_class = BrandSerializer
+    brand_field = "id"
+    agency_admin_actions = frozenset({"create", "destroy", "members", "member"})
+
+    def get_queryset(self) -> models.QuerySet[Brand]:
+        if self.action in {"members", "member", "changes", "destroy"}:
+            # The brand itself is all these need: no campaign count.
+            return scope_to_visible(Brand.objects.all(), self.request.user, brand_field="id")
+        return super().get_queryset()
+
+    @extend_schema(
+        methods=["GET"],
+        summary="The brand's members",
+        description="Agency admins only.",
+        responses=MembershipSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Give a person a role on the brand",
+        description="Agency admins only. Adds the membership (201) or changes its role (200).",
+        request=MembershipRequestSerializer,
+        responses={201: MembershipSerializer, 200: MembershipSerializer},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="members")
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        brand = self.get_object()
+        if request.method == "GET":
+            memberships = BrandMembership.objects.filter(brand=brand).select_related("user")
+            ordered = memberships.order_by("user__username", "user_id")
+            return _page(request, ordered, MembershipSerializer)
+        body = MembershipRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = body.validated_data["user"]
+        is_new = not BrandMembership.objects.filter(brand=brand, user=user).exists()
+        membership = budget_services.membership_set(
+            brand=brand, user=user, role=body.validated_data["role"]
+        )
+        return Response(
+            MembershipSerializer(membership).data,
+            status=status.HTTP_201_CREATED if is_new else status.HTTP_200_OK,
+        )
+
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change a member's role",
+        description="Agency admins only.",
+        parameters=[USER_ID],
+        request=MembershipRoleSerializer,
+        responses=MembershipSerializer,
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Take a person off the brand",
+        description="Agency admins only; it counts from the person's next request.",
+        parameters=[USER_ID],
+        responses={204: None},
+    )
+    @action(
+        detail=True,
+        methods=["patch", "delete"],
+        url_path=r"members/(?P<user_id>[0-9]+)",
+        url_name="member",
+    )
+    def member(self, request: Request, pk: str | None = None, user_id: str = "") -> Response:
+        brand = self.get_object()
+        membership = (
+            BrandMembership.objects.filter(brand=brand, user_id=_id_or_404(user_id))
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise NotFound("This person is not a member of the brand.")
+        if request.method == "DELETE":
+            budget_services.membership_delete(membership_id=membership.pk)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        body = MembershipRoleSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        membership = budget_services.membership_set(
+            brand=brand, user=membership.user, role=body.validated_data["role"]
+        )
+        return Response(MembershipSerializer(membership).data)
+
+    @extend_schema(
+        summary="The brand's audit trail",
+        description="Every change of the brand's money and schedule settings, newest first.",
+        responses=SettingChangeSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def changes(self, request: Request, pk: str | None = None) -> Response:
+        brand = self.get_object()
+        changes = SettingChange.objects.filter(brand_id=brand.pk).order_by("-changed_at", "-id")
+        return _page(request, changes, SettingChangeSerializer)
 
     def create_with_service(self, data: dict[str, Any]) -> Brand:
         return budget_services.brand_create(**data)
@@ -133,11 +278,6 @@ class BudgetViewSet(ServiceModelViewSet[Budget]):
 
     def delete_with_service(self, instance: Budget) -> None:
         budget_services.budget_delete(budget_id=instance.pk)
-
-
-class CanChangeCampaigns(permissions.BasePermission):
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(request.user and request.user.has_perm("campaigns.change_campaign"))
 
 
 class PauseSerializer(serializers.Serializer[Any]):
@@ -180,13 +320,13 @@ class CampaignViewSet(ServiceModelViewSet[Campaign]):
         return Response(self.get_serializer(self.reread(campaign.pk)).data)
 
     @extend_schema(request=PauseSerializer, responses=CampaignSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[CanChangeCampaigns])
+    @action(detail=True, methods=["post"])
     def pause(self, request: Request, pk: str | None = None) -> Response:
         """Manual pause: it holds until a person resumes the campaign."""
         return self._set_enabled(request, enabled=False)
 
     @extend_schema(request=PauseSerializer, responses=CampaignSerializer)
-    @action(detail=True, methods=["post"], permission_classes=[CanChangeCampaigns])
+    @action(detail=True, methods=["post"])
     def resume(self, request: Request, pk: str | None = None) -> Response:
         """Lift the manual pause; the campaign serves only if nothing else holds it."""
         return self._set_enabled(request, enabled=True)
@@ -195,9 +335,17 @@ class CampaignViewSet(ServiceModelViewSet[Campaign]):
 class DaypartViewSet(ServiceModelViewSet[Daypart]):
     """Weekly windows in the brand's wall-clock time; none means all week."""
 
-    queryset = Daypart.objects.all()
+    queryset = Daypart.objects.select_related("campaign")
     serializer_class = DaypartSerializer
     filterset_class = filters.DaypartFilter
+    brand_field = "campaign__brand_id"
+
+    def brand_id_of(self, obj: Daypart) -> int:
+        return obj.campaign.brand_id
+
+    def brand_id_of_new(self, data: dict[str, Any]) -> int:
+        campaign: Campaign = data["campaign"]
+        return campaign.brand_id
 
     def create_with_service(self, data: dict[str, Any]) -> Daypart:
         return campaign_services.daypart_create(**data)
@@ -213,6 +361,48 @@ SPEND_CONFLICT = OpenApiResponse(
     SpendConflictSerializer,
     description="The event_id was recorded before with another payload; nothing was stored.",
 )
+
+
+def _page(
+    request: Request, rows: models.QuerySet[Any], serializer: type[serializers.BaseSerializer[Any]]
+) -> Response:
+    """A page of rows that are not the view's own, paginated like every list."""
+    paginator = Pagination()
+    page = paginator.paginate_queryset(rows, request)
+    return paginator.get_paginated_response(serializer(page, many=True).data)
+
+
+def _id_or_404(value: str) -> int:
+    number = int(value)
+    if not 0 < number <= BIGINT_MAX:
+        raise NotFound
+    return number
+
+
+def _well_formed_ids(values: Iterable[object]) -> Iterator[int]:
+    """The values that are ids, read only if asked; the rest is the service's 400 to name."""
+    return (
+        value
+        for value in values
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= BIGINT_MAX
+    )
+
+
+def _refuse_unless_manager(request: Request, campaign_ids: Iterable[object]) -> None:
+    """Recording spend needs the manager role on every campaign's brand.
+
+    Checked before anything is validated against the database, and worded
+    the same whether a campaign exists or not, so a refusal reveals nothing.
+    """
+    refused = campaigns_not_managed(request.user, _well_formed_ids(campaign_ids))
+    if refused:
+        shown = sorted(refused)
+        names = ", ".join(str(pk) for pk in shown[:10]) + (", ..." if len(shown) > 10 else "")
+        which = "campaign" if len(shown) == 1 else "campaigns"
+        whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
+        raise PermissionDenied(
+            f"You may not record spend for {which} {names}: it needs the manager role on {whose}."
+        )
 
 
 def _conflict(exc: SpendConflict) -> Response:
@@ -253,10 +443,14 @@ class SpendViewSet(
     throttle_scope = "spend"
     throttle_classes = [ScopeRateThrottle]
 
+    def get_queryset(self) -> models.QuerySet[SpendEvent]:
+        return scope_to_visible(super().get_queryset(), self.request.user, brand_field="brand_id")
+
     def create(self, request: Request) -> Response:
         spend, errors = spend_input(request.data)
         if spend is None:
             raise ValidationError(errors)
+        _refuse_unless_manager(request, [spend.campaign_id])
         try:
             recorded = spend_record(
                 campaign_id=spend.campaign_id,
@@ -288,6 +482,7 @@ class SpendViewSet(
             if spend is None:  # report every event's errors, the service's too
                 raise ValidationError({"events": cast(Any, spend_input_errors(events))})
             inputs.append(spend)
+        _refuse_unless_manager(request, (spend.campaign_id for spend in inputs))
         try:
             recorded = spend_record_batch(inputs)
         except SpendBatchInvalid as exc:

@@ -13,6 +13,9 @@ pytestmark = pytest.mark.django_db
 CONTRACT_PATHS = {
     "/api/brands/": {"get", "post"},
     "/api/brands/{id}/": {"get", "patch", "delete"},
+    "/api/brands/{id}/members/": {"get", "post"},
+    "/api/brands/{id}/members/{user_id}/": {"patch", "delete"},
+    "/api/brands/{id}/changes/": {"get"},
     "/api/budgets/": {"get", "post"},
     "/api/budgets/{id}/": {"get", "patch", "delete"},
     "/api/campaigns/": {"get", "post"},
@@ -31,6 +34,9 @@ CONTRACT_FIELDS = {
     "Campaign": "id brand budget name enabled starts_on ends_on status pause_reason daily_spend "
     "monthly_spend",
     "Daypart": "id campaign days start_time end_time",
+    "Membership": "user username role",
+    "SettingChange": "id changed_at actor user via object_type object_id object_repr field "
+    "before after",
     "Status": "total_brands total_campaigns active_campaigns paused_campaigns paused_by_reason "
     "over_daily_budget over_monthly_budget server_time",
 }
@@ -39,6 +45,8 @@ FILTERS = {
     "/api/campaigns/": {"brand", "status", "pause_reason"},
     "/api/dayparts/": {"campaign"},
     "/api/spend/": {"campaign", "brand", "date", "since", "until"},
+    "/api/brands/{id}/members/": set(),
+    "/api/brands/{id}/changes/": set(),
 }
 
 
@@ -74,6 +82,42 @@ def test_errors_are_documented(schema: dict[str, Any]) -> None:
     assert {"204", "401", "403", "404", "409"} <= set(delete)
     create = schema["paths"]["/api/brands/"]["post"]["responses"]
     assert {"201", "400", "401", "403"} <= set(create)
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "codes"),
+    [
+        ("/api/budgets/{id}/", "get", {"200", "401", "404"}),
+        ("/api/budgets/{id}/", "patch", {"200", "400", "401", "403", "404"}),
+        ("/api/campaigns/{id}/pause/", "post", {"200", "401", "403", "404"}),
+        ("/api/budgets/", "post", {"201", "400", "401", "403"}),
+        ("/api/spend/", "post", {"201", "200", "400", "401", "403", "409"}),
+        ("/api/spend/batch/", "post", {"201", "400", "401", "403", "409"}),
+        ("/api/brands/{id}/members/", "get", {"200", "401", "403", "404"}),
+        ("/api/brands/{id}/members/", "post", {"200", "201", "400", "401", "403", "404"}),
+        ("/api/brands/{id}/members/{user_id}/", "patch", {"200", "400", "401", "403", "404"}),
+        ("/api/brands/{id}/members/{user_id}/", "delete", {"204", "401", "403", "404"}),
+        ("/api/brands/{id}/changes/", "get", {"200", "400", "401", "404"}),
+    ],
+)
+def test_refusals_are_documented(
+    schema: dict[str, Any], path: str, method: str, codes: set[str]
+) -> None:
+    responses = schema["paths"][path][method]["responses"]
+    assert codes <= set(responses)
+    if "403" in codes:
+        assert "manager role" in responses["403"]["description"]
+    if "404" in codes:
+        assert "a brand you may not see" in responses["404"]["description"]
+
+
+def test_the_members_and_changes_lists_are_paginated(schema: dict[str, Any]) -> None:
+    for path, component in [
+        ("/api/brands/{id}/members/", "PaginatedMembershipList"),
+        ("/api/brands/{id}/changes/", "PaginatedSettingChangeList"),
+    ]:
+        ok = schema["paths"][path]["get"]["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"]["$ref"].endswith(component)
 
 
 def test_the_schema_generates_without_warnings(tmp_path: Any) -> None:

@@ -73,7 +73,7 @@ def test_filters(api: APIClient) -> None:
         ("until", "2026-13-01T00:00:00Z"),
         ("since", "0001-01-01T00:00:00+14:00"),
         ("until", "9999-12-31T23:59:59-12:00"),
-        ("campaign", "987654"),
+        ("campaign", "1.5"),
         ("brand", "-1"),
         ("kind", "refund"),
     ],

@@ -6,12 +6,13 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from adserver.api.serializers import SpendRecordedSerializer
 from adserver.api.tests.conftest import token_client
-from budgets.models import Period
+from budgets.models import Period, Role
+from budgets.services import membership_set
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
@@ -197,13 +198,16 @@ def test_the_body_must_be_an_object(api: APIClient) -> None:
     assert set(response.json()) == {"non_field_errors"}
 
 
-def test_recording_needs_the_add_spend_permission(reader: APIClient) -> None:
+def test_recording_needs_the_manager_role_on_the_campaigns_brand(db: None) -> None:
     campaign = CampaignFactory.create()
     event = {"campaign": campaign.pk, "amount": "1"}
-    assert reader.post("/api/spend/", event, format="json").status_code == 403
     platform = User.objects.create_user("platform")
-    platform.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
-    assert token_client(platform).post("/api/spend/", event, format="json").status_code == 201
+    feed = token_client(platform)
+    assert feed.post("/api/spend/", event, format="json").status_code == 403
+    membership_set(brand=campaign.brand, user=platform, role=Role.VIEWER)
+    assert feed.post("/api/spend/", event, format="json").status_code == 403
+    membership_set(brand=campaign.brand, user=platform, role=Role.MANAGER)
+    assert feed.post("/api/spend/", event, format="json").status_code == 201
     assert SpendEvent.objects.count() == 1
 
 
@@ -236,7 +240,7 @@ def test_the_throttle_counts_each_window_and_each_user_apart(
         return client.post("/api/spend/", event, format="json").status_code
 
     platform = User.objects.create_user("platform")
-    platform.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
+    membership_set(brand=campaign.brand, user=platform, role=Role.MANAGER)
     other = token_client(platform)
     with time_machine.travel(NOW + dt.timedelta(seconds=1), tick=False) as clock:
         assert [post(api), post(api), post(api)] == [201, 201, 429]
