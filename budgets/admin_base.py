@@ -176,9 +176,7 @@ class DeleteThroughServiceAdmin(BrandScopedAdmin[M]):
         a campaign that was ever paused. Whoever may delete the object may
         delete what the service deletes with it.
         """
-        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(
-            objs, request
-        )
+        deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
         return deleted, model_count, set(), protected
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
