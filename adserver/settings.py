@@ -160,6 +160,27 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="budgets@localhost")
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=["adops@localhost"])
+# Alert mail and webhooks are sent by the worker (spend.tasks.alerts_deliver),
+# never inside a request; a server that accepts and never answers costs a
+# delivery attempt this long, then a retry with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Webhooks for every brand's alerts (more per brand in the admin): a JSON POST
+# with a Slack-compatible "text", signed with HMAC-SHA256 of the body in
+# X-Adserver-Signature when a secret is set.
+ALERT_WEBHOOK_URLS = env.list("ALERT_WEBHOOK_URLS", default=[])
+ALERT_WEBHOOK_SECRET = env.str("ALERT_WEBHOOK_SECRET", default="")
+ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
+# The sweep delivers alerts raised this recently that a channel still lacks.
+ALERT_DELIVERY_WINDOW_HOURS = env.int("ALERT_DELIVERY_WINDOW_HOURS", default=48)
+
+# Liveness: /healthz answers 503 "reconcile": "stale" and the dashboard shows
+# a banner when the last reconcile tick finished longer ago than this.
+HEALTH_RECONCILE_MAX_AGE_SECONDS = env.int("HEALTH_RECONCILE_MAX_AGE_SECONDS", default=180)
+# /metrics: open to these client addresses, or to a bearer token when set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+# How long a client is told to wait before retrying when the database is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 # Security: on by default when DEBUG is off, so `check --deploy` is clean.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -219,6 +240,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that sends a task on commit (alert delivery) gives up this soon
+# when the broker is unreachable; the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # django-celery-beat's DatabaseScheduler, checking SECRET_KEY first (adserver/beat.py).
 CELERY_BEAT_SCHEDULER = "adserver.beat:Scheduler"
 CELERY_BEAT_SYNC_EVERY = 1
@@ -249,6 +273,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "spend.tasks.daily_reset",
         "schedule": crontab(minute=_EVERY_QUARTER_HOUR),
         "options": {"expire_seconds": 600},
+    },
+    "alert delivery sweep": {
+        "task": "spend.tasks.alerts_sweep",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 50},
     },
     "monthly reset": {
         "task": "spend.tasks.monthly_reset",

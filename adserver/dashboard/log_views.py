@@ -100,7 +100,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert.objects.select_related("brand", "budget"), pk=pk)
-    return page(request, "dashboard/alert_detail.html", {"alert": alert})
+    deliveries = list(alert.deliveries.order_by("channel"))
+    return page(request, "dashboard/alert_detail.html", {"alert": alert, "deliveries": deliveries})
 
 
 @dashboard_view

@@ -138,8 +138,8 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     ("spend event", _spend_url, 2 + 1),
     # * zones  * count alerts  * the page
     ("alerts", lambda w: "/alerts/?state=open&date_from=2026-03-10", 2 + 3),
-    # * the alert with brand and budget
-    ("alert", _alert_url, 2 + 1),
+    # * the alert with brand and budget  * its deliveries
+    ("alert", _alert_url, 2 + 2),
     # * count changes  * the page
     ("history", lambda w: "/history/", 2 + 2),
     # * zones (a date range across brands)  * count  * the page
