@@ -4,6 +4,8 @@ from django.urls import include, path
 
 from adserver import views
 
+handler500 = "adserver.views.server_error"
+
 # Django tries the patterns in order on every request: the API, where spend
 # feeds post hundreds of times a second, comes first.
 urlpatterns = [

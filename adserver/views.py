@@ -1,9 +1,21 @@
-"""Cross-app pages: health check."""
+"""Cross-app pages: health check, and the answer to an uncaught error."""
 
-from django.http import HttpRequest, JsonResponse
+import sys
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from adserver.health import broker_status, database_status
+from adserver.middleware import DATABASE_DOWN, connection_discard, outage_response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage met outside a view (the session, say) is a 503 too."""
+    if isinstance(sys.exc_info()[1], DATABASE_DOWN):
+        connection_discard()
+        return outage_response(request)
+    return defaults.server_error(request)
 
 
 @require_GET
