@@ -90,7 +90,7 @@ def test_a_pooled_connection_the_server_dropped_does_not_fail_the_next_spend(
     api = token_client(staff_user)
     campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
     assert _post(api, campaign.pk, "first").status_code == 201  # type: ignore[attr-defined]
-    pid = connection.connection.info.backend_pid  # type: ignore[union-attr]
+    pid = connection.connection.info.backend_pid
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     # Another session ends this process's connection, as a server restart does.
