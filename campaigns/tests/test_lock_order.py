@@ -1,0 +1,92 @@
+"""Manual pauses and resumes take the brand lock first, like the recorders: no deadlock.
+
+Threads (each with its own PostgreSQL connection) record spend for one brand,
+crossing its daily cap up and down so that every event holds or releases all
+its campaigns, while others pause and resume those campaigns in bulk (as the
+admin action does). Any "deadlock detected" from PostgreSQL is counted and
+must stay at zero.
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import OperationalError, connection, connections
+
+from budgets.tests.factories import BrandFactory
+from campaigns.services import campaigns_set_enabled
+from campaigns.tests.factories import CampaignFactory
+from spend.models import SpendEvent
+from spend.services import spend_record
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROUNDS = 30
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's locks")
+def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> None:
+    # A daily cap of 1.00 crossed up and down by every pair of events below:
+    # each crossing holds or releases all the brand's campaigns in the
+    # recorder's transaction (row locks in id order, after the event's).
+    brand = BrandFactory.create(daily_budget=Decimal("1"), monthly_budget=Decimal("1000000"))
+    campaigns = [CampaignFactory.create(brand=brand) for _ in range(4)]
+    ids = [c.pk for c in campaigns]
+    deadlocks: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def guarded(body: "callable[[int], None]") -> "callable[[], None]":  # type: ignore[valid-type]
+        def run() -> None:
+            start.wait()
+            try:
+                for i in range(ROUNDS):
+                    try:
+                        body(i)
+                    except OperationalError as exc:
+                        if "deadlock detected" in str(exc):
+                            deadlocks.append(str(exc))
+                        else:
+                            raise
+            except BaseException as exc:  # noqa: BLE001 - reported by the test
+                errors.append(exc)
+            finally:
+                connections.close_all()
+
+        return run
+
+    def record(worker: int) -> "callable[[int], None]":  # type: ignore[valid-type]
+        def body(i: int) -> None:
+            for campaign_id in ids:
+                spend_record(
+                    campaign_id=campaign_id,
+                    amount=Decimal("1"),
+                    event_id=f"w{worker}-{i}-{campaign_id}",
+                )
+                spend_record(
+                    campaign_id=campaign_id,
+                    amount=Decimal("-1"),
+                    kind="adjustment",
+                    event_id=f"w{worker}-{i}-{campaign_id}-back",
+                )
+
+        return body
+
+    def toggle(i: int) -> None:
+        # Several campaigns at once, as the admin's bulk action does.
+        campaigns_set_enabled(campaign_ids=list(reversed(ids)), enabled=i % 2 == 1)
+
+    threads = [
+        threading.Thread(target=guarded(record(0))),
+        threading.Thread(target=guarded(record(1))),
+        threading.Thread(target=guarded(toggle)),
+        threading.Thread(target=guarded(toggle)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert deadlocks == []
+    assert SpendEvent.objects.count() == 2 * 2 * ROUNDS * len(ids)
