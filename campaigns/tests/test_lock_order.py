@@ -8,6 +8,7 @@ must stay at zero.
 """
 
 import threading
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -36,7 +37,7 @@ def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> Non
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
-    def guarded(body: "callable[[int], None]") -> "callable[[], None]":  # type: ignore[valid-type]
+    def guarded(body: Callable[[int], None]) -> Callable[[], None]:
         def run() -> None:
             start.wait()
             try:
@@ -55,7 +56,7 @@ def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> Non
 
         return run
 
-    def record(worker: int) -> "callable[[int], None]":  # type: ignore[valid-type]
+    def record(worker: int) -> Callable[[int], None]:
         def body(i: int) -> None:
             for campaign_id in ids:
                 spend_record(
