@@ -116,8 +116,16 @@ else:
     # prepares them after two runs on a connection (Django's own cursors bind
     # on the client and never prepare). Off behind a pooler that cannot keep
     # prepared statements (PgBouncer before 1.21 in transaction mode).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2)
+    # Off means never: psycopg's own default would still prepare after five runs.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 2 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
+    # Behind a pooler in transaction mode (PgBouncer), a cursor cannot outlive
+    # its transaction on the server: QuerySet.iterator() then reads in chunks
+    # on the client instead of through a server-side cursor.
+    DATABASES["default"].setdefault(
+        "DISABLE_SERVER_SIDE_CURSORS", env.bool("DATABASE_POOLER_TRANSACTIONS", default=False)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -271,8 +271,8 @@ def alerts_undelivered(*, now: dt.datetime | None = None, settle_seconds: int = 
         if delivered_at is not None or (claimed_until is not None and claimed_until > now):
             done.setdefault(alert_id, set()).add(channel)
     webhooks = _webhooks_of({alert.brand_id for alert in alerts})
-    return [
+    return sorted(
         alert.pk
         for alert in alerts
         if set(channels_for(alert, webhooks)) - done.get(alert.pk, set())
-    ]
+    )
