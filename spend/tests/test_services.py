@@ -320,8 +320,8 @@ def test_no_delivery_is_queued_when_the_transaction_is_rolled_back(
             record(campaign, "1")  # 100%
             raise RuntimeError("rolled back")
 
-    with django_capture_on_commit_callbacks() as rolled_back:
-        pytest.raises(RuntimeError, crossed_then_rolled_back)
+    with django_capture_on_commit_callbacks() as rolled_back, pytest.raises(RuntimeError):
+        crossed_then_rolled_back()
     assert rolled_back == []
     assert mail.outbox == []
 
