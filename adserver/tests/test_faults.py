@@ -355,3 +355,41 @@ def test_a_stopped_beat_turns_health_stale_and_shows_the_banner(stack: Stack) ->
     finally:
         beat.stop()
         worker.stop(signal.SIGTERM)
+
+
+def test_sigterm_lets_gunicorn_finish_the_request_in_flight(stack: Stack) -> None:
+    """A 5,000-event batch is in flight when gunicorn gets SIGTERM: it is answered and stored."""
+    events = [
+        {"campaign": stack.big_campaign, "amount": "0.01", "event_id": f"term-{i}"}
+        for i in range(5000)
+    ]
+    body = json.dumps({"events": events}).encode()
+    answers: list[int] = []
+
+    def post() -> None:
+        request = urllib.request.Request(  # noqa: S310 - 127.0.0.1
+            stack.base + "/api/spend/batch/", data=body, method="POST",
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Token {stack.token}"},
+        )  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+                answers.append(int(response.status))
+        except urllib.error.HTTPError as error:
+            answers.append(error.code)
+
+    sender = threading.Thread(target=post)
+    sender.start()
+    time.sleep(0.3)  # the request is being served
+    assert stack.web.process is not None
+    stack.web.process.send_signal(signal.SIGTERM)
+    sender.join(timeout=60)
+    stack.web.process.wait(timeout=30)
+    try:
+        assert answers == [201]
+        stored = _query(stack, "SELECT count(*) FROM spend_spendevent WHERE event_id LIKE 'term-%'")
+        assert stored[0][0] == 5000
+        assert stack.web.process.returncode == 0
+    finally:
+        stack.web.start()  # for any test after this one
+        wait_for(lambda: _status(stack.base + "/healthz") in (200, 503), "gunicorn back")
