@@ -8,13 +8,15 @@ must stay at zero.
 """
 
 import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError, connection, connections
+from django.db import OperationalError, connection, connections, transaction
 
 from budgets.tests.factories import BrandFactory
+from campaigns.models import Campaign
 from campaigns.services import campaigns_set_enabled
 from campaigns.tests.factories import CampaignFactory
 from spend.models import SpendEvent
@@ -91,3 +93,68 @@ def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> Non
     assert errors == []
     assert deadlocks == []
     assert SpendEvent.objects.count() == 2 * 2 * ROUNDS * len(ids)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's locks")
+def test_a_bulk_pause_waits_for_a_recorder_of_its_brand_instead_of_deadlocking() -> None:
+    """The documented order, made certain instead of left to chance.
+
+    A recorder's transaction is open on the brand (it holds the brand FOR
+    SHARE). A bulk pause of the brand's campaigns started now must queue on
+    the brand while holding no campaign row, so that the recorder's next
+    event, which crosses the daily cap and makes enforcement lock every
+    campaign of the brand, goes through, and the pause follows. With the
+    campaign rows locked first (the old order), the pause never waited for
+    the brand: it locked and changed the campaigns under an open recorder.
+    """
+    brand = BrandFactory.create(daily_budget=Decimal("10"), monthly_budget=Decimal("1000"))
+    ids = sorted(CampaignFactory.create(brand=brand).pk for _ in range(4))
+    outcome: dict[str, str] = {}
+    pauser_pid: list[int] = []
+
+    def pause() -> None:
+        try:
+            connection.ensure_connection()
+            pauser_pid.append(connection.connection.info.backend_pid)
+            campaigns_set_enabled(campaign_ids=ids, enabled=False)
+            outcome["pause"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            outcome["pause"] = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            connections.close_all()
+
+    def pauser_waits_for_a_lock() -> bool:
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pauser_pid[0]]
+            )
+            row = cursor.fetchone()
+        return row is not None and row[0] == "Lock"
+
+    def record() -> None:
+        pauser = threading.Thread(target=pause)
+        try:
+            with transaction.atomic():
+                spend_record(campaign_id=ids[-1], amount=Decimal("1"), event_id="first")
+                pauser.start()
+                deadline = time.monotonic() + 10
+                while not (pauser_pid and pauser_waits_for_a_lock()):
+                    assert time.monotonic() < deadline, "the pause never blocked"
+                    time.sleep(0.05)
+                spend_record(campaign_id=ids[-1], amount=Decimal("20"), event_id="crossing")
+            outcome["record"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported by the test
+            outcome["record"] = f"{exc.__class__.__name__}: {exc}"
+        finally:
+            pauser.join(timeout=30)
+            connections.close_all()
+
+    recorder = threading.Thread(target=record)
+    recorder.start()
+    recorder.join(timeout=60)
+
+    assert outcome == {"record": "ok", "pause": "ok"}
+    assert SpendEvent.objects.count() == 2
+    assert set(Campaign.objects.filter(id__in=ids).values_list("enabled", "budget_hold")) == {
+        (False, "brand_daily_budget")
+    }
