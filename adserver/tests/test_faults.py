@@ -29,6 +29,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from adserver.tests.fault_services import (
     MuteSmtp,
@@ -234,6 +235,16 @@ def test_a_postgresql_restart_loses_nothing_and_answers_only_503(stack: Stack) -
     assert set(after) <= {200, 201}, after
     _exactly_once(stack, "restart-", stack.big_brand, acknowledged)
     assert "Traceback" not in stack.web.log()
+    # /metrics adds up both gunicorn workers' counters.
+    with urllib.request.urlopen(stack.base + "/metrics", timeout=10) as response:  # noqa: S310
+        metrics = {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(response.read().decode())
+            for sample in family.samples
+        }
+    assert metrics[("adserver_spend_events_recorded_total", ())] == 180
+    unavailable = ("adserver_requests_refused_total", (("reason", "unavailable"),))
+    assert metrics[unavailable] == len(outage)
 
 
 def test_a_redis_restart_and_a_killed_web_worker_lose_nothing(stack: Stack) -> None:
