@@ -18,7 +18,7 @@ WITH_BROKER = broker="$$($(PY) -m adserver.broker_choice)" && \
 	echo "Celery broker: $$broker" && CELERY_BROKER_URL="$$broker" PATH="$(CURDIR)/$(BIN):$$PATH"
 
 .PHONY: run test check lint format typecheck migrations-check pytest migrate seed simulate admin-login \
-	worker beat web shell clean bench chromium
+	worker beat web shell clean bench chromium test-pgbouncer
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,11 +58,15 @@ shell: $(VENV)/.run-installed
 	$(PY) manage.py shell
 
 # Tests run against the real services: PostgreSQL and Redis on this machine.
-test check lint format typecheck migrations-check pytest bench: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/adserver
-test check lint format typecheck migrations-check pytest bench: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
+test check lint format typecheck migrations-check pytest bench test-pgbouncer: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/adserver
+test check lint format typecheck migrations-check pytest bench test-pgbouncer: export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-## test: lint, type-check, check migrations, then the whole pytest suite
+## test: lint, type-check, check migrations, then the whole pytest suite (the fault suite too)
 test: lint typecheck migrations-check pytest
+
+## test-pgbouncer: the spend, reconcile and dashboard tests through PgBouncer (transaction mode)
+test-pgbouncer: $(VENV)/.dev-installed
+	.ci/pgbouncer-tests -n 2
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -6,7 +6,14 @@ and so does GUNICORN_CMD_ARGS. See docs/operations.md.
 """
 
 import os
+import tempfile
 from typing import Any
+
+# /metrics adds up the counters of every worker (prometheus-client's
+# multiprocess mode): each process writes its values to files in this
+# folder, a fresh one per start unless PROMETHEUS_MULTIPROC_DIR is given
+# (then it must be emptied before each start).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="adserver-metrics-"))
 
 # Processes: each runs the application on one core at a time (the GIL), so
 # about one and a half per core keeps the cores busy while some wait for
@@ -31,3 +38,10 @@ def post_worker_init(worker: Any) -> None:
     from adserver.startup import warm_up
 
     warm_up()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker that stopped no longer counts in the live gauges (counters stay)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

@@ -5,6 +5,7 @@ ones used by `make run`: a SQLite file and, when no Redis answers, Celery's
 filesystem broker. Tests and production set `DATABASE_URL` to PostgreSQL.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import django_stubs_ext
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "adserver.middleware.OutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -79,6 +81,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "adserver.context_processors.reconcile_banner",
             ],
         },
     },
@@ -113,8 +116,16 @@ else:
     # prepares them after two runs on a connection (Django's own cursors bind
     # on the client and never prepare). Off behind a pooler that cannot keep
     # prepared statements (PgBouncer before 1.21 in transaction mode).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2)
+    # Off means never: psycopg's own default would still prepare after five runs.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "prepare_threshold", 2 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
+    # Behind a pooler in transaction mode (PgBouncer), a cursor cannot outlive
+    # its transaction on the server: QuerySet.iterator() then reads in chunks
+    # on the client instead of through a server-side cursor.
+    DATABASES["default"].setdefault(
+        "DISABLE_SERVER_SIDE_CURSORS", env.bool("DATABASE_POOLER_TRANSACTIONS", default=False)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -160,6 +171,27 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="budgets@localhost")
 ALERT_EMAILS = env.list("ALERT_EMAILS", default=["adops@localhost"])
+# Alert mail and webhooks are sent by the worker (spend.tasks.alerts_deliver),
+# never inside a request; a server that accepts and never answers costs a
+# delivery attempt this long, then a retry with backoff.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Webhooks for every brand's alerts (more per brand in the admin): a JSON POST
+# with a Slack-compatible "text", signed with HMAC-SHA256 of the body in
+# X-Adserver-Signature when a secret is set.
+ALERT_WEBHOOK_URLS = env.list("ALERT_WEBHOOK_URLS", default=[])
+ALERT_WEBHOOK_SECRET = env.str("ALERT_WEBHOOK_SECRET", default="")
+ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
+# The sweep delivers alerts raised this recently that a channel still lacks.
+ALERT_DELIVERY_WINDOW_HOURS = env.int("ALERT_DELIVERY_WINDOW_HOURS", default=48)
+
+# Liveness: /healthz answers 503 "reconcile": "stale" and the dashboard shows
+# a banner when the last reconcile tick finished longer ago than this.
+HEALTH_RECONCILE_MAX_AGE_SECONDS = env.int("HEALTH_RECONCILE_MAX_AGE_SECONDS", default=180)
+# /metrics: open to these client addresses, or to a bearer token when set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_ADDRESSES = env.list("METRICS_ALLOWED_ADDRESSES", default=["127.0.0.1", "::1"])
+# How long a client is told to wait before retrying when the database is down.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 
 # Security: on by default when DEBUG is off, so `check --deploy` is clean.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -169,7 +201,7 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {
@@ -219,6 +251,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that sends a task on commit (alert delivery) gives up this soon
+# when the broker is unreachable; the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # django-celery-beat's DatabaseScheduler, checking SECRET_KEY first (adserver/beat.py).
 CELERY_BEAT_SCHEDULER = "adserver.beat:Scheduler"
 CELERY_BEAT_SYNC_EVERY = 1
@@ -234,21 +269,30 @@ CELERY_RESULT_EXPIRES = None
 # waited in the queue past their next one (a worker down for hours does not
 # replay hundreds of ticks). See docs/operations.md.
 _EVERY_QUARTER_HOUR = "0,15,30,45"  # every local midnight in tzdata falls on one
+# The minute ticks, unless RECONCILE_TICK_SECONDS asks for a shorter interval
+# (the fault suite, which watches beat stop and start, uses 2 s).
+_TICK_SECONDS = env.int("RECONCILE_TICK_SECONDS", default=0)
+_EVERY_TICK: object = dt.timedelta(seconds=_TICK_SECONDS) if _TICK_SECONDS else crontab()
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "budget check": {
         "task": "spend.tasks.budget_check",
-        "schedule": crontab(),
+        "schedule": _EVERY_TICK,
         "options": {"expire_seconds": 50},
     },
     "dayparting": {
         "task": "spend.tasks.dayparting",
-        "schedule": crontab(),
+        "schedule": _EVERY_TICK,
         "options": {"expire_seconds": 50},
     },
     "daily reset": {
         "task": "spend.tasks.daily_reset",
         "schedule": crontab(minute=_EVERY_QUARTER_HOUR),
         "options": {"expire_seconds": 600},
+    },
+    "alert delivery sweep": {
+        "task": "spend.tasks.alerts_sweep",
+        "schedule": crontab(),
+        "options": {"expire_seconds": 50},
     },
     "monthly reset": {
         "task": "spend.tasks.monthly_reset",

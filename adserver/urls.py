@@ -2,13 +2,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from adserver import views
+from adserver import metrics, views
+
+handler500 = "adserver.views.server_error"
 
 # Django tries the patterns in order on every request: the API, where spend
 # feeds post hundreds of times a second, comes first.
 urlpatterns = [
     path("api/", include("adserver.api.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -11,7 +11,8 @@ from budgets import services as budget_services
 from budgets.admin import BrandMembersInline, save_memberships
 from budgets.admin_base import DeleteThroughServiceAdmin, ReadOnlyAdmin
 from budgets.models import Brand
-from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
+from spend import services as spend_services
+from spend.models import AlertWebhook, BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
 from spend.selectors import PeriodTotals, brand_current_totals
 
 
@@ -149,3 +150,28 @@ class CampaignSpendAdmin(ReadOnlyAdmin[CampaignSpend]):
     list_select_related = ["campaign"]
     list_filter = ["period"]
     date_hierarchy = "period_start"
+
+
+@admin.register(AlertWebhook)
+class AlertWebhookAdmin(DeleteThroughServiceAdmin[AlertWebhook]):
+    """Webhooks that receive a brand's alerts (no brand: every brand's). Added or deleted."""
+
+    list_display = ["url", "brand", "created_at"]
+    list_select_related = ["brand"]
+    fields = ["brand", "url"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: AlertWebhook,
+        form: forms.ModelForm[AlertWebhook],
+        change: bool,
+    ) -> None:
+        created = spend_services.alert_webhook_create(brand=obj.brand, url=obj.url)
+        obj.pk, obj._state.adding = created.pk, False
+
+    def delete_through_service(self, pk: int) -> None:
+        spend_services.alert_webhook_delete(webhook_id=pk)

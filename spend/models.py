@@ -189,3 +189,82 @@ class CampaignSpend(PeriodRollup):
 
     def __str__(self) -> str:
         return f"campaign {self.campaign_id} {self.period} {self.period_start}: {self.amount}"
+
+
+class AlertWebhook(models.Model):
+    """A URL that receives every alert of one brand (or of every brand, with no brand).
+
+    `settings.ALERT_WEBHOOK_URLS` adds URLs for every brand without a row.
+    """
+
+    brand = models.ForeignKey(
+        Brand,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alert_webhooks",
+        help_text="Empty: every brand's alerts.",
+    )
+    url = models.URLField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["brand", "url"], name="alert_webhook_once_per_brand", nulls_distinct=False
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class AlertDelivery(models.Model):
+    """One alert on one channel: the e-mail to ALERT_EMAILS, or one webhook URL.
+
+    `delivered_at` is set once, by compare-and-swap (`WHERE delivered_at IS
+    NULL`); `claimed_until` keeps two deliverers from sending at once.
+    `attempts` and `last_error` show failures on the alert's page.
+    """
+
+    alert = models.ForeignKey("budgets.Alert", on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=520, help_text='"email" or "webhook <url>".')
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    claimed_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["alert_id", "channel"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "channel"], name="alert_delivery_once"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["alert"], condition=Q(delivered_at__isnull=True),
+                name="alert_delivery_pending_idx",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"alert {self.alert_id} by {self.channel}"
+
+
+class ReconcileTick(models.Model):
+    """When each periodic reconcile task last finished (one row per task name).
+
+    /healthz, the dashboard's banner and /metrics read it: a stopped beat or
+    worker shows as an old `finished_at`.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    finished_at = models.DateTimeField()
+    duration_seconds = models.FloatField()
+    holds_changed = models.PositiveBigIntegerField(
+        default=0, help_text="Campaign holds changed by this task since it first ran."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.finished_at:%Y-%m-%d %H:%M:%S}"

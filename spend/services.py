@@ -31,8 +31,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from budgets.models import Period
+from budgets.models import Brand, Period
 from campaigns.models import Campaign, Status
+from spend import metrics
 from spend.accounting import RollupKey
 from spend.batch import record_batch
 from spend.errors import (
@@ -42,7 +43,7 @@ from spend.errors import (
     SpendInvalid,
     UnknownCampaignsError,
 )
-from spend.models import BrandSpend, SpendEvent, SpendKind
+from spend.models import AlertWebhook, BrandSpend, SpendEvent, SpendKind
 from spend.recording import (
     Outcome,
     Placed,
@@ -186,6 +187,9 @@ def spend_record(
     except UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
     placed = outcome.placed[0]
+    if placed.index not in outcome.replayed:
+        metrics.SPEND_EVENTS.inc()
+        metrics.SPEND_AMOUNT.inc(float(max(clean.amount, ZERO)))
     status, reason = _campaign_state(placed, outcome)
     daily, monthly = _brand_now(placed, outcome, now)
     return SpendRecorded(
@@ -310,6 +314,9 @@ def spend_record_batch(
         if conflict.index is not None:
             conflict.index = origins[conflict.index]
         raise
+    metrics.SPEND_EVENTS.inc(len(unique) - replayed)
+    if not replayed:
+        metrics.SPEND_AMOUNT.inc(float(sum(amount for amount in unique.amounts if amount > 0)))
     return BatchRecorded(created=len(unique) - replayed, duplicates=replays_in_batch + replayed)
 
 
@@ -317,3 +324,19 @@ def _aware(now: dt.datetime) -> dt.datetime:
     if timezone.is_naive(now):
         raise ValueError("now must be an aware datetime")
     return now
+
+
+# --- alert webhooks ----------------------------------------------------------------
+
+
+def alert_webhook_create(*, brand: Brand | None, url: str) -> AlertWebhook:
+    """A webhook for one brand's alerts, or every brand's (brand None). Unique per brand."""
+    webhook = AlertWebhook(brand=brand, url=url)
+    webhook.full_clean()
+    webhook.save()
+    return webhook
+
+
+def alert_webhook_delete(*, webhook_id: int) -> None:
+    """Raises AlertWebhook.DoesNotExist for an unknown id."""
+    AlertWebhook.objects.get(pk=webhook_id).delete()

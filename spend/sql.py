@@ -46,6 +46,10 @@ def cursor_for(*, raw: bool = False) -> Iterator[tuple[CursorWrapper, bool]]:
         return
     import psycopg
 
+    # As Django's own cursor() does: a pooled connection that the server
+    # dropped (a restart) is replaced here, once per request, instead of
+    # failing the request's first statement.
+    db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
     kind = psycopg.RawCursor if raw else psycopg.Cursor

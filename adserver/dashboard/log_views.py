@@ -106,7 +106,8 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = visible_or_404(
         Alert.objects.select_related("brand", "budget"), request.user, brand_field="brand_id", pk=pk
     )
-    return page(request, "dashboard/alert_detail.html", {"alert": alert})
+    deliveries = list(alert.deliveries.order_by("channel"))
+    return page(request, "dashboard/alert_detail.html", {"alert": alert, "deliveries": deliveries})
 
 
 @dashboard_view

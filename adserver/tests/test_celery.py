@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 DECLARED = {
     "budget check": ("spend.tasks.budget_check", "*", "*"),
     "dayparting": ("spend.tasks.dayparting", "*", "*"),
+    "alert delivery sweep": ("spend.tasks.alerts_sweep", "*", "*"),
     "daily reset": ("spend.tasks.daily_reset", "0,15,30,45", "*"),
     "monthly reset": ("spend.tasks.monthly_reset", "0,15,30,45", "1,28-31"),
 }
@@ -117,6 +118,7 @@ def test_after_beat_was_down_three_hours_every_tick_is_due_at_once(start_beat: A
     assert due == {
         "budget check": True,
         "dayparting": True,
+        "alert delivery sweep": True,
         "daily reset": True,
         "monthly reset": False,  # the 11th: not a day a local month starts on
     }

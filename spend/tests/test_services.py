@@ -2,11 +2,12 @@
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from budgets.models import Alert, Period
@@ -14,6 +15,7 @@ from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.services import campaign_pause
 from campaigns.tests.factories import CampaignFactory
+from spend.alerts import alerts_deliver_now
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
 from spend.services import SpendConflict, SpendRecorded, spend_record
 
@@ -280,6 +282,8 @@ def test_alerts_are_raised_once_at_50_80_and_100_percent(
         ("brand", "day", 80, Decimal("80")),
         ("brand", "day", 100, Decimal("105")),
     ]
+    # Delivered by the worker (spend.tasks.alerts_deliver), here called directly.
+    alerts_deliver_now(list(Alert.objects.order_by("threshold").values_list("id", flat=True)))
     assert [m.subject for m in mail.outbox] == [
         "[Budget alert] Acme reached 50% of its daily budget for 2026-03-10: 50.00 of 100.00 USD",
         "[Budget alert] Acme reached 80% of its daily budget for 2026-03-10: 80.00 of 100.00 USD",
@@ -302,10 +306,23 @@ def test_one_event_past_several_thresholds_raises_each_of_them() -> None:
     }
 
 
-def test_no_mail_is_sent_when_the_transaction_is_rolled_back() -> None:
+def test_no_delivery_is_queued_when_the_transaction_is_rolled_back(
+    django_capture_on_commit_callbacks: Any,
+) -> None:
     campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("10")))
-    record(campaign, "9")  # on_commit callbacks never run inside the test's transaction
+    with django_capture_on_commit_callbacks() as committed:
+        record(campaign, "9")
     assert Alert.objects.count() == 2
+    assert len(committed) == 1  # one hand-over to the worker, once the transaction commits
+
+    def crossed_then_rolled_back() -> None:
+        with transaction.atomic():
+            record(campaign, "1")  # 100%
+            raise RuntimeError("rolled back")
+
+    with django_capture_on_commit_callbacks() as rolled_back, pytest.raises(RuntimeError):
+        crossed_then_rolled_back()
+    assert rolled_back == []
     assert mail.outbox == []
 
 
