@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from adserver import metrics, views
+from adserver.admin import view_on_site
 
 handler500 = "adserver.views.server_error"
 
@@ -14,6 +15,12 @@ urlpatterns = [
     path("metrics", metrics.metrics, name="metrics"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Before the admin's own, which would redirect to any row of any brand.
+    path(
+        "admin/r/<int:content_type_id>/<path:object_id>/",
+        admin.site.admin_view(view_on_site),
+        name="admin-view-on-site",
+    ),
     path("admin/", admin.site.urls),
     path("", include("adserver.dashboard.urls")),
 ]
