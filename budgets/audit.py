@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import DecimalField, Model
 from django.utils import timezone
 
 from budgets.models import Brand, SettingChange, Via
@@ -73,6 +74,18 @@ def acting_as(source: Actor | Callable[[], Actor]) -> Iterator[None]:
 def command_actor(name: str) -> Actor:
     """A management command, as the trail names it (`command:seed_demo`)."""
     return Actor(user=None, via=Via.COMMAND, name=f"command:{name}")
+
+
+def stored(instance: Model, name: str) -> object:
+    """A field's value as the database keeps it: money at its field's places.
+
+    A cap set to `Decimal("3025")` is kept as 3025.00, and the trail says so.
+    """
+    value = getattr(instance, name)
+    field = instance._meta.get_field(name)
+    if isinstance(value, Decimal) and isinstance(field, DecimalField):
+        return value.quantize(Decimal(1).scaleb(-field.decimal_places))
+    return value
 
 
 def as_text(value: object) -> str | None:

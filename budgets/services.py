@@ -25,7 +25,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
 
-from budgets.audit import record_changes
+from budgets.audit import record_changes, stored
 from budgets.locks import brands_lock
 from budgets.models import Brand, BrandMembership, Budget, Role
 from budgets.signals import serving_facts_changed
@@ -148,7 +148,7 @@ def brand_create(
     )
     with transaction.atomic():
         validated_save(brand, constraint_fields=BRAND_CONSTRAINT_FIELDS)
-        _record_brand(brand, {f: (None, getattr(brand, f)) for f in BRAND_AUDITED_FIELDS})
+        _record_brand(brand, {f: (None, stored(brand, f)) for f in BRAND_AUDITED_FIELDS})
     return brand
 
 
@@ -176,7 +176,7 @@ def brand_update(*, brand_id: int, **changes: Unpack[BrandChanges]) -> Brand:
         for field in changed:
             setattr(brand, field, changes[field])  # type: ignore[literal-required]
         validated_save(brand, update_fields=changed, constraint_fields=BRAND_CONSTRAINT_FIELDS)
-        _record_brand(brand, {f: (before[f], getattr(brand, f)) for f in changed})
+        _record_brand(brand, {f: (before[f], stored(brand, f)) for f in changed})
         if BRAND_SERVING_FIELDS.intersection(changed):
             serving_facts_changed.send(sender=Brand, brand_ids=frozenset({brand.pk}))
     return brand
@@ -234,7 +234,7 @@ def budget_create(
         brands_lock(brand_ids={brand.pk})
         _check_budget_name_free(budget)
         validated_save(budget, constraint_fields=BUDGET_CONSTRAINT_FIELDS)
-        _record_budget(budget, {f: (None, getattr(budget, f)) for f in BUDGET_AUDITED_FIELDS})
+        _record_budget(budget, {f: (None, stored(budget, f)) for f in BUDGET_AUDITED_FIELDS})
     return budget
 
 
@@ -268,7 +268,7 @@ def budget_update(*, budget_id: int, **changes: Unpack[BudgetChanges]) -> Budget
         if "name" in changed:
             _check_budget_name_free(budget)
         validated_save(budget, update_fields=changed, constraint_fields=BUDGET_CONSTRAINT_FIELDS)
-        _record_budget(budget, {f: (before[f], getattr(budget, f)) for f in changed})
+        _record_budget(budget, {f: (before[f], stored(budget, f)) for f in changed})
         if BUDGET_SERVING_FIELDS.intersection(changed):
             serving_facts_changed.send(sender=Budget, brand_ids=frozenset({budget.brand_id}))
     return budget

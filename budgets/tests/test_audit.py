@@ -69,8 +69,9 @@ def test_a_command_names_itself() -> None:
         ("brand", "name", None, "Acme", "command:seed_demo", "command"),
         ("brand", "timezone", None, "UTC", "command:seed_demo", "command"),
         ("brand", "currency", None, "USD", "command:seed_demo", "command"),
-        ("brand", "daily_budget", None, "10", "command:seed_demo", "command"),
-        ("brand", "monthly_budget", None, "300", "command:seed_demo", "command"),
+        # kept, and recorded, at the cap's two places
+        ("brand", "daily_budget", None, "10.00", "command:seed_demo", "command"),
+        ("brand", "monthly_budget", None, "300.00", "command:seed_demo", "command"),
     ]
 
 
