@@ -36,6 +36,7 @@ from campaigns.models import Campaign, Status
 from spend.accounting import RollupKey
 from spend.batch import record_batch
 from spend.errors import (
+    AmountRefusedError,
     EventIdRaceError,
     SpendBatchInvalid,
     SpendConflict,
@@ -185,6 +186,8 @@ def spend_record(
         outcome = record_one(clean, now=now)
     except UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
+    except AmountRefusedError as refused:
+        raise SpendInvalid({"amount": list(refused.problems.values())}) from None
     placed = outcome.placed[0]
     status, reason = _campaign_state(placed, outcome)
     daily, monthly = _brand_now(placed, outcome, now)
@@ -305,6 +308,10 @@ def spend_record_batch(
                 origins[i]: {"campaign": [f"No campaign with id {unique[i].campaign_id}."]}
                 for i in error.indexes
             }
+        ) from None
+    except AmountRefusedError as refused:
+        raise SpendBatchInvalid(
+            {origins[i]: {"amount": [message]} for i, message in refused.problems.items()}
         ) from None
     except SpendConflict as conflict:
         if conflict.index is not None:

@@ -352,17 +352,37 @@ WHEN = {
     "last month": NOW - dt.timedelta(days=20),
 }
 
-history = st.lists(
-    st.tuples(
-        st.integers(min_value=0, max_value=2),  # which campaign
-        st.one_of(
-            st.integers(min_value=-3, max_value=6).filter(bool).map(lambda n: Decimal(n * 5)),
-            st.decimals(min_value=Decimal("-15"), max_value=Decimal("30"), places=6).filter(bool),
+
+def _refunds_within_spend(events: list[tuple[int, Decimal, str]]) -> list[tuple[int, Decimal, str]]:
+    """The events less the adjustments that would give back more than their campaign's
+    day had spent: those are refused (spend.limits), by either path."""
+    totals: dict[tuple[int, str], Decimal] = {}
+    kept = []
+    for which, amount, when in events:
+        total = totals.get((which, when), Decimal(0)) + amount
+        if total >= 0:
+            totals[(which, when)] = total
+            kept.append((which, amount, when))
+    return kept
+
+
+history = (
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2),  # which campaign
+            st.one_of(
+                st.integers(min_value=-3, max_value=6).filter(bool).map(lambda n: Decimal(n * 5)),
+                st.decimals(min_value=Decimal("-15"), max_value=Decimal("30"), places=6).filter(
+                    bool
+                ),
+            ),
+            st.sampled_from(list(WHEN)),
         ),
-        st.sampled_from(list(WHEN)),
-    ),
-    min_size=1,
-    max_size=12,
+        min_size=1,
+        max_size=12,
+    )
+    .map(_refunds_within_spend)
+    .filter(bool)
 )
 
 
