@@ -28,6 +28,7 @@ from spend.ledger import CampaignContext
 from spend.models import CampaignSpend
 
 ZERO = Decimal("0")
+NARROWEST = ("campaign", "budget", "brand")
 # (index of the event, the rollup rows it counts in, its amount)
 Counted = tuple[int, tuple[RollupKey, ...], Decimal]
 
@@ -66,10 +67,12 @@ def totals_stay_positive(counted: Sequence[Counted], capped: Mapping[RollupKey, 
     totals.update(campaign_totals({key for _, keys, _ in counted for key in keys}))
     for index, keys, amount in counted:
         for key in keys:
-            total = totals.get(key, ZERO) + amount
-            totals[key] = total
-            if amount < 0 and total < 0:
-                raise AmountRefusedError({index: below_zero_message(key, total)})
+            totals[key] = totals.get(key, ZERO) + amount
+        if amount < 0:
+            below = [key for key in keys if totals[key] < 0]
+            if below:  # named by the narrowest: the campaign's day before its brand's month
+                key = min(below, key=lambda k: (NARROWEST.index(k[0]), k[2] != Period.DAY))
+                raise AmountRefusedError({index: below_zero_message(key, totals[key])})
 
 
 def campaign_totals(keys: set[RollupKey]) -> dict[RollupKey, Decimal]:
