@@ -7,7 +7,7 @@ service), so a bad event is refused before anything is stored.
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import Context, Decimal, InvalidOperation, Rounded
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
@@ -25,6 +25,9 @@ AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 # The ledger column holds 18 digits, 6 of them decimals.
 AMOUNT_CEILING = Decimal("999999999999.999999")
 KINDS = frozenset(SpendKind.values)
+# Quantizing to 6 places in this context raises when it would drop any
+# written place, a zero too (1.0000000): one call checks the written places.
+SIX_PLACES = Context(traps=[Rounded, InvalidOperation])
 T = TypeVar("T")
 # Unicode category Cc: C0 controls, DEL and C1 controls.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -133,14 +136,15 @@ def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
     limit = max_amount()
     if abs(amount) > limit:
         return None, f"The amount must not exceed {limit} in absolute value."
-    # Written places count, zeros too: 1.0000000 has seven.
-    if amount.as_tuple().exponent < -AMOUNT_DECIMALS:  # type: ignore[operator]  # finite: an int
+    try:  # written places count, zeros too: 1.0000000 has seven
+        quantized = amount.quantize(AMOUNT_QUANTUM, context=SIX_PLACES)
+    except (Rounded, InvalidOperation):
         return None, f"The amount has more than {AMOUNT_DECIMALS} decimal places."
     if kind == SpendKind.SPEND and amount <= 0:
         return None, "Spend must be positive; record a refund as an adjustment."
     if amount == 0:
         return None, "An adjustment must not be zero."
-    return amount.quantize(AMOUNT_QUANTUM), None
+    return quantized, None
 
 
 def _parse_occurred_at(value: object, now: dt.datetime, kind: str) -> "Parsed[dt.datetime]":
@@ -262,6 +266,7 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     lowest = -limit
     latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
     quantum = AMOUNT_QUANTUM
+    six_places = SIX_PLACES
     spend = SpendKind.SPEND.value
     utc = dt.UTC
     sources: set[str] = set()  # checked already: a feed sends the same few
@@ -283,8 +288,9 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
         if amount.same_quantum(quantum):  # the usual form: six places written
             value = amount
         else:
-            value = amount.quantize(quantum)
-            if value != amount or amount.as_tuple().exponent < -AMOUNT_DECIMALS:  # type: ignore[operator]
+            try:
+                value = amount.quantize(quantum, context=six_places)
+            except (Rounded, InvalidOperation):
                 return None
         if not (amount > 0 or (amount != 0 and kind != spend)):
             return None
