@@ -288,8 +288,8 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
         if amount.same_quantum(quantum):  # the usual form: six places written
             value = amount
         else:
-            try:
-                value = amount.quantize(quantum, context=six_places)
+            try:  # positional: keyword arguments cost C's slow path here
+                value = amount.quantize(quantum, None, six_places)
             except (Rounded, InvalidOperation):
                 return None
         if not (amount > 0 or (amount != 0 and kind != spend)):
