@@ -28,7 +28,7 @@ from django.db.models import ProtectedError, RestrictedError
 from budgets.audit import record_changes, stored
 from budgets.locks import brands_lock
 from budgets.models import Brand, BrandMembership, Budget, Role
-from budgets.signals import serving_facts_changed
+from budgets.signals import brand_has_spend, serving_facts_changed
 
 
 class DeletionRefused(Exception):  # noqa: N818 - reads as the outcome, like DoesNotExist
@@ -162,8 +162,21 @@ def _record_brand(brand: Brand, changes: Mapping[str, tuple[object, object]]) ->
     )
 
 
+def timezone_fixed_reason(brand: Brand) -> str:
+    return (
+        f"The time zone cannot change once the brand has spend: its days and months "
+        f"are already counted in {brand.timezone}."
+    )
+
+
 def brand_update(*, brand_id: int, **changes: Unpack[BrandChanges]) -> Brand:
     """Change some of a brand's fields; its campaigns follow a new cap at once.
+
+    The time zone is fixed from the brand's first spend on (a ValidationError
+    naming `timezone`): its spend is counted in that zone's days and months,
+    and a new zone would start a new day (or month) with the cap untouched.
+    The brand row is locked first, and every recorder holds it FOR SHARE, so
+    spend committed before the check is seen and none slips in after it.
 
     Raises Brand.DoesNotExist for an unknown id.
     """
@@ -172,6 +185,8 @@ def brand_update(*, brand_id: int, **changes: Unpack[BrandChanges]) -> Brand:
         changed = [field for field, value in changes.items() if getattr(brand, field) != value]
         if not changed:
             return brand
+        if "timezone" in changed and brand_has_spend(brand.pk):
+            raise ValidationError({"timezone": [timezone_fixed_reason(brand)]})
         before = {field: getattr(brand, field) for field in changed}
         for field in changed:
             setattr(brand, field, changes[field])  # type: ignore[literal-required]

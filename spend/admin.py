@@ -13,7 +13,7 @@ from budgets.admin_base import DeleteThroughServiceAdmin, ReadOnlyAdmin
 from budgets.models import Brand
 from spend import services as spend_services
 from spend.models import AlertWebhook, BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
-from spend.selectors import PeriodTotals, brand_current_totals
+from spend.selectors import PeriodTotals, brand_current_totals, brand_has_spend
 
 
 class BrandChangeList(ChangeList):
@@ -50,6 +50,28 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BrandChangeList
+
+    # The time zone is fixed once the brand has spend (budgets.services.brand_update):
+    # shown read-only then, with the reason, instead of a field the save would refuse.
+    @staticmethod
+    def _timezone_fixed(brand: Brand | None) -> bool:
+        if brand is None:
+            return False
+        if not hasattr(brand, "_has_spend"):
+            brand._has_spend = brand_has_spend(brand.pk)  # type: ignore[attr-defined]
+        fixed: bool = brand._has_spend  # type: ignore[attr-defined]
+        return fixed
+
+    def get_exclude(self, request: HttpRequest, obj: Brand | None = None) -> Any:
+        return ["timezone"] if self._timezone_fixed(obj) else super().get_exclude(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Brand | None = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "timezone_fixed"] if self._timezone_fixed(obj) else fields
+
+    @admin.display(description="Time zone")
+    def timezone_fixed(self, brand: Brand) -> str:
+        return f"{brand.timezone}. {budget_services.timezone_fixed_reason(brand)}"
 
     # Saved through the services, so that a new cap is enforced at once.
     def save_model(

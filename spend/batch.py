@@ -13,8 +13,10 @@ needs no lock to know each campaign's `campaign_was_serving`:
    (accounting.tally_groups) give every event's flag;
 3. the events COPYed into the ledger with those flags, their foreign keys
    checked by that statement rather than at COMMIT;
-4. the capped rows locked (the order of spend.ledger) and the states read
-   again: whatever committed meanwhile is visible now. When anything moved,
+4. the capped rows locked (the order of spend.ledger), adjustments
+   checked against them (spend.limits: no total below zero; a refusal
+   rolls the COPY back) and the states read again: whatever committed
+   meanwhile is visible now. When anything moved,
    the tally is done again on what the locks returned; should a flag that
    was written no longer hold, the transaction is rolled back and the batch
    goes through record_many;
@@ -50,6 +52,7 @@ from spend.accounting import (
 from spend.alerts import alerts_announce_on_commit
 from spend.errors import UnknownCampaignsError
 from spend.ledger import CampaignContext
+from spend.limits import amounts_within_brands, totals_stay_positive
 from spend.recording import (
     COPY_MIN_EVENTS,
     cap_of,
@@ -210,6 +213,7 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime) -> None:
         unknown = [i for i, c in enumerate(events.campaign_ids) if c not in contexts]
         if unknown:
             raise UnknownCampaignsError(unknown)
+        amounts_within_brands(events.campaign_ids, events.amounts, contexts)
         days, of_event = campaign_days(events, contexts)
         caps = capped_rows(days, now)
         brand_keys = sorted_keys(k for k in caps if k[0] == "brand")
@@ -228,6 +232,9 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime) -> None:
         if outer:  # leave the outer transaction's checks as they were
             ledger.ledger_keys_checked_at_once(False)
         locked = ledger.rollups_lock(brand_keys, budget_keys)
+        if min(events.amounts) < 0:  # adjustments: no total below zero (spend.limits)
+            counted = zip(of_event, events.amounts, strict=True)
+            totals_stay_positive([(i, d.keys, a) for i, (d, a) in enumerate(counted)], locked)
         states_now = ledger.campaigns_state(campaign_ids)
         if states_now != states or any(openings.get(k) != locked.get(k) for k in caps):
             tallied = tally_again(days, tallied, states_now, locked, caps)

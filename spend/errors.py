@@ -46,3 +46,14 @@ class UnknownCampaignsError(Exception):
 
 class EventIdRaceError(Exception):
     """An event_id was stored by another transaction between our read and our insert."""
+
+
+class AmountRefusedError(Exception):
+    """Amounts the brand's books cannot take (by event index, the reason); nothing stored.
+
+    An event larger than its brand's whole monthly budget, or an adjustment
+    that would take a period total below zero.
+    """
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        self.problems = problems

@@ -230,6 +230,7 @@ class StoredEvent:
     amount: Decimal
     kind: str
     occurred_at: dt.datetime
+    recorded_at: dt.datetime
 
 
 def events_stored(event_ids: Sequence[str]) -> dict[str, StoredEvent]:
@@ -238,12 +239,19 @@ def events_stored(event_ids: Sequence[str]) -> dict[str, StoredEvent]:
         return {}
     condition, params = sql.in_clause(event_ids)
     statement = (
-        "SELECT event_id, id, campaign_id, amount, kind, occurred_at "  # noqa: S608
+        "SELECT event_id, id, campaign_id, amount, kind, occurred_at, recorded_at "  # noqa: S608
         f"FROM spend_spendevent WHERE event_id {condition}"
     )
     return {
-        event_id: StoredEvent(pk, campaign, sql.to_decimal(amount), kind, sql.to_datetime(occurred))
-        for event_id, pk, campaign, amount, kind, occurred in sql.fetch(statement, params)
+        event_id: StoredEvent(
+            pk,
+            campaign,
+            sql.to_decimal(amount),
+            kind,
+            sql.to_datetime(occurred),
+            sql.to_datetime(recorded),
+        )
+        for event_id, pk, campaign, amount, kind, occurred, recorded in sql.fetch(statement, params)
     }
 
 

@@ -3,6 +3,7 @@
 from collections.abc import Collection
 
 from spend.reconcile import reconcile_brands_now
+from spend.selectors import brand_has_spend
 
 
 def reconcile_brands_on_serving_facts_changed(
@@ -14,3 +15,7 @@ def reconcile_brands_on_serving_facts_changed(
     implies commit together (or not at all).
     """
     reconcile_brands_now(brand_ids=brand_ids)
+
+
+def answer_brand_spend_asked(sender: object, *, brand_id: int, **kwargs: object) -> bool:
+    return brand_has_spend(brand_id)

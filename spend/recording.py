@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from budgets.models import Period
@@ -27,6 +28,7 @@ from spend.alerts import alerts_announce_on_commit
 from spend.enforcement import budget_holds_reconcile
 from spend.errors import EventIdRaceError, SpendConflict, UnknownCampaignsError
 from spend.ledger import AlertRow, CampaignContext, LedgerRow, RollupDelta, StoredEvent
+from spend.limits import amounts_within_brands, totals_stay_positive
 from spend.validation import CleanEvent
 
 logger = logging.getLogger("spend.services")
@@ -186,6 +188,7 @@ def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) 
     unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
     if unknown:
         raise UnknownCampaignsError(unknown)
+    amounts_within_brands([e.campaign_id for e in events], [e.amount for e in events], contexts)
     return place_in(events, contexts, now)
 
 
@@ -231,9 +234,23 @@ def differences(stored: StoredEvent, event: CleanEvent) -> list[str]:
         fields.append("amount")
     if stored.kind != event.kind:
         fields.append("kind")
-    if event.occurred_at_given and stored.occurred_at != event.occurred_at:
+    if event.occurred_at_given and not same_time(stored, event.occurred_at):
         fields.append("occurred_at")
     return fields
+
+
+def same_time(stored: StoredEvent, occurred_at: dt.datetime) -> bool:
+    """Whether a replay's `occurred_at` (after validation) is the stored event's.
+
+    An event dated ahead of the server's clock was booked at the server's
+    now (spend.validation); its replay, clamped to a later now or no longer
+    ahead, is dated at or after that instant and within the allowed skew.
+    """
+    if stored.occurred_at == occurred_at:
+        return True
+    skew = dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
+    booked_at_now = stored.occurred_at == stored.recorded_at
+    return booked_at_now and stored.occurred_at < occurred_at <= stored.occurred_at + skew
 
 
 def replays(placed: Sequence[Placed], stored: dict[str, StoredEvent]) -> dict[int, StoredEvent]:
@@ -335,6 +352,8 @@ def record_placed(
     fresh = [p for p in placed if p.index not in outcome.replayed]
     if not fresh:
         return outcome
+    if any(p.event.amount < 0 for p in fresh):
+        totals_stay_positive([(p.index, p.keys, p.event.amount) for p in fresh], openings)
     states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
     watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
     result = tally(
@@ -349,7 +368,8 @@ def record_placed(
     outcome.movements = result.movements
     outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
     rows = [p.ledger_row(campaign_was_serving=outcome.serving[p.index]) for p in fresh]
-    if sql.postgres() and len(rows) >= COPY_MIN_EVENTS:
+    # COPY returns no ids: one event (whose answer names its id) is inserted.
+    if sql.postgres() and len(rows) >= COPY_MIN_EVENTS and len(rows) > 1:
         ledger.events_copy((*row, now) for row in rows)
     else:
         ids = ledger.events_insert(rows, recorded_at=now)
@@ -486,6 +506,8 @@ def place_remembered(event: CleanEvent, now: dt.datetime, key: tuple[str, int]) 
     context = _CONTEXTS.get(key)
     if context is None:
         return place([event], now, lock=False)
+    # The statement checks that the brand's monthly budget is still this one.
+    amounts_within_brands([event.campaign_id], [event.amount], {event.campaign_id: context})
     return [Placed(0, event, context, today=local_date(now, context.timezone))]
 
 
@@ -523,7 +545,10 @@ def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
 
 
 def record_one(event: CleanEvent, *, now: dt.datetime) -> Outcome:
-    if not sql.postgres():
+    # An adjustment takes the generic path: it is rare, and its campaign's
+    # totals must be read under the locks to keep every total from going
+    # below zero (spend.limits), which the one statement does not do.
+    if not sql.postgres() or event.amount < 0:
         return retrying(lambda: record_many([event], now=now))
     if not connection.in_atomic_block:
         try:

@@ -32,7 +32,9 @@ class PeriodTotals:
 
     `*_overspend` is the part recorded after the cap was reached (a campaign's:
     while it was not serving); `*_cap` is None where there is no cap, and then
-    `*_remaining` is None too. Remaining never goes below zero.
+    `*_remaining` is None too. Remaining never goes below zero; what went past
+    the cap is `*_over_cap` (the API's `daily_overspend`), so that remaining
+    minus over-cap is always cap minus spend.
     """
 
     today: dt.date
@@ -56,6 +58,26 @@ class PeriodTotals:
         if self.monthly_cap is None:
             return None
         return max(self.monthly_cap - self.monthly_spend, ZERO)
+
+    @property
+    def daily_over_cap(self) -> Decimal | None:
+        """What today's spend went past the cap (0 under it): remaining's other side."""
+        return None if self.daily_cap is None else max(self.daily_spend - self.daily_cap, ZERO)
+
+    @property
+    def monthly_over_cap(self) -> Decimal | None:
+        if self.monthly_cap is None:
+            return None
+        return max(self.monthly_spend - self.monthly_cap, ZERO)
+
+
+def brand_has_spend(brand_id: int) -> bool:
+    """Whether spend was ever recorded for the brand: each event counts in its brand's rows.
+
+    (A row can exist at zero events: a recorder creates the rows it locks.)
+    """
+    # * one index probe of the brand's rollup rows
+    return BrandSpend.objects.filter(brand_id=brand_id, events_count__gt=0).exists()
 
 
 Found = dict[tuple[int, str, dt.date], tuple[Decimal, Decimal]]

@@ -37,6 +37,7 @@ from spend import metrics
 from spend.accounting import RollupKey
 from spend.batch import record_batch
 from spend.errors import (
+    AmountRefusedError,
     EventIdRaceError,
     SpendBatchInvalid,
     SpendConflict,
@@ -186,6 +187,8 @@ def spend_record(
         outcome = record_one(clean, now=now)
     except UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
+    except AmountRefusedError as refused:
+        raise SpendInvalid({"amount": list(refused.problems.values())}) from None
     placed = outcome.placed[0]
     if placed.index not in outcome.replayed:
         metrics.SPEND_EVENTS.inc()
@@ -309,6 +312,10 @@ def spend_record_batch(
                 origins[i]: {"campaign": [f"No campaign with id {unique[i].campaign_id}."]}
                 for i in error.indexes
             }
+        ) from None
+    except AmountRefusedError as refused:
+        raise SpendBatchInvalid(
+            {origins[i]: {"amount": [message]} for i, message in refused.problems.items()}
         ) from None
     except SpendConflict as conflict:
         if conflict.index is not None:

@@ -7,7 +7,7 @@ service), so a bad event is refused before anything is stored.
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation, Rounded
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
@@ -25,9 +25,20 @@ AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 # The ledger column holds 18 digits, 6 of them decimals.
 AMOUNT_CEILING = Decimal("999999999999.999999")
 KINDS = frozenset(SpendKind.values)
+# Quantizing to 6 places in this context raises when it would drop any
+# written place, a zero too (1.0000000): one call checks the written places.
+SIX_PLACES = Context(traps=[Rounded, InvalidOperation])
 T = TypeVar("T")
 # Unicode category Cc: C0 controls, DEL and C1 controls.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# The one form of an amount written as text: ASCII digits, an optional minus,
+# at most 6 decimals. No blanks, "+", "_", exponent, or digits of other scripts
+# (Python's Decimal() would read all of those).
+AMOUNT_TEXT = re.compile(rf"-?[0-9]+(?:\.[0-9]{{1,{AMOUNT_DECIMALS}}})?")
+AMOUNT_TEXT_ERROR = (
+    "A decimal number is required: digits with an optional leading minus and at most "
+    f'{AMOUNT_DECIMALS} decimal places, such as "12.50" or "-3".'
+)
 
 
 class CleanEvent(NamedTuple):
@@ -114,17 +125,20 @@ def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
         return None, 'Give the amount as a decimal string such as "12.50", not a float.'
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         return None, "A decimal number is required."
-    try:
+    if isinstance(value, str):
+        if AMOUNT_TEXT.fullmatch(value) is None:
+            return None, AMOUNT_TEXT_ERROR
+        amount = Decimal(value)
+    else:
         amount = value if isinstance(value, Decimal) else Decimal(value)
-    except InvalidOperation:
-        return None, "A decimal number is required."
     if not amount.is_finite():
         return None, "The amount must be a finite number."
     limit = max_amount()
     if abs(amount) > limit:
         return None, f"The amount must not exceed {limit} in absolute value."
-    quantized = amount.quantize(AMOUNT_QUANTUM)
-    if amount != quantized:
+    try:  # written places count, zeros too: 1.0000000 has seven
+        quantized = amount.quantize(AMOUNT_QUANTUM, context=SIX_PLACES)
+    except (Rounded, InvalidOperation):
         return None, f"The amount has more than {AMOUNT_DECIMALS} decimal places."
     if kind == SpendKind.SPEND and amount <= 0:
         return None, "Spend must be positive; record a refund as an adjustment."
@@ -133,8 +147,13 @@ def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
     return quantized, None
 
 
-def _parse_occurred_at(value: object, now: dt.datetime) -> "Parsed[dt.datetime]":
+def _parse_occurred_at(value: object, now: dt.datetime, kind: str) -> "Parsed[dt.datetime]":
     if value is None:
+        if kind == SpendKind.ADJUSTMENT:
+            return None, (
+                "An adjustment must say when the money it corrects was spent: "
+                "it counts for that local day and month."
+            )
         return now, None
     if not isinstance(value, dt.datetime):
         return None, "A date and time with a UTC offset is required."
@@ -147,7 +166,9 @@ def _parse_occurred_at(value: object, now: dt.datetime) -> "Parsed[dt.datetime]"
         return None, "The time is out of range."
     if instant > now + skew:
         return None, f"The time is in the future (more than {skew.seconds} s ahead of the server)."
-    return instant, None
+    # A sender's clock running fast: booked at the server's now, so that its
+    # local day (and alerts) are never those of a day that has not begun.
+    return min(instant, now), None
 
 
 def _printable(value: str) -> bool:
@@ -194,12 +215,13 @@ def clean_event(
 ) -> tuple[CleanEvent | None, Errors]:
     """The event with its defaults filled in, or the errors by field."""
     errors: Errors = {}
+    dating = kind
     if not isinstance(kind, str) or kind not in KINDS:
         errors["kind"] = [f"Unknown kind; use one of: {', '.join(SpendKind.values)}."]
-        kind = SpendKind.ADJUSTMENT  # still check the amount's form
+        kind, dating = SpendKind.ADJUSTMENT, SpendKind.SPEND  # still check the other fields' form
     campaign, campaign_error = _parse_campaign(campaign_id)
     value, amount_error = _parse_amount(amount, kind)
-    instant, occurred_at_error = _parse_occurred_at(occurred_at, now)
+    instant, occurred_at_error = _parse_occurred_at(occurred_at, now, str(dating))
     parsed_event_id, event_id_error = _parse_event_id(event_id)
     parsed_source, source_error = _parse_source(source)
     for name, message in [
@@ -244,6 +266,7 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     lowest = -limit
     latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
     quantum = AMOUNT_QUANTUM
+    six_places = SIX_PLACES
     spend = SpendKind.SPEND.value
     utc = dt.UTC
     sources: set[str] = set()  # checked already: a feed sends the same few
@@ -262,18 +285,28 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
             return None
         if type(amount) is not Decimal or not amount.is_finite() or not lowest <= amount <= limit:
             return None
-        value = amount.quantize(quantum)
-        if value != amount or not (amount > 0 or (amount != 0 and kind != spend)):
+        if amount.same_quantum(quantum):  # the usual form: six places written
+            value = amount
+        else:
+            try:  # positional: keyword arguments cost C's slow path here
+                value = amount.quantize(quantum, None, six_places)
+            except (Rounded, InvalidOperation):
+                return None
+        if not (amount > 0 or (amount != 0 and kind != spend)):
             return None
         if occurred_at is None:
+            if kind != spend:  # an adjustment must be dated
+                return None
             instant = now
         elif type(occurred_at) is dt.datetime and occurred_at.utcoffset() is not None:
             try:
                 instant = occurred_at.astimezone(utc)
             except OverflowError:
                 return None
-            if instant > latest:
-                return None
+            if instant > now:
+                if instant > latest:
+                    return None
+                instant = now
         else:
             return None
         if event_id is not None and not (

@@ -11,6 +11,24 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 
+class ExponentNumber(Decimal):
+    """A JSON number written with an exponent (`1e2`, `1.5E0`).
+
+    A Decimal like any other number, marked so that a field whose grammar
+    excludes exponents (a spend amount) can refuse it: the value alone does
+    not tell `1.5e0` from `1.5`.
+    """
+
+    __slots__ = ()
+
+
+def _json_number(text: str) -> Decimal:
+    """A JSON number with a fraction or an exponent (integers are plain Decimals)."""
+    if "e" in text or "E" in text:
+        return ExponentNumber(text)
+    return Decimal(text)
+
+
 class JSONParser(parsers.JSONParser):
     """Parse numbers as Decimal and let NaN and Infinity reach the fields.
 
@@ -37,6 +55,8 @@ class JSONParser(parsers.JSONParser):
             ) from None
         try:
             text = codecs.getreader(encoding)(stream)
-            return json.load(text, parse_float=Decimal, parse_int=Decimal, parse_constant=Decimal)
+            return json.load(
+                text, parse_float=_json_number, parse_int=Decimal, parse_constant=Decimal
+            )
         except (ValueError, RecursionError) as exc:  # RecursionError: absurd nesting
             raise ParseError(f"JSON parse error - {exc}") from exc

@@ -161,14 +161,25 @@ class BrandSerializer(WithCurrentTotals[Brand]):
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
     daily_remaining = PeriodAmountField(
         lambda brand, totals: max(brand.daily_budget - totals.daily_spend, ZERO),
-        help_text="What today's budget has left; 0 once spent (overspend shows in daily_spend).",
+        help_text="What today's budget has left; never negative (see daily_overspend).",
     )
     monthly_remaining = PeriodAmountField(
         lambda brand, totals: max(brand.monthly_budget - totals.monthly_spend, ZERO),
-        help_text="What this month's budget has left; 0 once spent.",
+        help_text="What this month's budget has left; never negative (see monthly_overspend).",
+    )
+    daily_overspend = PeriodAmountField(
+        lambda brand, totals: max(totals.daily_spend - brand.daily_budget, ZERO),
+        help_text="What today's spend went past the daily budget; 0 while under it.",
+    )
+    monthly_overspend = PeriodAmountField(
+        lambda brand, totals: max(totals.monthly_spend - brand.monthly_budget, ZERO),
+        help_text="What this month's spend went past the monthly budget; 0 while under it.",
     )
     campaigns_count = serializers.IntegerField(read_only=True)
-    timezone = TimeZoneField(default="UTC", help_text="IANA time zone, e.g. Europe/Paris.")
+    timezone = TimeZoneField(
+        default="UTC",
+        help_text="IANA time zone, e.g. Europe/Paris; fixed once the brand has spend.",
+    )
     daily_budget = BudgetAmountField()
     monthly_budget = BudgetAmountField()
 
@@ -186,6 +197,8 @@ class BrandSerializer(WithCurrentTotals[Brand]):
             "monthly_spend",
             "daily_remaining",
             "monthly_remaining",
+            "daily_overspend",
+            "monthly_overspend",
             "campaigns_count",
         ]
         # Uniqueness is the service's rule; it names the field.

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from adserver.api.parsers import ExponentNumber
 from spend.services import SpendInput
 from spend.validation import clean_event
 
@@ -24,6 +25,10 @@ EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 BIGINT_DIGITS = 19
 FIELDS = ("campaign", "amount")  # required, in the order their errors are listed
 REQUIRED = "This field is required."
+NO_EXPONENT = (
+    "Write the amount without an exponent: digits, an optional minus and at most 6 decimal "
+    'places, as a JSON number or a string such as "12.50".'
+)
 
 
 def _integral(value: Any) -> Any:
@@ -62,8 +67,11 @@ def spend_input(data: Any, *, source: str = "api") -> tuple[SpendInput | None, E
     campaign = data.get("campaign")
     amount = data.get("amount")
     occurred_at, problem = _instant(data.get("occurred_at"))
-    if campaign is None or amount is None or problem:
+    exponent = isinstance(amount, ExponentNumber)
+    if campaign is None or amount is None or problem or exponent:
         errors: Errors = {field: [REQUIRED] for field in FIELDS if data.get(field) is None}
+        if exponent:
+            errors["amount"] = [NO_EXPONENT]
         if problem:
             errors["occurred_at"] = [problem]
         return None, errors

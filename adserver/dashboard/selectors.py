@@ -63,7 +63,12 @@ class Utilisation:
 
     @property
     def remaining(self) -> Decimal | None:
-        return None if self.cap is None else self.cap - self.spend
+        """Never negative, as in the API: what went past the cap is `over`."""
+        return None if self.cap is None else max(self.cap - self.spend, ZERO)
+
+    @property
+    def over(self) -> Decimal | None:
+        return None if self.cap is None else max(self.spend - self.cap, ZERO)
 
     @property
     def level(self) -> str:

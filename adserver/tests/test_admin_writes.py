@@ -10,6 +10,7 @@ from budgets.models import Brand
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 from campaigns.tests.factories import CampaignFactory
+from spend.services import spend_record
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +129,30 @@ def test_deleting_a_daypart_inline_goes_through_the_service(
     assert response.status_code == 302, response.content.decode()[:2000]
     assert not Daypart.objects.exists()
     assert announced == [frozenset({campaign.brand_id})]
+
+
+def test_a_brands_time_zone_is_read_only_in_the_admin_once_it_has_spend(
+    staff_client: Client,
+) -> None:
+    brand = BrandFactory.create(timezone="Europe/Paris")
+    url = f"/admin/budgets/brand/{brand.pk}/change/"
+    assert 'name="timezone"' in staff_client.get(url).content.decode()
+    spend_record(campaign_id=CampaignFactory.create(brand=brand).pk, amount=Decimal("1"))
+
+    page = staff_client.get(url).content.decode()
+    response = staff_client.post(
+        url,
+        {
+            "name": brand.name,
+            "timezone": "Asia/Tokyo",  # not a field of the form any more: ignored
+            "currency": brand.currency,
+            "daily_budget": "12.50",
+            "monthly_budget": str(brand.monthly_budget),
+        },
+    )
+
+    assert 'name="timezone"' not in page
+    assert "its days and months are already counted in Europe/Paris" in page
+    assert response.status_code == 302, response.content.decode()[:2000]
+    saved = Brand.objects.get(pk=brand.pk)
+    assert (saved.timezone, saved.daily_budget) == ("Europe/Paris", Decimal("12.50"))

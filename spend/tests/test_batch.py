@@ -198,7 +198,9 @@ def test_events_of_several_brands_and_days_in_one_batch() -> None:
 
 def test_adjustments_in_a_batch_may_be_negative() -> None:
     campaign = CampaignFactory.create()
-    spend_record_batch([spend(campaign, "10"), spend(campaign, "-3.5", kind=SpendKind.ADJUSTMENT)])
+    spend_record_batch(
+        [spend(campaign, "10"), spend(campaign, "-3.5", kind=SpendKind.ADJUSTMENT, occurred_at=NOW)]
+    )
     assert day_total(BrandSpend, brand=campaign.brand) == Decimal("6.5")
 
 

@@ -70,7 +70,7 @@ def test_a_large_batch_stores_each_event_as_given() -> None:
     events = [
         spend(pooled, "1.5", event_id=f"e{i}", source="feed", occurred_at=yesterday)
         if i % 3 == 0
-        else spend(paused, "-0.25", kind=SpendKind.ADJUSTMENT)
+        else spend(paused, "-0.25", kind=SpendKind.ADJUSTMENT, occurred_at=NOW)
         if i % 7 == 0
         else spend(paused, "2.000001")
         for i in range(SIZE)

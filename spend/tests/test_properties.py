@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db.models import Min
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -34,7 +35,13 @@ from spend.accounting import (
     tally_groups,
 )
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
-from spend.services import SpendInput, spend_record, spend_record_batch
+from spend.services import (
+    SpendBatchInvalid,
+    SpendInput,
+    SpendInvalid,
+    spend_record,
+    spend_record_batch,
+)
 
 DAY = dt.date(2026, 3, 10)
 MONTH = dt.date(2026, 3, 1)
@@ -352,17 +359,37 @@ WHEN = {
     "last month": NOW - dt.timedelta(days=20),
 }
 
-history = st.lists(
-    st.tuples(
-        st.integers(min_value=0, max_value=2),  # which campaign
-        st.one_of(
-            st.integers(min_value=-3, max_value=6).filter(bool).map(lambda n: Decimal(n * 5)),
-            st.decimals(min_value=Decimal("-15"), max_value=Decimal("30"), places=6).filter(bool),
+
+def _refunds_within_spend(events: list[tuple[int, Decimal, str]]) -> list[tuple[int, Decimal, str]]:
+    """The events less the adjustments that would give back more than their campaign's
+    day had spent: those are refused (spend.limits), by either path."""
+    totals: dict[tuple[int, str], Decimal] = {}
+    kept = []
+    for which, amount, when in events:
+        total = totals.get((which, when), Decimal(0)) + amount
+        if total >= 0:
+            totals[(which, when)] = total
+            kept.append((which, amount, when))
+    return kept
+
+
+history = (
+    st.lists(
+        st.tuples(
+            st.integers(min_value=0, max_value=2),  # which campaign
+            st.one_of(
+                st.integers(min_value=-3, max_value=6).filter(bool).map(lambda n: Decimal(n * 5)),
+                st.decimals(min_value=Decimal("-15"), max_value=Decimal("30"), places=6).filter(
+                    bool
+                ),
+            ),
+            st.sampled_from(list(WHEN)),
         ),
-        st.sampled_from(list(WHEN)),
-    ),
-    min_size=1,
-    max_size=12,
+        min_size=1,
+        max_size=12,
+    )
+    .map(_refunds_within_spend)
+    .filter(bool)
 )
 
 
@@ -449,3 +476,107 @@ def test_single_events_and_one_batch_leave_the_same_rollups_flags_and_alerts(
         for key in ((Period.DAY, day), (Period.MONTH, day.replace(day=1))):
             expected[key] = expected.get(key, Decimal(0)) + amount
     assert {(period, start): amount for period, start, amount, *_ in single["brand"]} == expected
+
+
+# --- refunds: no period total below zero, and the rollups are the ledger's sums ---------
+
+move = st.tuples(
+    st.integers(min_value=0, max_value=2),  # which campaign
+    st.one_of(
+        st.integers(min_value=-6, max_value=8).filter(bool).map(lambda n: Decimal(n * 5)),
+        st.decimals(min_value=Decimal("-25"), max_value=Decimal("30"), places=6).filter(bool),
+    ),
+    st.sampled_from(list(WHEN)),
+)
+# Each step is one event (spend_record) or a batch of them (spend_record_batch).
+steps = st.lists(st.lists(move, min_size=1, max_size=4), min_size=1, max_size=6)
+
+
+def _accepted(step: list[tuple[int, Decimal, str]], totals: dict[tuple[int, str], Decimal]) -> bool:
+    """Longhand: a step is refused when one of its adjustments, in order, takes its
+    campaign's day below zero (its budget's and brand's totals are sums of those)."""
+    after = dict(totals)
+    for which, amount, when in step:
+        after[(which, when)] = after.get((which, when), Decimal(0)) + amount
+        if amount < 0 and after[(which, when)] < 0:
+            return False
+    totals.update(after)
+    return True
+
+
+def _ledger_sums(world: list[Campaign]) -> dict[str, dict[tuple[int, str, dt.date], Any]]:
+    """Each owner's (amount, events) per local day and month, summed from the ledger."""
+    sums: dict[str, dict[tuple[int, str, dt.date], Any]] = {
+        "brand": {},
+        "budget": {},
+        "campaign": {},
+    }
+    events = SpendEvent.objects.filter(brand=world[0].brand).values_list(
+        "brand_id", "budget_id", "campaign_id", "amount", "local_date"
+    )
+    for brand, budget, campaign, amount, day in events:
+        for scope, owner in (("brand", brand), ("budget", budget), ("campaign", campaign)):
+            if not owner:  # a campaign without a shared budget
+                continue
+            for period, start in ((Period.DAY, day), (Period.MONTH, day.replace(day=1))):
+                found = sums[scope].get((owner, period, start), (Decimal(0), 0))
+                sums[scope][(owner, period, start)] = (found[0] + amount, found[1] + 1)
+    return sums
+
+
+def _rollups(world: list[Campaign]) -> dict[str, dict[tuple[int, str, dt.date], Any]]:
+    brand, budget = world[0].brand, world[0].budget
+    columns = ("period", "period_start", "amount", "events_count")
+    tables: list[tuple[str, Any, str]] = [
+        ("brand", BrandSpend.objects.filter(brand=brand), "brand_id"),
+        ("budget", BudgetSpend.objects.filter(budget=budget), "budget_id"),
+        ("campaign", CampaignSpend.objects.filter(campaign__in=world), "campaign_id"),
+    ]
+    return {
+        scope: {
+            (owner, period, start): (amount, count)
+            # A row may exist at zero events: recorders create the rows they lock.
+            for owner, period, start, amount, count in rows.filter(events_count__gt=0).values_list(
+                owner_field, *columns
+            )
+        }
+        for scope, rows, owner_field in tables
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("frozen_now")
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(steps=steps)
+def test_no_period_total_goes_below_zero_and_the_rollups_are_the_ledgers_sums(
+    steps: list[list[tuple[int, Decimal, str]]],
+) -> None:
+    world = _world()
+    campaign_days: dict[tuple[int, str], Decimal] = {}
+    for step in steps:
+        expected = _accepted(step, campaign_days)
+        inputs = _inputs(step, world)
+        try:
+            if len(inputs) == 1:
+                (one,) = inputs
+                spend_record(
+                    campaign_id=one.campaign_id,
+                    amount=one.amount,
+                    occurred_at=one.occurred_at,
+                    kind=one.kind,
+                )
+            else:
+                spend_record_batch(inputs)
+            accepted = True
+        except (SpendInvalid, SpendBatchInvalid):
+            accepted = False
+        event("refused" if not accepted else "accepted")
+        assert accepted == expected
+        lowest = [
+            model.objects.aggregate(lowest=Min("amount"))["lowest"]
+            for model in (BrandSpend, BudgetSpend, CampaignSpend)
+        ]
+        assert all(amount is None or amount >= 0 for amount in lowest)
+    assert _rollups(world) == _ledger_sums(world)

@@ -224,7 +224,7 @@ def test_a_refund_below_the_cap_lets_the_brand_serve_again_but_not_a_manual_paus
     record(spender, "10")
     assert states() == {"spender": "brand_daily_budget", "manual": "manual"}
 
-    result = record(spender, "-2", kind=SpendKind.ADJUSTMENT)
+    result = record(spender, "-2", kind=SpendKind.ADJUSTMENT, occurred_at=NOW)
 
     assert result.brand_daily_spend == Decimal("8")
     assert (result.campaign_status, result.pause_reason) == ("active", None)

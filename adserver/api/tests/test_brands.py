@@ -56,6 +56,8 @@ def test_list_shows_spend_and_remaining_for_each_brands_local_day(api: APIClient
                 "monthly_spend": "129.500000",
                 "daily_remaining": "69.500000",
                 "monthly_remaining": "870.500000",
+                "daily_overspend": "0.000000",
+                "monthly_overspend": "0.000000",
                 "campaigns_count": 2,
             }
         ],

@@ -139,7 +139,12 @@ def test_an_adjustment_may_be_negative(api: APIClient) -> None:
     api.post("/api/spend/", {"campaign": campaign.pk, "amount": "5"}, format="json")
     response = api.post(
         "/api/spend/",
-        {"campaign": campaign.pk, "amount": "-2", "kind": "adjustment"},
+        {
+            "campaign": campaign.pk,
+            "amount": "-2",
+            "kind": "adjustment",
+            "occurred_at": NOW.isoformat(),
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -256,7 +261,12 @@ def test_the_throttle_counts_each_window_and_each_user_apart(
     "body",
     [
         {"amount": "0.1", "occurred_at": "2026-03-10T00:30:00+05:30", "event_id": "x"},
-        {"amount": "12345.678901", "kind": "adjustment", "source": "google"},
+        {
+            "amount": "1234.678901",  # within the brand's monthly budget
+            "kind": "adjustment",
+            "source": "google",
+            "occurred_at": "2026-03-10T00:30:00+05:30",
+        },
     ],
 )
 @pytest.mark.parametrize("enabled", [True, False])

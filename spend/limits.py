@@ -1,0 +1,103 @@
+"""What a brand's books can take: the largest event, and no period below zero.
+
+Both are checked by every recorder inside its transaction, on what it read
+under its locks (spend.ledger's order), and refuse with AmountRefusedError
+(by event index) before anything is written; spend.services names the
+`amount` field.
+
+- An event larger than its brand's whole monthly budget is a mistake, in
+  any currency (SPEND_MAX_AMOUNT is one ceiling for all of them: a small
+  charge in KRW is a huge one in USD).
+- An adjustment may not take the total of its campaign, budget or brand,
+  for its own local day or month, below zero: a refund gives back what was
+  spent then, never more. The totals are taken in the events' order, so a
+  refund that comes before the spend it refunds is refused, as it would be
+  if the events were recorded one at a time.
+"""
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from django.db.models import Q
+
+from budgets.models import Period
+from spend.accounting import Opening, RollupKey
+from spend.errors import AmountRefusedError
+from spend.ledger import CampaignContext
+from spend.models import CampaignSpend
+
+ZERO = Decimal("0")
+NARROWEST = ("campaign", "budget", "brand")
+# (index of the event, the rollup rows it counts in, its amount)
+Counted = tuple[int, tuple[RollupKey, ...], Decimal]
+
+
+def amounts_within_brands(
+    campaign_ids: Sequence[int], amounts: Sequence[Decimal], contexts: Mapping[int, CampaignContext]
+) -> None:
+    """Refuse the events larger than their brand's monthly budget (either sign)."""
+    if not amounts:
+        return
+    smallest = min(c.brand_monthly_budget for c in contexts.values())
+    if max(amounts) <= smallest and -min(amounts) <= smallest:  # two passes in C: the usual case
+        return
+    problems = {}
+    for index, (campaign_id, amount) in enumerate(zip(campaign_ids, amounts, strict=True)):
+        budget = contexts[campaign_id].brand_monthly_budget
+        if abs(amount) > budget:
+            problems[index] = (
+                f"The amount is larger than the brand's whole monthly budget ({budget}); "
+                "a single event cannot be, whatever the currency."
+            )
+    if problems:
+        raise AmountRefusedError(problems)
+
+
+def totals_stay_positive(counted: Sequence[Counted], capped: Mapping[RollupKey, Opening]) -> None:
+    """Refuse the first adjustment that takes a total below zero, in the events' order.
+
+    `capped` holds the brand and budget rows as locked; the campaign rows
+    are read here. Call it under those locks: a campaign's rows are only
+    written under its brand's (spend.ledger), so what is read stays true.
+    """
+    if all(amount >= 0 for _, _, amount in counted):
+        return
+    totals = {key: opening.amount for key, opening in capped.items()}
+    totals.update(campaign_totals({key for _, keys, _ in counted for key in keys}))
+    for index, keys, amount in counted:
+        for key in keys:
+            totals[key] = totals.get(key, ZERO) + amount
+        if amount < 0:
+            below = [key for key in keys if totals[key] < 0]
+            if below:  # named by the narrowest: the campaign's day before its brand's month
+                key = min(below, key=lambda k: (NARROWEST.index(k[0]), k[2] != Period.DAY))
+                raise AmountRefusedError({index: below_zero_message(key, totals[key])})
+
+
+def campaign_totals(keys: set[RollupKey]) -> dict[RollupKey, Decimal]:
+    """The stored totals of the campaign rows among `keys`."""
+    wanted = Q()
+    for scope, owner, period, start in keys:
+        if scope == "campaign":
+            wanted |= Q(campaign_id=owner, period=period, period_start=start)
+    if not wanted:
+        return {}
+    # * the campaign rollup rows of the events' days and months
+    rows = CampaignSpend.objects.filter(wanted).values_list(
+        "campaign_id", "period", "period_start", "amount"
+    )
+    return {("campaign", owner, period, start): amount for owner, period, start, amount in rows}
+
+
+def below_zero_message(key: RollupKey, total: Decimal) -> str:
+    scope, owner, period, start = key
+    when = _period_words(period, start)
+    return (
+        f"This adjustment would take the {scope}'s spend for {when} to {total} "
+        f"({scope} {owner}); a refund cannot give back more than was spent in its period."
+    )
+
+
+def _period_words(period: str, start: dt.date) -> str:
+    return start.isoformat() if period == Period.DAY else f"the month of {start:%Y-%m}"
