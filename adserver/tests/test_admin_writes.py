@@ -148,6 +148,7 @@ def test_a_brands_time_zone_is_read_only_in_the_admin_once_it_has_spend(
             "currency": brand.currency,
             "daily_budget": "12.50",
             "monthly_budget": str(brand.monthly_budget),
+            **NO_MEMBERS,
         },
     )
 

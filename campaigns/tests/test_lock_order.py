@@ -14,6 +14,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import OperationalError, connection, connections, transaction
+from django.utils import timezone
 
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
@@ -70,6 +71,7 @@ def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> Non
                     campaign_id=campaign_id,
                     amount=Decimal("-1"),
                     kind="adjustment",
+                    occurred_at=timezone.now(),  # a refund names the day it refunds
                     event_id=f"w{worker}-{i}-{campaign_id}-back",
                 )
 
