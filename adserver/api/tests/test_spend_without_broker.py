@@ -4,6 +4,7 @@ still records and still enforces caps (enforcement is in the transaction)."""
 from collections.abc import Iterator
 from decimal import Decimal
 
+import kombu.pools
 import pytest
 from django.core import mail
 from kombu.exceptions import OperationalError
@@ -21,11 +22,12 @@ CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 
 
 def _drop_broker_connections() -> None:
-    # Pooled connections would still reach the real broker (Celery keeps the
-    # pools in private attributes; it has no public way to drop them).
-    pool = getattr(celery_app, "_pool", None)
-    if pool is not None:
-        pool.force_close_all()
+    # Pooled connections would still reach the real broker. Celery's app pool
+    # is kombu's process-wide pool for the URL, so closing it alone would leave
+    # a closed pool in kombu's registry for every later test of this process
+    # ("Acquire on closed pool"): reset the registry, then Celery's references
+    # (kept in private attributes; it has no public way to drop them).
+    kombu.pools.reset()
     setattr(celery_app, "_pool", None)  # noqa: B010
     setattr(celery_app.amqp, "_producer_pool", None)  # noqa: B010
 
