@@ -60,9 +60,10 @@ from adserver.api.serializers import (
 from adserver.api.spend_input import spend_input, spend_input_errors
 from adserver.api.throttling import ScopeRateThrottle
 from budgets import services as budget_services
-from budgets.access import campaigns_not_managed, may_manage_brand, scope_to_visible
+from budgets.access import may_manage_brand, scope_to_visible
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
 from campaigns import services as campaign_services
+from campaigns.access import campaigns_not_managed
 from campaigns.models import Campaign, Daypart
 from spend.models import SpendEvent
 from spend.selectors import status_overview

@@ -1,4 +1,4 @@
-"""`budgets.access.campaigns_not_managed`, the spend path's check, against the one rule.
+"""`campaigns.access.campaigns_not_managed`, the spend path's check, against the one rule.
 
 Its query is written out in SQL for speed; here it must agree with
 `may_manage_brand` for every person and every set of campaign ids.
@@ -10,10 +10,11 @@ import pytest
 from django.contrib.auth.models import AnonymousUser, User
 
 from adserver.api.tests.conftest import agency_admin_user, member_of
-from budgets.access import campaigns_not_managed, manages_all_brands, may_manage_brand
+from budgets.access import manages_all_brands, may_manage_brand
 from budgets.models import Role
 from budgets.services import membership_set
 from budgets.tests.factories import BrandFactory
+from campaigns.access import campaigns_not_managed
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 
