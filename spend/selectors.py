@@ -277,21 +277,24 @@ def current_period_q(todays: dict[str, dt.date], period: str) -> Q:
     return Q(period=period) & condition
 
 
-def brands_over_cap_count(
-    period: str, *, now: dt.datetime | None = None, visible: Q | None = None
-) -> int:
-    """How many brands have reached their daily (or monthly) budget: two queries.
+def brands_over_cap_counts(
+    todays: dict[str, dt.date], *, visible: Q | None = None
+) -> tuple[int, int]:
+    """How many brands have reached their daily and their monthly budget: one query.
 
-    `visible` narrows to some brands' rollups (`budgets.access.brand_q` on `brand_id`).
+    `todays` comes from local_todays_by_zone; `visible` narrows to some
+    brands' rollups (`budgets.access.brand_q` on `brand_id`).
     """
-    todays = local_todays_by_zone(now=now)
     if not todays:
-        return 0
-    cap = "brand__daily_budget" if period == Period.DAY else "brand__monthly_budget"
-    # * the current rollups at or over their brand's cap
-    return BrandSpend.objects.filter(
-        current_period_q(todays, period), visible or Q(), amount__gte=F(cap)
-    ).count()
+        return 0, 0
+    over_day = current_period_q(todays, Period.DAY) & Q(amount__gte=F("brand__daily_budget"))
+    over_month = current_period_q(todays, Period.MONTH) & Q(amount__gte=F("brand__monthly_budget"))
+    # * the current day and month rollups at or over their brand's cap, counted by period
+    counts = BrandSpend.objects.filter(over_day | over_month, visible or Q()).aggregate(
+        day=Count("id", filter=Q(period=Period.DAY)),
+        month=Count("id", filter=Q(period=Period.MONTH)),
+    )
+    return counts["day"], counts["month"]
 
 
 @dataclass(frozen=True)
@@ -306,10 +309,16 @@ class StatusOverview:
     server_time: dt.datetime = field(default_factory=timezone.now)
 
 
-def status_overview(*, user: AnyUser | None, now: dt.datetime | None = None) -> StatusOverview:
+def status_overview(
+    *,
+    user: AnyUser | None,
+    now: dt.datetime | None = None,
+    todays: dict[str, dt.date] | None = None,
+) -> StatusOverview:
     """The brands `user` may see, at a glance (GET /api/status/ and the dashboard).
 
-    `user=None` is the whole system (for the system's own use). Six queries,
+    `user=None` is the whole system (for the system's own use). Four queries
+    (three when the caller passes `todays`, the local dates it already read),
     and one more to learn whether a person is an agency admin.
     """
     now = now or timezone.now()
@@ -332,14 +341,17 @@ def status_overview(*, user: AnyUser | None, now: dt.datetime | None = None) -> 
         reason: count for (status, reason), count in by_state.items() if reason is not None
     }
     active = sum(count for (status, _), count in by_state.items() if status == "active")
-    # * zones, then brands over their daily cap; * zones, then over the monthly cap
+    # * zones (unless given), then brands over their daily and monthly caps
+    if todays is None:
+        todays = local_todays_by_zone(now=now)
+    over_daily, over_monthly = brands_over_cap_counts(todays, visible=visible)
     return StatusOverview(
         total_brands=total_brands,
         total_campaigns=sum(by_state.values()),
         active_campaigns=active,
         paused_campaigns=sum(by_state.values()) - active,
         paused_by_reason=dict(sorted(paused_by_reason.items())),
-        over_daily_budget=brands_over_cap_count(Period.DAY, now=now, visible=visible),
-        over_monthly_budget=brands_over_cap_count(Period.MONTH, now=now, visible=visible),
+        over_daily_budget=over_daily,
+        over_monthly_budget=over_monthly,
         server_time=now,
     )

@@ -178,7 +178,7 @@ def acting_user(request: HttpRequest) -> AbstractBaseUser:
 def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
-    status = status_overview(user=request.user, now=now)
+    status = status_overview(user=request.user, now=now, todays=todays)
     alerts = open_alerts(todays, user=request.user)
     reasons = [
         (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))

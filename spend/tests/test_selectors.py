@@ -93,8 +93,8 @@ def test_status_overview_counts_states_and_brands_over_their_caps() -> None:
 
     with CaptureQueriesContext(connection) as queries:
         overview = status_overview(user=None)
-    # * brands  * campaign states  * zones, daily over-cap count  * zones, monthly count
-    assert len(queries) == 6
+    # * brands  * campaign states  * zones  * daily and monthly over-cap counts
+    assert len(queries) == 4
 
     assert overview.total_brands == 2
     assert (overview.total_campaigns, overview.active_campaigns) == (3, 1)

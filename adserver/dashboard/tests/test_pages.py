@@ -126,11 +126,11 @@ def _history_url(world: World) -> str:
 # each query, not a query of their own. The campaign's page reads one more
 # (MEMBER_EXTRA) to show the Pause button.
 PAGES: list[tuple[str, Callable[[World], str], int]] = [
-    # * count brands  * campaigns by state  * zones  * brands at daily cap
-    # * zones  * brands at monthly cap  * zones (for today's figures)
+    # * zones (for today's figures and the caps)  * count brands
+    # * campaigns by state  * brands at their daily and monthly caps
     # * daily budgets by currency  * today's rollups by currency
     # * open alerts count  * open alerts  * latest status changes
-    ("overview", lambda w: "/", 2 + 12),
+    ("overview", lambda w: "/", 2 + 9),
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts
     ("brands", lambda w: "/brands/", 2 + 5),
