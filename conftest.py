@@ -1,13 +1,36 @@
-"""Shared fixtures. Tests run against the real PostgreSQL of DATABASE_URL."""
+"""Shared fixtures. Tests run against the real PostgreSQL of DATABASE_URL and Redis."""
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
 from budgets.signals import serving_facts_changed
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each test process counts its throttles under keys of its own in the shared Redis."""
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts() -> Iterator[None]:
+    """Every test starts with no request counted (the counts outlive a test's transaction)."""
+    yield
+    cache: Any = caches["default"]
+    if isinstance(cache, RedisCache):
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,8 @@
 """The admin's pages that no single brand owns.
 
-The scheduler's admin pages (django-celery-beat) are the agency admins' only.
+The scheduler's admin pages (django-celery-beat) and the failed logins'
+(django-axes: "Access attempts", where deleting a row unlocks its username
+and address) are the agency admins' only.
 
 Beat's periodic tasks run the reconcile for every brand at once: no brand
 rule can narrow them, so a staff user who manages some brands does not see
@@ -15,10 +17,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 
 from budgets.admin_base import agency_admins_only
 
-# django_celery_beat comes before this app in INSTALLED_APPS, so its admin
-# modules are registered by the time autodiscovery imports this one.
+# django_celery_beat and axes come before this app in INSTALLED_APPS, so their
+# admin modules are registered by the time autodiscovery imports this one.
 for _model, _model_admin in list(admin.site._registry.items()):
-    if _model._meta.app_label == "django_celery_beat":
+    if _model._meta.app_label in {"django_celery_beat", "axes"}:
         admin.site.unregister(_model)
         admin.site.register(_model, agency_admins_only(type(_model_admin)))
 

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
+    "csp",
     "adserver",
     "budgets",
     "campaigns",
@@ -66,6 +68,10 @@ MIDDLEWARE = [
     "adserver.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Last: turns a lockout met by a login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "adserver.urls"
@@ -132,6 +138,26 @@ else:
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Failed logins (django-axes): after LOGIN_FAILURE_LIMIT failures of one
+# username from one address, that pair is locked out of the dashboard's and
+# the admin's login and of API authentication (adserver/lockout.py) for
+# LOGIN_LOCKOUT_MINUTES, or until staff delete its row under "Access
+# attempts" in the admin. A success resets the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The same address the throttles count (NUM_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "adserver.api.throttling.client_address"
+# Successful logins are not logged row by row; failures are.
+AXES_DISABLE_ACCESS_LOG = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -221,11 +247,39 @@ LOGGING = {
 SPEND_MAX_AMOUNT = env.str("SPEND_MAX_AMOUNT", default="1000000")
 SPEND_MAX_CLOCK_SKEW_SECONDS = env.int("SPEND_MAX_CLOCK_SKEW_SECONDS", default=300)
 SPEND_BATCH_MAX_EVENTS = 10_000
+# The largest body the spend endpoints read (a 413 beyond): one event, and a
+# batch (10,000 events of ~200 bytes, with room for long event_ids).
+SPEND_EVENT_MAX_BYTES = env.int("SPEND_EVENT_MAX_BYTES", default=16 * 1024)
+SPEND_BATCH_MAX_BYTES = env.int("SPEND_BATCH_MAX_BYTES", default=5 * 1024 * 1024)
 
 # Celery. With CELERY_BROKER_URL unset, `make run` uses kombu's filesystem
 # transport (no server needed); tests, compose and production use Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
+
+# The cache every web process shares: it counts the throttles, so that a
+# limit is one limit however many processes serve. Redis at CACHE_URL, by
+# default the broker's Redis when the broker is Redis (tests, compose,
+# production, and `make run` when a local Redis answers); local memory only
+# when there is no Redis at all (`make run` on the filesystem broker).
+CACHE_URL = env.str(
+    "CACHE_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "",
+)
+CACHES: dict[str, dict[str, object]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "adserver",
+            # A throttle that cannot reach Redis lets the request through
+            # (adserver.api.throttling) after at most this long.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # One folder in and out, so that a separate worker and beat exchange
     # tasks; the control folder carries the worker's broadcast messages.
@@ -324,10 +378,19 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["adserver.api.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adserver.api.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "adserver.api.exceptions.exception_handler",
+    # Every endpoint: the view's throttle_scope, else "api" (adserver.api.throttling).
+    "DEFAULT_THROTTLE_CLASSES": ["adserver.api.throttling.ScopeRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "spend": env.str("SPEND_THROTTLE_RATE", default="100000/min"),
+        "api": env.str("API_THROTTLE_RATE", default="1200/min"),
     },
+    # Proxies in front of the web processes whose X-Forwarded-For is trusted
+    # for the client's address (throttles, lockouts); 0: REMOTE_ADDR.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+
+# POSTs to the dashboard's and the admin's login forms, per client address.
+LOGIN_THROTTLE_RATE = env.str("LOGIN_THROTTLE_RATE", default="30/min")
 
 # How long a web process remembers an API token it has checked (0: never).
 API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10)
@@ -337,6 +400,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Brands, budgets, campaigns, dayparts and spend.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and the docs are for people and scripts with a login.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/", include("adserver.api.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", views.login_throttle(auth_views.LoginView.as_view()), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Before the admin's own, which would redirect to any row of any brand.
     path(
@@ -21,6 +21,8 @@ urlpatterns = [
         admin.site.admin_view(view_on_site),
         name="admin-view-on-site",
     ),
+    # The admin's own login, throttled as the dashboard's is.
+    path("admin/login/", views.login_throttle(admin.site.login), name="admin-login"),
     path("admin/", admin.site.urls),
     path("", include("adserver.dashboard.urls")),
 ]

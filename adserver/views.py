@@ -1,11 +1,18 @@
 """Cross-app pages: health check, and the answer to an uncaught error."""
 
+import math
 import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import render
 from django.views import defaults
 from django.views.decorators.http import require_GET
 
+from adserver.api.throttling import login_throttled
 from adserver.health import broker_status, database_status
 from adserver.middleware import DATABASE_DOWN, connection_discard, outage_response
 from spend.liveness import reconcile_liveness
@@ -17,6 +24,26 @@ def server_error(request: HttpRequest) -> HttpResponse:
         connection_discard()
         return outage_response(request)
     return defaults.server_error(request)
+
+
+def login_throttle(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """A login view whose POSTs are throttled per client address (LOGIN_THROTTLE_RATE).
+
+    On top of the lockout of a username and address pair (django-axes): this
+    one stops an address from trying many usernames.
+    """
+
+    @wraps(view)
+    def throttled(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        wait = login_throttled(request)
+        if wait is None:
+            return view(request, *args, **kwargs)
+        retry_after = max(1, math.ceil(wait))
+        response = render(request, "429.html", {"retry_after": retry_after}, status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
+
+    return throttled
 
 
 def reconcile_status() -> str:

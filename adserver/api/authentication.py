@@ -10,6 +10,8 @@ from rest_framework import HTTP_HEADER_ENCODING, exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
+from adserver.lockout import api_credentials_failed
+
 MAX_REMEMBERED = 1024
 
 
@@ -45,17 +47,23 @@ class RememberedTokenAuthentication(TokenAuthentication):
         except UnicodeError:
             msg = _("Invalid token header. Token string should not contain invalid characters.")
             raise exceptions.AuthenticationFailed(msg) from None
-        return self.authenticate_credentials(token)
+        return self.authenticate_token(request, token)
 
-    def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+    def authenticate_token(self, request: Request, key: str) -> tuple[Any, Any]:
+        """The token's user; a failed token counts towards the address's lockout
+        (adserver.lockout), and is a 429 once the address is locked out."""
         ttl = settings.API_TOKEN_CACHE_SECONDS
-        if ttl <= 0:
-            return super().authenticate_credentials(key)
         now = time.monotonic()
-        entry = self._remembered.get(key)
+        entry = self._remembered.get(key) if ttl > 0 else None
         if entry is not None and entry[0] > now:
             return entry[1]
-        result = super().authenticate_credentials(key)  # raises for a bad token
+        try:
+            result = super().authenticate_credentials(key)
+        except exceptions.AuthenticationFailed:
+            api_credentials_failed(request, kind=self.keyword)
+            raise
+        if ttl <= 0:
+            return result
         with self._lock:
             if len(self._remembered) >= MAX_REMEMBERED:
                 self._remembered.clear()

@@ -1,7 +1,7 @@
 """The OpenAPI schema documents the errors as well as the successes.
 
 drf-spectacular describes only the 2xx answer of each operation; clients
-(and the schema-driven tests) also need the 400/401/403/404/409/429 shapes.
+(and the schema-driven tests) also need the 400/401/403/404/409/413/429 shapes.
 """
 
 from typing import Any
@@ -32,7 +32,11 @@ class AutoSchema(openapi.AutoSchema):
         if direction != "response":
             return responses
         errors: dict[str, Any] = {
-            "401": OpenApiResponse(ErrorSerializer, description="No or unknown credentials."),
+            "401": OpenApiResponse(
+                ErrorSerializer,
+                description="No or unknown credentials (each unknown one counts towards "
+                "the address's lockout).",
+            ),
             "403": OpenApiResponse(
                 ErrorSerializer,
                 description="Not permitted: a change needs the manager role on the brand "
@@ -50,8 +54,18 @@ class AutoSchema(openapi.AutoSchema):
                 description="Unknown id, or one of a brand you may not see (the same answer); "
                 "or a page past the end.",
             )
-        if getattr(self.view, "throttle_scope", None):
-            errors["429"] = OpenApiResponse(ErrorSerializer, description="Throttled; retry later.")
+        body_limit = getattr(self.view, "body_limit", None)
+        if self.method == "POST" and body_limit and body_limit():
+            errors["413"] = OpenApiResponse(
+                ErrorSerializer,
+                description="The body is over the endpoint's limit in bytes (the answer "
+                "names it); nothing was read or stored.",
+            )
+        errors["429"] = OpenApiResponse(
+            ErrorSerializer,
+            description="Throttled (retry after Retry-After seconds); or this address is "
+            "locked out after repeated failed credentials.",
+        )
         for code, response in errors.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]

@@ -1,15 +1,33 @@
-"""Throttling of the spend endpoints: a counter per client and time window."""
+"""Throttling: a counter per client and time window, in the cache all web processes share.
 
+Every API endpoint is throttled: the spend endpoints by the `spend` rate,
+every other one by the `api` rate (a view's `throttle_scope` picks). The
+logins of the dashboard and the admin are throttled per client address by
+`login_throttled`. The counts live in the `default` cache: Redis in
+production and tests (settings.CACHES), so a limit is one limit however
+many web processes serve; local memory only in `make run` without Redis.
+"""
+
+import logging
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import redis
+from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
-from rest_framework.views import APIView
+
+if TYPE_CHECKING:  # rest_framework.views reads DEFAULT_THROTTLE_CLASSES, naming this module
+    from rest_framework.views import APIView
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+DEFAULT_SCOPE = "api"
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -18,10 +36,28 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(number), PERIODS[period[0]]
 
 
+def _count_in_redis(cache: RedisCache, key: str, *, timeout: int) -> int:
+    """One round trip: start the window's counter unless it exists, then count.
+
+    Django's RedisCache.incr asks EXISTS before INCR (two round trips, and a
+    race at a window's start); a pipeline of SET NX EX and INCR is one, and
+    INCR keeps the expiry SET gave the key.
+    """
+    full_key = cache.make_and_validate_key(key)
+    client: Any = cache._cache.get_client(full_key, write=True)
+    pipeline = client.pipeline(transaction=False)
+    pipeline.set(full_key, 0, ex=timeout, nx=True)
+    pipeline.incr(full_key)
+    _started, count = pipeline.execute()
+    return int(count)
+
+
 def _count(key: str, *, timeout: int) -> int:
-    """This request's number in its window: one cache call, two for a window's first."""
+    """This request's number in its window."""
     cache: Any = caches["default"]
-    try:
+    if isinstance(cache, RedisCache):
+        return _count_in_redis(cache, key, timeout=timeout)
+    try:  # local memory (make run without Redis): incr is in-process and cheap
         return int(cache.incr(key))
     except ValueError:  # no count yet: start it, unless another request just did
         if cache.add(key, 1, timeout=timeout):
@@ -33,35 +69,75 @@ def _count(key: str, *, timeout: int) -> int:
             return 1
 
 
+def window_count(scope: str, who: str, rate: str) -> tuple[bool, float]:
+    """Count one request of `who` under `scope`: (allowed, seconds to the next window)."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    try:
+        count = _count(f"throttle:{scope}:{who}:{window}", timeout=period + 1)
+    except (redis.RedisError, OSError):
+        # A guard against runaway clients is not worth refusing spend while
+        # Redis is away: count nothing, let the request through, say so.
+        logger.warning("Throttle cache unreachable; %s not counted", scope, exc_info=True)
+        return True, 0.0
+    return count <= limit, (window + 1) * period - now
+
+
 class ScopeRateThrottle(BaseThrottle):
-    """The rate of `throttle_scope` in settings, counted in fixed windows.
+    """The rate of the view's `throttle_scope` (else `api`), counted in fixed windows.
 
     DRF's own throttles keep every request's timestamp in one cached list
     and rewrite it on each request: at a spend feed's rates that list is tens
-    of thousands of entries long. A counter per window is one increment. The
-    rate is read per request, so a settings change applies at once, and the
-    counts live in the process's default cache (local memory unless
-    configured): a guard against a runaway client that never needs Redis.
-    A burst may reach twice the rate across a window boundary.
+    of thousands of entries long. A counter per window is one increment, one
+    Redis round trip. The rate is read per request, so a settings change
+    applies at once. A burst may reach twice the rate across a window
+    boundary.
+
+    Counted per spend feed (by its name), per user, or per client address
+    for a request without a login.
     """
 
     def __init__(self) -> None:
         self.wait_seconds: float | None = None
 
-    def allow_request(self, request: Request, view: APIView) -> bool:
-        scope = getattr(view, "throttle_scope", None)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(str(scope)) if scope else None
+    def allow_request(self, request: Request, view: "APIView") -> bool:
+        scope = str(getattr(view, "throttle_scope", None) or DEFAULT_SCOPE)
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
         if rate is None:
             return True
-        limit, period = parse_rate(str(rate))
+        allowed, self.wait_seconds = window_count(scope, self.client_of(request), str(rate))
+        return allowed
+
+    def client_of(self, request: Request) -> str:
+        auth: Any = request.auth
+        if getattr(auth, "is_spend_feed", False):
+            return f"feed-{auth.name}"
         user = request.user
-        who = f"user-{user.pk}" if user and user.is_authenticated else self.get_ident(request)
-        now = time.time()
-        window = int(now // period)
-        key = f"throttle:{scope}:{who}:{window}"
-        count = _count(key, timeout=period + 1)
-        self.wait_seconds = (window + 1) * period - now
-        return count <= limit
+        if user and user.is_authenticated:
+            return f"user-{user.pk}"
+        return f"ip-{client_address(request)}"
 
     def wait(self) -> float | None:
         return self.wait_seconds
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or the NUM_PROXIES-th last of
+    X-Forwarded-For behind that many trusted proxies (never a header a
+    client could send to get a fresh count with every request)."""
+    address = BaseThrottle().get_ident(request)  # type: ignore[arg-type]  # reads META only
+    return str(address) if address else None
+
+
+def login_throttled(request: HttpRequest) -> float | None:
+    """Seconds to wait when this login attempt is over LOGIN_THROTTLE_RATE, else None.
+
+    Counted per client address over the POSTs of the dashboard's and the
+    admin's login forms together; showing the form is free.
+    """
+    if request.method != "POST" or not settings.LOGIN_THROTTLE_RATE:
+        return None
+    who = f"ip-{client_address(request)}"
+    allowed, wait = window_count("login", who, settings.LOGIN_THROTTLE_RATE)
+    return None if allowed else wait

@@ -1,5 +1,5 @@
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from adserver.api import views
@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include(router.urls)),
     path("status/", views.StatusView.as_view(), name="api-status"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", views.DocsView.as_view(url_name="api-schema"), name="api-docs"),
     # Anything else under /api/ is a JSON 404, not the site's HTML page.
     re_path(r"^.*$", views.not_found, name="api-not-found"),
 ]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.db import models
 from django.db.models import Count
 from django.urls import Resolver404, resolve
@@ -22,6 +23,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import (
     action,
@@ -29,13 +31,20 @@ from rest_framework.decorators import (
     authentication_classes,
     permission_classes,
 )
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from adserver.api import filters
 from adserver.api.pagination import Pagination
+from adserver.api.parsers import BodyLimit, decimals_in
 from adserver.api.permissions import NEEDS_MANAGER
 from adserver.api.schema import ErrorSerializer
 from adserver.api.serializers import (
@@ -58,7 +67,6 @@ from adserver.api.serializers import (
     spend_recorded_body,
 )
 from adserver.api.spend_input import spend_input, spend_input_errors
-from adserver.api.throttling import ScopeRateThrottle
 from budgets import services as budget_services
 from budgets.access import may_manage_brand, scope_to_visible
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
@@ -442,10 +450,18 @@ class SpendViewSet(
     serializer_class = SpendEventSerializer
     filterset_class = filters.SpendEventFilter
     throttle_scope = "spend"
-    throttle_classes = [ScopeRateThrottle]
 
     def get_queryset(self) -> models.QuerySet[SpendEvent]:
         return scope_to_visible(super().get_queryset(), self.request.user, brand_field="brand_id")
+
+    def body_limit(self) -> BodyLimit | None:
+        """An over-large body is a 413 before it is parsed; a batch's numbers
+        become Decimals only once its events are counted."""
+        if self.action == "batch":
+            return BodyLimit(settings.SPEND_BATCH_MAX_BYTES, numbers_later=True)
+        if self.action == "create":
+            return BodyLimit(settings.SPEND_EVENT_MAX_BYTES)
+        return None
 
     def create(self, request: Request) -> Response:
         spend, errors = spend_input(request.data)
@@ -477,6 +493,7 @@ class SpendViewSet(
         limit = settings.SPEND_BATCH_MAX_EVENTS
         if len(events) > limit:
             raise ValidationError({"events": [f"Send at most {limit:,} events per batch."]})
+        events = decimals_in(events)
         inputs: list[SpendInput] = []
         for data in events:
             spend, _errors = spend_input(data)
@@ -503,6 +520,17 @@ class StatusView(APIView):
     @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:
         return Response(StatusSerializer(status_overview(user=request.user)).data)
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """Swagger UI for anyone logged in (SERVE_PERMISSIONS); a person who is not
+    goes to the login page and comes back. Its script is a file of its own
+    (the split view), as the Content-Security-Policy allows no inline script."""
+
+    def handle_exception(self, exc: Exception) -> Any:  # a redirect is no DRF Response
+        if isinstance(exc, NotAuthenticated | AuthenticationFailed):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
 
 
 def _resolves_elsewhere(path: str) -> bool:

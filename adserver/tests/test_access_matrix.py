@@ -313,13 +313,15 @@ ELSEWHERE: dict[str, dict[str, int | None]] = {
     "healthz": SAME_FOR_ALL,
     "metrics": SAME_FOR_ALL,  # loopback or a token, whoever is logged in
     "login": dict.fromkeys(PEOPLE, 200),
-    "api-schema": dict.fromkeys(PEOPLE, 200),
-    "api-docs": dict.fromkeys(PEOPLE, 200),
+    # Any login; anonymous: a 401 for the schema, the login page for the docs.
+    "api-schema": {**dict.fromkeys(PEOPLE, 200), "anonymous": 401},
+    "api-docs": {**dict.fromkeys(PEOPLE, 200), "anonymous": 302},
 }
 NOT_PROBED = {
     "admin-view-on-site",  # test_admin_view_on_site
     "logout",  # POST only; ends the session the other probes need
     "api-not-found",  # the catch-all: a 404 for every address no other pattern takes
+    "admin-login",  # the admin's own login page, throttled: test_throttles, test_lockout
 }
 
 

@@ -3,6 +3,7 @@ import io
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from budgets.models import Brand, Budget
@@ -56,7 +57,7 @@ def test_dev_admin_prints_the_three_logins_that_work() -> None:
     ]
     client = Client()
     for username in ("admin", "manager", "viewer"):
-        assert client.login(username=username, password=username), username
+        assert client.login(request=HttpRequest(), username=username, password=username), username
 
 
 @override_settings(DEBUG=True)

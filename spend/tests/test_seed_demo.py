@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 from django.test import Client, override_settings
 
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
@@ -115,7 +116,7 @@ def test_demo_logins_are_a_manager_of_two_brands_and_a_viewer_of_one(client: Cli
     assert SettingChange.objects.filter(object_type="campaign", actor="command:seed_demo").exists()
 
     # Their passwords work; the manager opens the admin on their brands only.
-    assert client.login(username="manager", password="manager")
+    assert client.login(request=HttpRequest(), username="manager", password="manager")
     response = client.get("/admin/budgets/brand/")
     assert response.status_code == 200
     assert {b.name for b in response.context["cl"].result_list} == {
@@ -123,7 +124,7 @@ def test_demo_logins_are_a_manager_of_two_brands_and_a_viewer_of_one(client: Cli
         "Kolkata Spice Co",
     }
     client.logout()
-    assert client.login(username="viewer", password="viewer")
+    assert client.login(request=HttpRequest(), username="viewer", password="viewer")
     assert client.get("/admin/budgets/brand/").status_code == 302  # not staff: to the login
 
 

@@ -4,9 +4,11 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +53,30 @@ FILTERS = {
 
 
 @pytest.fixture(scope="module")
-def schema() -> dict[str, Any]:
-    response = Client().get("/api/schema/", {"format": "json"})
+def schema(django_db_setup: None, django_db_blocker: Any) -> dict[str, Any]:
+    with django_db_blocker.unblock():
+        reader = User.objects.create_user("schema-reader")
+        try:
+            client = Client()
+            client.force_login(reader)
+            response = client.get("/api/schema/", {"format": "json"})
+        finally:
+            reader.delete()
     assert response.status_code == 200
     loaded: dict[str, Any] = response.json()
     return loaded
+
+
+def test_the_schema_and_the_docs_need_a_login(staff_user: User) -> None:
+    refused = Client().get("/api/schema/")
+    assert refused.status_code == 401
+    assert b"Authentication credentials were not provided." in refused.content
+    docs = Client().get("/api/docs/")
+    assert docs.status_code == 302
+    assert docs["Location"] == "/login/?next=/api/docs/"
+    assert Client().get("/api/docs/", {"script": ""}).status_code == 302
+    token = Token.objects.create(user=staff_user).key
+    assert Client().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 
 def test_the_schema_is_openapi_3_with_every_contract_path(schema: dict[str, Any]) -> None:
@@ -91,8 +112,10 @@ def test_errors_are_documented(schema: dict[str, Any]) -> None:
         ("/api/budgets/{id}/", "patch", {"200", "400", "401", "403", "404"}),
         ("/api/campaigns/{id}/pause/", "post", {"200", "401", "403", "404"}),
         ("/api/budgets/", "post", {"201", "400", "401", "403"}),
-        ("/api/spend/", "post", {"201", "200", "400", "401", "403", "409"}),
-        ("/api/spend/batch/", "post", {"201", "400", "401", "403", "409"}),
+        ("/api/spend/", "post", {"201", "200", "400", "401", "403", "409", "413", "429"}),
+        ("/api/spend/batch/", "post", {"201", "400", "401", "403", "409", "413", "429"}),
+        ("/api/brands/", "get", {"200", "401", "429"}),
+        ("/api/status/", "get", {"200", "401", "429"}),
         ("/api/brands/{id}/members/", "get", {"200", "401", "403", "404"}),
         ("/api/brands/{id}/members/", "post", {"200", "201", "400", "401", "403", "404"}),
         ("/api/brands/{id}/members/{user_id}/", "patch", {"200", "400", "401", "403", "404"}),
@@ -124,13 +147,19 @@ def test_the_schema_generates_without_warnings(tmp_path: Any) -> None:
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
 
 
-def test_swagger_ui_is_served_from_our_own_static_files() -> None:
-    response = Client().get("/api/docs/")
+def test_swagger_ui_is_served_from_our_own_static_files(staff_client: Client) -> None:
+    response = staff_client.get("/api/docs/")
     assert response.status_code == 200
     page = response.content.decode()
     assets = re.findall(r'(?:src|href)="([^"]+)"', page)
     assert assets, page[:500]
-    for url in assets:
+    script = "/api/docs/?script="
+    assert script in assets  # its own script, not inline (Content-Security-Policy)
+    for url in set(assets) - {script}:
         assert url.startswith("/static/"), url  # no CDN: the docs work offline
         assert finders.find(url.removeprefix("/static/")), url
-    assert "/api/schema/" in page
+    assert "<style" not in page
+    assert "<script>" not in page
+    init = staff_client.get(script)
+    assert init["Content-Type"].startswith("application/javascript")
+    assert "/api/schema/" in init.content.decode()

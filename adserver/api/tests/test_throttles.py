@@ -1,0 +1,164 @@
+"""Throttles: every API endpoint and the logins, counted in the Redis all web processes share."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.test import Client
+from pytest_django.fixtures import Settings
+from rest_framework.test import APIClient, APIRequestFactory
+
+from adserver.api.tests.conftest import token_client
+from adserver.api.throttling import ScopeRateThrottle, window_count
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _rates(settings: Settings, **rates: str) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"spend": "100000/min", "api": "1000/min", **rates},
+    }
+
+
+def test_the_counts_live_in_redis() -> None:
+    assert isinstance(caches["default"], RedisCache)
+    assert django_settings.CACHES["default"]["LOCATION"] == os.environ["CELERY_BROKER_URL"]
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/brands/", "/api/budgets/", "/api/campaigns/", "/api/dayparts/", "/api/status/"]
+)
+def test_every_read_endpoint_is_throttled_per_user(
+    staff_user: User, settings: Settings, url: str
+) -> None:
+    _rates(settings, api="2/min")
+    api = token_client(staff_user)
+    codes = [api.get(url).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    throttled = api.get(url)
+    assert throttled.json()["detail"].startswith("Request was throttled")
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    # Another person has a count of their own.
+    other = User.objects.create_superuser("other", "o@example.com", "correct-horse-battery")
+    assert token_client(other).get(url).status_code == 200
+
+
+def test_anonymous_clients_are_counted_by_their_address(settings: Settings) -> None:
+    _rates(settings, api="2/min")
+    # Refused for the missing login before any count; the unknown path is counted.
+    codes = [APIClient().get("/api/nowhere/").status_code for _ in range(3)]
+    assert codes == [404, 404, 429]
+    other_address = APIClient(REMOTE_ADDR="10.0.0.9")
+    assert other_address.get("/api/nowhere/").status_code == 404
+
+
+def test_a_forwarded_for_header_does_not_give_a_fresh_count(settings: Settings) -> None:
+    _rates(settings, api="2/min")
+    codes = [
+        APIClient(HTTP_X_FORWARDED_FOR=f"10.1.0.{n}").get("/api/nowhere/").status_code
+        for n in range(3)
+    ]
+    assert codes == [404, 404, 429]
+
+
+def test_spend_keeps_its_own_rate(staff_user: User, settings: Settings) -> None:
+    _rates(settings, api="1/min", spend="3/min")
+    api = token_client(staff_user)
+    assert api.get("/api/brands/").status_code == 200
+    assert api.get("/api/brands/").status_code == 429
+    assert [api.get("/api/spend/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+class _Feed:
+    """What a spend feed's key authenticates as: `request.auth` with its name."""
+
+    is_spend_feed = True
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _throttle_client(auth: object, user: Any = None) -> str:
+    request: Any = APIRequestFactory().post("/api/spend/")
+    drf_request: Any = type("R", (), {"auth": auth, "user": user, "META": request.META})()
+    return ScopeRateThrottle().client_of(drf_request)
+
+
+def test_a_spend_feed_is_counted_by_its_name(staff_user: User) -> None:
+    assert _throttle_client(_Feed("google-ads")) == "feed-google-ads"
+    assert _throttle_client(None, staff_user) == f"user-{staff_user.pk}"
+
+
+def test_two_web_processes_share_one_limit(settings: Settings) -> None:
+    """Another process (its own connection to Redis) counts against the same limit."""
+    rate = "5/min"
+    assert [window_count("api", "user-shared", rate)[0] for _ in range(2)] == [True, True]
+    prefix = django_settings.CACHES["default"]["KEY_PREFIX"]
+    script = (
+        "import django, os\n"
+        "from django.conf import settings\n"
+        f"settings.CACHES['default']['KEY_PREFIX'] = {prefix!r}\n"
+        "django.setup()\n"
+        "from adserver.api.throttling import window_count\n"
+        f"print(','.join(str(window_count('api', 'user-shared', {rate!r})[0]) for _ in range(4)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "adserver.settings"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "True,True,True,False"
+    assert window_count("api", "user-shared", rate)[0] is False
+
+
+def test_logins_are_throttled_per_address(settings: Settings, staff_user: User) -> None:
+    settings.LOGIN_THROTTLE_RATE = "3/min"
+    client = Client()
+    wrong = {"username": "nobody", "password": "wrong"}
+    codes = [client.post("/login/", wrong).status_code for _ in range(3)]
+    assert codes == [200, 200, 200]  # the form again, with its error
+    refused = client.post("/login/", {"username": "staff", "password": "correct-horse-battery"})
+    assert refused.status_code == 429
+    assert "Try again in" in refused.content.decode()
+    assert 0 < int(refused["Retry-After"]) <= 60
+    # The admin's login counts with the dashboard's; showing the form stays free.
+    assert client.post("/admin/login/", wrong).status_code == 429
+    assert client.get("/login/").status_code == 200
+    # Another address logs in.
+    other = Client(REMOTE_ADDR="10.0.0.7")
+    good = {"username": "staff", "password": "correct-horse-battery"}
+    assert other.post("/login/", good).status_code == 302
+
+
+def test_the_embedded_run_without_redis_counts_in_local_memory() -> None:
+    script = (
+        "import django\ndjango.setup()\nfrom django.conf import settings\n"
+        "print(settings.CACHES['default']['BACKEND'])\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "adserver.settings"}
+    env["CELERY_BROKER_URL"] = "filesystem://"
+    env.pop("CACHE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache", result.stderr
+    env["CACHE_URL"] = "redis://127.0.0.1:6399/3"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache", result.stderr
