@@ -17,6 +17,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 from pytest_django.fixtures import Settings
 from pytest_django.live_server_helper import LiveServer
 
@@ -74,8 +75,24 @@ def console_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
+def csp_violations() -> list[str]:
+    return []
+
+
+# Every page reports what its Content-Security-Policy blocked, whatever the console says.
+REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = `${event.sourceFile}:${event.lineNumber}`;
+  window.reportViolation(`${event.violatedDirective} ${event.blockedURI} ${where}`);
+});
+"""
+
+
+@pytest.fixture
+def page(browser: Browser, console_errors: list[str], csp_violations: list[str]) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1360, "height": 900})
+    context.expose_function("reportViolation", lambda report: csp_violations.append(report))
+    context.add_init_script(REPORT_VIOLATIONS)
     page = context.new_page()
 
     def on_console(message: ConsoleMessage) -> None:
@@ -85,7 +102,10 @@ def page(browser: Browser, console_errors: list[str]) -> Iterator[Page]:
     page.on("console", on_console)
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     yield page
+    page.wait_for_timeout(100)  # a violation's report is delivered asynchronously
     context.close()
+    assert csp_violations == [], "the Content-Security-Policy blocked something"
+    assert not [m for m in console_errors if "Content Security Policy" in m], console_errors
 
 
 def _shot(page: Page, name: str) -> None:
@@ -366,4 +386,51 @@ def test_the_brands_manager_pauses_its_campaign(
     assert change.user is not None
     assert change.user.get_username() == "brand-manager"
     _shot(page, "11-manager-paused")
+    assert console_errors == []
+
+
+def test_the_admin_works_under_the_content_security_policy(
+    page: Page, live_server: LiveServer, console_errors: list[str], csp_violations: list[str]
+) -> None:
+    brand, evenings = _agency()
+    User.objects.create_superuser("agency", "agency@example.com", PASSWORD)
+    page.goto(live_server.url + "/admin/")
+    page.fill("#id_username", "agency")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
+    page.goto(live_server.url + "/admin/campaigns/campaign/")
+    expect(page.locator("#result_list")).to_contain_text(evenings.name)
+    page.goto(live_server.url + f"/admin/campaigns/campaign/{evenings.pk}/change/")
+    expect(page.locator("#campaign_form")).to_be_visible()
+    page.goto(live_server.url + f"/admin/budgets/brand/{brand.pk}/change/")
+    expect(page.locator("#brand_form")).to_be_visible()
+    _shot(page, "12-admin-brand")
+    assert csp_violations == []
+    # The admin's pages name no icon: the browser asks for /favicon.ico.
+    assert [m for m in console_errors if "(Not Found)" not in m] == []
+    console_errors.clear()
+
+    # The policy holds, and is reported here: an inline script is blocked.
+    with pytest.raises(PlaywrightError):
+        page.add_script_tag(content="window.injected = true")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.injected === undefined")
+    assert [v.split()[0] for v in csp_violations] == ["script-src-elem"]
+    csp_violations.clear()
+    console_errors.clear()
+
+
+def test_swagger_ui_works_under_the_content_security_policy(
+    page: Page, live_server: LiveServer, console_errors: list[str], csp_violations: list[str]
+) -> None:
+    _agency()
+    _log_in(page, live_server, "docs-reader")
+    page.goto(live_server.url + "/api/docs/")
+    expect(page.locator(".swagger-ui .opblock-tag").first).to_be_visible(timeout=15000)
+    expect(page.locator(".swagger-ui")).to_contain_text("/api/spend/batch/")
+    page.locator(".opblock-summary-path", has_text="/api/status/").first.click()
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    _shot(page, "13-swagger-ui")
+    assert csp_violations == []
     assert console_errors == []
