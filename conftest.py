@@ -20,9 +20,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(autouse=True)
-def fresh_throttle_counts() -> Iterator[None]:
-    """Every test starts with no request counted (the counts outlive a test's transaction)."""
-    yield
+def fresh_throttle_counts() -> None:
+    """Every test starts with no request counted (the counts outlive a test's transaction).
+
+    Cleared before the test, while CACHES is still the suite's own.
+    """
     cache: Any = caches["default"]
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)

@@ -37,19 +37,20 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 
 def _count_in_redis(cache: RedisCache, key: str, *, timeout: int) -> int:
-    """One round trip: start the window's counter unless it exists, then count.
+    """One round trip (a second only for the window's first request): INCR.
 
     Django's RedisCache.incr asks EXISTS before INCR (two round trips, and a
-    race at a window's start); a pipeline of SET NX EX and INCR is one, and
-    INCR keeps the expiry SET gave the key.
+    race at a window's start). INCR alone creates the counter; the request
+    that made it 1 sets its expiry. Should that request die in between, the
+    key stays behind without an expiry but is never counted again: the next
+    window has a key of its own.
     """
     full_key = cache.make_and_validate_key(key)
     client: Any = cache._cache.get_client(full_key, write=True)
-    pipeline = client.pipeline(transaction=False)
-    pipeline.set(full_key, 0, ex=timeout, nx=True)
-    pipeline.incr(full_key)
-    _started, count = pipeline.execute()
-    return int(count)
+    count = int(client.incr(full_key))
+    if count == 1:
+        client.expire(full_key, timeout)
+    return count
 
 
 def _count(key: str, *, timeout: int) -> int:
@@ -76,10 +77,10 @@ def window_count(scope: str, who: str, rate: str) -> tuple[bool, float]:
     window = int(now // period)
     try:
         count = _count(f"throttle:{scope}:{who}:{window}", timeout=period + 1)
-    except (redis.RedisError, OSError):
+    except (redis.RedisError, OSError) as exc:
         # A guard against runaway clients is not worth refusing spend while
         # Redis is away: count nothing, let the request through, say so.
-        logger.warning("Throttle cache unreachable; %s not counted", scope, exc_info=True)
+        logger.warning("Throttle cache unreachable, %s request not counted: %s", scope, exc)
         return True, 0.0
     return count <= limit, (window + 1) * period - now
 

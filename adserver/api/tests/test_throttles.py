@@ -162,3 +162,29 @@ def test_the_embedded_run_without_redis_counts_in_local_memory() -> None:
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.stdout.strip() == "django.core.cache.backends.redis.RedisCache", result.stderr
+
+
+def test_an_unreachable_cache_lets_requests_through(
+    staff_user: User, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    _rates(settings, api="1/min")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens on the discard port
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    api = token_client(staff_user)
+    assert [api.get("/api/status/").status_code for _ in range(2)] == [200, 200]
+    assert "Throttle cache unreachable" in caplog.text
+
+
+def test_a_window_counter_expires_after_its_window() -> None:
+    cache: Any = caches["default"]
+    assert window_count("api", "user-ttl", "10/min")[0] is True
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*throttle:api:user-ttl:*"))
+    assert len(keys) == 1
+    assert 0 < client.ttl(keys[0]) <= 61
+    assert int(client.get(keys[0])) == 1
