@@ -30,7 +30,7 @@ class LockedOut(APIException):
     def __init__(self, kind: str) -> None:
         minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
         super().__init__(
-            f"Too many failed attempts with an {kind} from this address: locked out for "
+            f"Too many failed attempts with an unknown {kind} from this address: locked out for "
             f"{minutes} minutes, or until an administrator unlocks it."
         )
         self.wait = settings.AXES_COOLOFF_TIME.total_seconds()

@@ -114,7 +114,10 @@ def test_failed_api_tokens_lock_the_address_out_with_a_json_429(staff_user: User
     locked = guesser.get("/api/status/")
     assert locked.status_code == 429
     assert locked["Content-Type"] == "application/json"
-    assert "locked out" in locked.json()["detail"]
+    assert locked.json()["detail"] == (
+        "Too many failed attempts with an unknown Token from this address: locked out for "
+        "30 minutes, or until an administrator unlocks it."
+    )
     assert int(locked["Retry-After"]) == 30 * 60
 
     # Another address is not locked out; a good key costs no lockout query.
