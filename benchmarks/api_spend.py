@@ -105,7 +105,7 @@ def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
     """
     from django.contrib.auth.models import Permission, User
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from budgets.models import Brand, Role
     from budgets.services import brand_create, budget_create, membership_set
@@ -133,7 +133,7 @@ def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
         user.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
         for brand_id in Brand.objects.values_list("pk", flat=True):
             membership_set(brand=Brand.objects.get(pk=brand_id), user=user, role=Role.MANAGER)
-    return Token.objects.create(user=user).key, campaign_ids
+    return AuthToken.objects.create(user=user)[1], campaign_ids
 
 
 # --- clients -------------------------------------------------------------------------
