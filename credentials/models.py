@@ -35,6 +35,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 def validate_feed_name(value: str) -> None:
     if not value or not value.strip():
         raise ValidationError("A feed needs a name.")
+    if len(value) > FEED_NAME_MAX_LENGTH:
+        raise ValidationError(f"A feed's name has at most {FEED_NAME_MAX_LENGTH} characters.")
     if value != value.strip():
         raise ValidationError("A feed's name must not start or end with blanks.")
     if _CONTROL_CHARACTERS.search(value):
