@@ -10,6 +10,7 @@ the manager role on the brand.
 """
 
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar, cast
 
 from django.conf import settings
@@ -36,7 +37,12 @@ from rest_framework.views import APIView
 
 from adserver.api import filters
 from adserver.api.pagination import Pagination
-from adserver.api.permissions import NEEDS_MANAGER
+from adserver.api.permissions import (
+    NEEDS_MANAGER,
+    BrandRoleOrSpendFeed,
+    SpendFeedScope,
+    is_spend_feed,
+)
 from adserver.api.schema import ErrorSerializer
 from adserver.api.serializers import (
     BIGINT_MAX,
@@ -63,7 +69,7 @@ from budgets import services as budget_services
 from budgets.access import may_manage_brand, scope_to_visible
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
 from campaigns import services as campaign_services
-from campaigns.access import campaigns_not_managed
+from campaigns.access import campaigns_not_managed, campaigns_outside_brands
 from campaigns.models import Campaign, Daypart
 from spend.models import SpendEvent
 from spend.selectors import status_overview
@@ -390,20 +396,33 @@ def _well_formed_ids(values: Iterable[object]) -> Iterator[int]:
 
 
 def _refuse_unless_manager(request: Request, campaign_ids: Iterable[object]) -> None:
-    """Recording spend needs the manager role on every campaign's brand.
+    """Recording spend needs the manager role on every campaign's brand, or for
+    a spend feed, every campaign of one of its brands.
 
     Checked before anything is validated against the database, and worded
     the same whether a campaign exists or not, so a refusal reveals nothing.
     """
-    refused = campaigns_not_managed(request.user, _well_formed_ids(campaign_ids))
+    feed: Any = request.auth if is_spend_feed(request) else None
+    if feed is not None:
+        refused = campaigns_outside_brands(feed.brand_ids, _well_formed_ids(campaign_ids))
+    else:
+        refused = campaigns_not_managed(request.user, _well_formed_ids(campaign_ids))
     if refused:
         shown = sorted(refused)
         names = ", ".join(str(pk) for pk in shown[:10]) + (", ..." if len(shown) > 10 else "")
         which = "campaign" if len(shown) == 1 else "campaigns"
-        whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
-        raise PermissionDenied(
-            f"You may not record spend for {which} {names}: it needs the manager role on {whose}."
-        )
+        if feed is not None:
+            why = "this feed may post only for its brands"
+        else:
+            whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
+            why = f"it needs the manager role on {whose}"
+        raise PermissionDenied(f"You may not record spend for {which} {names}: {why}.")
+
+
+def _source(request: Request, sent: str) -> str:
+    """A spend feed's events carry its name, whatever the body says."""
+    feed: Any = request.auth
+    return str(feed.name) if is_spend_feed(request) else sent
 
 
 def _conflict(exc: SpendConflict) -> Response:
@@ -443,6 +462,8 @@ class SpendViewSet(
     filterset_class = filters.SpendEventFilter
     throttle_scope = "spend"
     throttle_classes = [ScopeRateThrottle]
+    permission_classes = [SpendFeedScope, BrandRoleOrSpendFeed]
+    spend_feed_actions = frozenset({"create", "batch"})
 
     def get_queryset(self) -> models.QuerySet[SpendEvent]:
         return scope_to_visible(super().get_queryset(), self.request.user, brand_field="brand_id")
@@ -458,7 +479,7 @@ class SpendViewSet(
                 amount=spend.amount,
                 occurred_at=spend.occurred_at,
                 event_id=spend.event_id,
-                source=spend.source,
+                source=_source(request, spend.source),
                 kind=spend.kind,
             )
         except SpendConflict as exc:
@@ -484,6 +505,8 @@ class SpendViewSet(
                 raise ValidationError({"events": cast(Any, spend_input_errors(events))})
             inputs.append(spend)
         _refuse_unless_manager(request, (spend.campaign_id for spend in inputs))
+        if is_spend_feed(request):
+            inputs = [replace(spend, source=_source(request, spend.source)) for spend in inputs]
         try:
             recorded = spend_record_batch(inputs)
         except SpendBatchInvalid as exc:
@@ -498,7 +521,7 @@ class SpendViewSet(
 class StatusView(APIView):
     """The system at a glance."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [SpendFeedScope, permissions.IsAuthenticated]
 
     @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:
