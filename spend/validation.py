@@ -14,12 +14,11 @@ from typing import NamedTuple, TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from spend.models import AMOUNT_DECIMALS, SpendKind
+from spend.models import AMOUNT_DECIMALS, SOURCE_MAX_LENGTH, SpendKind
 
 Errors = dict[str, list[str]]
 
 EVENT_ID_MAX_LENGTH = 128
-SOURCE_MAX_LENGTH = 64
 BIGINT_MAX = 2**63 - 1
 AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 # The ledger column holds 18 digits, 6 of them decimals.
