@@ -200,15 +200,19 @@ def ledger_rows(
 
 
 def dated_recently(
-    days: Sequence[CampaignDay], of_event: Sequence[CampaignDay], now: dt.datetime
+    days: Sequence[CampaignDay],
+    of_event: Sequence[CampaignDay],
+    now: dt.datetime,
+    *,
+    sender: Sender,
 ) -> None:
     """limits.dated_since_last_month, checked per campaign-day; when one is refused,
     checked again per event to name each refused event (and raise)."""
     try:
-        dated_since_last_month(((0, d.day, d.context.timezone) for d in days), now)
+        dated_since_last_month(((0, d.day, d.context.timezone) for d in days), now, sender=sender)
     except DatedTooEarlyError:
         by_event = ((i, d.day, d.context.timezone) for i, d in enumerate(of_event))
-        dated_since_last_month(by_event, now)
+        dated_since_last_month(by_event, now, sender=sender)
 
 
 def tally_of(
@@ -240,8 +244,7 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime, sender: Sende
             raise UnknownCampaignsError(unknown)
         amounts_within_brands(events.campaign_ids, events.amounts, contexts)
         days, of_event = campaign_days(events, contexts)
-        if not sender.may_adjust:
-            dated_recently(days, of_event, now)
+        dated_recently(days, of_event, now, sender=sender)
         caps = capped_rows(days, now)
         brand_keys = sorted_keys(k for k in caps if k[0] == "brand")
         budget_keys = sorted_keys(k for k in caps if k[0] == "budget")

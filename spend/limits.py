@@ -30,6 +30,7 @@ from spend.accounting import Opening, RollupKey
 from spend.errors import AmountRefusedError, CampaignsRefusedError, DatedTooEarlyError
 from spend.ledger import CampaignContext
 from spend.models import CampaignSpend
+from spend.senders import Sender
 
 ZERO = Decimal("0")
 NARROWEST = ("campaign", "budget", "brand")
@@ -83,12 +84,16 @@ def previous_month_start(today: dt.date) -> dt.date:
     return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
 
 
-def dated_since_last_month(dated: Iterable[tuple[int, dt.date, str]], now: dt.datetime) -> None:
-    """Refuse the events dated before the start of their brand's previous local month.
+def dated_since_last_month(
+    dated: Iterable[tuple[int, dt.date, str]], now: dt.datetime, *, sender: Sender
+) -> None:
+    """Refuse the events dated before the start of their brand's previous local
+    month, unless the sender may adjust.
 
     `dated` holds (event index, the event's brand-local day, the brand's time
     zone). Last month stays open for late reports; anything older is a
-    correction of closed books, for a sender who may adjust.
+    correction of closed books. The sender's right is asked only when an
+    event is that old (for a person, asking may cost queries).
     """
     earliest: dict[str, dt.date] = {}
     problems: dict[int, str] = {}
@@ -101,7 +106,7 @@ def dated_since_last_month(dated: Iterable[tuple[int, dt.date, str]], now: dt.da
                 f"The time is before {first:%Y-%m-%d}, the start of the brand's previous month "
                 f"({zone}): older spend may only be recorded by a sender allowed to adjust."
             )
-    if problems:
+    if problems and not sender.may_adjust:
         raise DatedTooEarlyError(problems)
 
 

@@ -206,8 +206,8 @@ def place(
         raise UnknownCampaignsError(unknown)
     amounts_within_brands([e.campaign_id for e in events], [e.amount for e in events], contexts)
     placed = place_in(events, contexts, now)
-    if not sender.may_adjust:
-        dated_since_last_month(((p.index, p.local_date, p.context.timezone) for p in placed), now)
+    dated = ((p.index, p.local_date, p.context.timezone) for p in placed)
+    dated_since_last_month(dated, now, sender=sender)
     return placed
 
 
@@ -564,8 +564,7 @@ def place_remembered(
     # The statement checks that the brand's monthly budget is still this one.
     amounts_within_brands([event.campaign_id], [event.amount], campaign)
     placed = Placed(0, event, context, today=local_date(now, context.timezone))
-    if not sender.may_adjust:
-        dated_since_last_month([(0, placed.local_date, context.timezone)], now)
+    dated_since_last_month([(0, placed.local_date, context.timezone)], now, sender=sender)
     return [placed]
 
 

@@ -13,7 +13,9 @@ sender can neither replay nor shadow another's events.
 """
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from django.utils.functional import SimpleLazyObject
 
 if TYPE_CHECKING:
     from rest_framework.request import Request
@@ -45,8 +47,12 @@ def sender_of(request: "Request") -> Sender:
     if getattr(auth, "is_spend_feed", False):
         return feed_sender(auth)
     user = request.user
+    # Asked only when a rule needs it (an adjustment, an old date): for anyone
+    # but a superuser, has_perm reads the user's and their groups'
+    # permissions, two queries that most spend requests would pay for nothing.
+    may_adjust = SimpleLazyObject(lambda: user.has_perm(ADJUST_PERMISSION))
     return Sender(
         source=f"user:{user.get_username()}",
-        may_adjust=user.has_perm(ADJUST_PERMISSION),
+        may_adjust=cast(bool, may_adjust),
         brand_ids=None,
     )

@@ -329,7 +329,7 @@ def spend_record_batch(
         )
     now = _aware(now) if now is not None else timezone.now()
     unique, origins, replays_in_batch = _clean_batch(events, now, sender.source)
-    if not sender.may_adjust and SpendKind.ADJUSTMENT in unique.kinds:
+    if SpendKind.ADJUSTMENT in unique.kinds and not sender.may_adjust:  # asked only then
         first = origins[unique.kinds.index(SpendKind.ADJUSTMENT)]
         raise SpendRefused(f"Event {first}: {ADJUSTMENT_REFUSED}", index=first)
     if not unique:
