@@ -256,10 +256,12 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     The returned function takes (campaign_id, amount, occurred_at, event_id,
     source, kind) and gives the CleanEvent that clean_event would give when
     every field has its usual form and is valid: an int campaign id, a
-    Decimal amount, no time or an aware datetime, printable ASCII event id
-    and source. For anything else it gives None, and clean_event decides
-    (and words the errors): what it accepts is clean_event's rule, checked
-    here with the settings read once per batch instead of once per event.
+    Decimal amount, no time or an aware datetime, a printable ASCII event
+    id, and any valid source (a login may be any text; it is the sender's,
+    checked once per batch). For anything else it gives None, and
+    clean_event decides (and words the errors): what it accepts is
+    clean_event's rule, checked here with the settings read once per batch
+    instead of once per event.
     """
     limit = max_amount()
     lowest = -limit
@@ -314,8 +316,8 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
             return None
         if type(source) is not str:
             return None
-        if source not in sources:
-            if not (len(source) <= SOURCE_MAX_LENGTH and _plain(source)):
+        if source not in sources:  # the sender's, the same for every event: _parse_source's rule
+            if _parse_source(source)[1] is not None:
                 return None
             sources.add(source)
         return CleanEvent(
