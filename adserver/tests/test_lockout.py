@@ -6,11 +6,13 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from knox.models import AuthToken
 from pytest_django.fixtures import Settings
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from adserver.api.authentication import RememberedTokenAuthentication
+from adserver.api.authentication import RememberedAuthentication
+from campaigns.tests.factories import CampaignFactory
+from credentials.services import feed_create
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ LIMIT = 5
 def _limit(settings: Settings) -> None:
     settings.AXES_FAILURE_LIMIT = LIMIT
     settings.LOGIN_THROTTLE_RATE = "1000/min"
-    RememberedTokenAuthentication.forget_all()
+    RememberedAuthentication.forget_all()
 
 
 def _fail(client: Client, path: str, username: str, times: int) -> list[int]:
@@ -106,7 +108,7 @@ def test_staff_who_manage_brands_may_not_see_or_unlock_attempts(staff_user: User
 
 
 def test_failed_api_tokens_lock_the_address_out_with_a_json_429(staff_user: User) -> None:
-    key = Token.objects.create(user=staff_user).key
+    _token, key = AuthToken.objects.create(user=staff_user)
     guesser = APIClient()
     guesser.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     codes = [guesser.get("/api/status/").status_code for _ in range(LIMIT)]
@@ -132,10 +134,28 @@ def test_failed_api_tokens_lock_the_address_out_with_a_json_429(staff_user: User
 
 def test_a_good_token_costs_no_lockout_query(staff_user: User, settings: Settings) -> None:
     settings.API_TOKEN_CACHE_SECONDS = 0  # looked up every time
-    key = Token.objects.create(user=staff_user).key
+    _token, key = AuthToken.objects.create(user=staff_user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/api/status/").status_code == 200
-    assert [query for query in queries if "authtoken_token" in query["sql"]]
+    assert [query for query in queries if "knox_authtoken" in query["sql"]]
     assert not [query for query in queries if "axes_" in query["sql"]]
+
+
+def test_failed_feed_keys_count_towards_the_same_lockout() -> None:
+    campaign = CampaignFactory.create()
+    _feed, key = feed_create(name="meta-connector", brand_ids=[campaign.brand_id])
+    event = {"campaign": campaign.pk, "amount": "1.00"}
+    guesser = APIClient()
+    guesser.credentials(HTTP_AUTHORIZATION="Api-Key nothing.real")
+    codes = [guesser.post("/api/spend/", event, format="json").status_code for _ in range(LIMIT)]
+    assert codes == [401] * (LIMIT - 1) + [429]
+    assert "unknown Api-Key" in guesser.post("/api/spend/", event, format="json").json()["detail"]
+    assert AccessAttempt.objects.get(username="api-api-key").ip_address == "127.0.0.1"
+    # Tokens from that address are another pair, and the feed's own key works elsewhere.
+    guesser.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert guesser.get("/api/status/").status_code == 401
+    feed_client = APIClient(REMOTE_ADDR="10.0.0.6")
+    feed_client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert feed_client.post("/api/spend/", event, format="json").status_code == 201

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +75,7 @@ def test_the_schema_and_the_docs_need_a_login(staff_user: User) -> None:
     assert docs.status_code == 302
     assert docs["Location"] == "/login/?next=/api/docs/"
     assert Client().get("/api/docs/", {"script": ""}).status_code == 302
-    token = Token.objects.create(user=staff_user).key
+    _token, token = AuthToken.objects.create(user=staff_user)
     assert Client().get("/api/schema/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 

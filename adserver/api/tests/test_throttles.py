@@ -15,6 +15,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient, APIRequestFactory
 
+from adserver.api.authentication import FeedCredential
 from adserver.api.tests.conftest import token_client
 from adserver.api.throttling import ScopeRateThrottle, window_count
 
@@ -79,15 +80,6 @@ def test_spend_keeps_its_own_rate(staff_user: User, settings: Settings) -> None:
     assert [api.get("/api/spend/").status_code for _ in range(4)] == [200, 200, 200, 429]
 
 
-class _Feed:
-    """What a spend feed's key authenticates as: `request.auth` with its name."""
-
-    is_spend_feed = True
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
 def _throttle_client(auth: object, user: Any = None) -> str:
     request: Any = APIRequestFactory().post("/api/spend/")
     drf_request: Any = type("R", (), {"auth": auth, "user": user, "META": request.META})()
@@ -95,7 +87,10 @@ def _throttle_client(auth: object, user: Any = None) -> str:
 
 
 def test_a_spend_feed_is_counted_by_its_name(staff_user: User) -> None:
-    assert _throttle_client(_Feed("google-ads")) == "feed-google-ads"
+    feed = FeedCredential(
+        id="k1", name="google-ads", may_adjust=False, brand_ids=frozenset(), expires_at=None
+    )
+    assert _throttle_client(feed) == "feed-google-ads"
     assert _throttle_client(None, staff_user) == f"user-{staff_user.pk}"
 
 
