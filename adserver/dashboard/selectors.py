@@ -40,7 +40,8 @@ from adserver.dashboard.charts import level
 from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Alert, Brand, Budget, Period
 from budgets.periods import month_start
-from campaigns.models import Campaign, CampaignStatusChange, Status
+from campaigns.models import Campaign, CampaignStatusChange, Daypart, Status
+from campaigns.next_serving import NextServing, next_serving
 from spend.models import TOTAL_DIGITS, BrandSpend
 from spend.selectors import PeriodTotals, current_period_q
 
@@ -311,6 +312,38 @@ class BudgetRow:
 class CampaignRow:
     campaign: Campaign
     totals: PeriodTotals
+    next_serving: NextServing | None = None
+
+
+def dayparts_by_campaign(campaign_ids: Sequence[int]) -> dict[int, list[Daypart]]:
+    """The dayparts of these campaigns, by campaign: one query (none for no ids)."""
+    if not campaign_ids:
+        return {}
+    found: dict[int, list[Daypart]] = defaultdict(list)
+    # * the dayparts of these campaigns
+    for part in Daypart.objects.filter(campaign_id__in=list(campaign_ids)).order_by("start_time"):
+        found[part.campaign_id].append(part)
+    return found
+
+
+def campaign_rows(
+    campaigns: Sequence[Campaign], totals: dict[int, PeriodTotals], *, now: dt.datetime
+) -> list[CampaignRow]:
+    """Rows of a campaign list, each paused one with when it serves again: one
+    query for the dayparts of the paused ones, none when every campaign serves.
+    Each campaign's brand must be loaded."""
+    paused = [c.pk for c in campaigns if c.status != Status.ACTIVE]
+    parts = dayparts_by_campaign(paused)
+    return [
+        CampaignRow(
+            campaign,
+            totals[campaign.pk],
+            next_serving(
+                campaign, parts.get(campaign.pk, []), now=now, tz_name=campaign.brand.timezone
+            ),
+        )
+        for campaign in campaigns
+    ]
 
 
 # ---------------------------------------------------------------- budgets, campaigns

@@ -34,11 +34,11 @@ from adserver.dashboard.selectors import (
     BrandRow,
     BudgetRow,
     CampaignCounts,
-    CampaignRow,
     Utilisation,
     brands_list,
     budgets_list,
     campaign_counts,
+    campaign_rows,
     campaigns_list,
     chart_days,
     daily_series,
@@ -47,10 +47,11 @@ from adserver.dashboard.selectors import (
     todays_spend_by_currency,
 )
 from budgets.access import AnyUser, may_manage_brand, scope_to_visible
-from budgets.models import Brand, Budget, SettingChange
+from budgets.models import Brand, Budget, Period, SettingChange
 from budgets.periods import local_date, zone
 from campaigns import services
 from campaigns.models import Campaign, PauseReason
+from campaigns.next_serving import next_serving
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend
 from spend.selectors import (
     brand_current_totals,
@@ -280,7 +281,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             BudgetRow(b, budget_totals[b.pk], budget_counts.get(b.pk, CampaignCounts()))
             for b in budgets
         ],
-        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=brand.daily_budget
@@ -365,7 +366,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": campaign_counts(field="budget_id", ids=[budget.pk]).get(
             budget.pk, CampaignCounts()
         ),
-        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=budget.daily_limit
@@ -402,12 +403,13 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
     )
     results = paginate(campaigns, form.page_number())
     listed = list(results)
-    totals = campaign_current_totals(listed, now=timezone.now())
+    now = timezone.now()
+    totals = campaign_current_totals(listed, now=now)
     context |= {
         "brand": data["brand"],
         "budget": data["budget"],
         "page": results,
-        "rows": [CampaignRow(c, totals[c.pk]) for c in listed],
+        "rows": campaign_rows(listed, totals, now=now),
     }
     return page(
         request,
@@ -454,6 +456,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     series = daily_series(
         CampaignSpend.objects.filter(campaign=campaign), first=days.fetch_from, last=today
     )
+    caps = _caps_of(campaign, now)
     context = {
         "campaign": campaign,
         "brand": brand,
@@ -462,7 +465,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_manage": may_manage_brand(request.user, brand.pk),
         "today": today,
         "totals": campaign_current_totals([campaign], now=now)[campaign.pk],
-        **_caps_of(campaign, now),
+        **caps,
+        "next_serving": next_serving(
+            campaign, dayparts, now=now, tz_name=brand.timezone, caps_reached=_spent(caps)
+        ),
         "dayparts": dayparts,
         "grid": charts.week_grid(dayparts, now_local=now.astimezone(zone(brand.timezone))),
         "daily_chart": charts.daily_bars(series, first=days.first, last=today, cap=None),
@@ -479,6 +485,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_campaign_live.html",
     )
+
+
+def _spent(caps: dict[str, Utilisation | None]) -> set[str]:
+    """The periods ("day", "month") whose caps over the campaign are spent."""
+    spent: set[str] = set()
+    for name, util in caps.items():
+        if util is not None and util.cap is not None and util.spend >= util.cap:
+            spent.add(Period.DAY if name.endswith("daily") else Period.MONTH)
+    return spent
 
 
 def _held_by(campaign: Campaign) -> str:
