@@ -262,18 +262,19 @@ def local_todays_by_zone(*, now: dt.datetime | None = None) -> dict[str, dt.date
     return {tz: local_date(now, tz) for tz in zones}
 
 
-def current_period_q(todays: dict[str, dt.date], period: str) -> Q:
+def current_period_q(todays: dict[str, dt.date], period: str, *, brand_path: str = "brand") -> Q:
     """Rows of `period` that are the current one for their brand's zone.
 
-    For any model with `brand`, `period` and `period_start` (the brand
-    rollups, alerts); `todays` comes from local_todays_by_zone.
+    For any model with `period`, `period_start` and a brand at `brand_path`
+    (the brand rollups and alerts: "brand"; budget rollups: "budget__brand");
+    `todays` comes from local_todays_by_zone.
     """
     by_key: dict[dt.date, list[str]] = defaultdict(list)
     for tz, day in todays.items():
         by_key[day if period == Period.DAY else month_start(day)].append(tz)
     condition = Q(pk__in=[])
     for key, zones in by_key.items():
-        condition |= Q(period_start=key, brand__timezone__in=zones)
+        condition |= Q(period_start=key, **{f"{brand_path}__timezone__in": zones})
     return Q(period=period) & condition
 
 

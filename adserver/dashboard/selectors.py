@@ -42,7 +42,7 @@ from budgets.models import Alert, Brand, Budget, Period
 from budgets.periods import month_start
 from campaigns.models import Campaign, CampaignStatusChange, Daypart, Status
 from campaigns.next_serving import NextServing, next_serving
-from spend.models import TOTAL_DIGITS, BrandSpend
+from spend.models import TOTAL_DIGITS, BrandSpend, BudgetSpend
 from spend.selectors import PeriodTotals, current_period_q
 
 ZERO = Decimal("0")
@@ -153,6 +153,109 @@ def todays_spend_by_currency(
         )
         for currency, total, brands in budgets
     ]
+
+
+NEAR_CAP_SHARE = Decimal("0.8")
+NEAR_CAP_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class NearCap:
+    """A brand's or a shared budget's current day or month at 80% of its cap or more."""
+
+    brand: Brand
+    budget: Budget | None
+    period: str
+    utilisation: Utilisation
+
+    @property
+    def name(self) -> str:
+        return self.budget.name if self.budget is not None else self.brand.name
+
+    @property
+    def url(self) -> str:
+        return (self.budget or self.brand).get_absolute_url()
+
+
+def _share_of(period_caps: tuple[str, str]) -> Case:
+    daily, monthly = period_caps
+    share = DecimalField(max_digits=30, decimal_places=10)
+    return Case(
+        When(period=Period.DAY, then=ExpressionWrapper(F("amount") / F(daily), output_field=share)),
+        default=ExpressionWrapper(F("amount") / F(monthly), output_field=share),
+        output_field=share,
+    )
+
+
+def near_caps(
+    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
+) -> list[NearCap]:
+    """Brands and shared budgets at or above 80% of a daily or monthly cap in their
+    own current day and month, highest share first, the first `shown` of each
+    kind: two queries, whatever the number of brands."""
+    if not todays:
+        return []
+    brand_caps = ("brand__daily_budget", "brand__monthly_budget")
+    # * the current brand rollups at 80% of their cap or more, highest first
+    brand_rows = (
+        BrandSpend.objects.filter(
+            (
+                current_period_q(todays, Period.DAY)
+                & Q(amount__gte=F(brand_caps[0]) * NEAR_CAP_SHARE)
+            )
+            | (
+                current_period_q(todays, Period.MONTH)
+                & Q(amount__gte=F(brand_caps[1]) * NEAR_CAP_SHARE)
+            ),
+            brand_q(user, brand_field="brand_id"),
+        )
+        .select_related("brand")
+        .annotate(share=_share_of(brand_caps))
+        .order_by("-share", "brand__name", "period")[:shown]
+    )
+    budget_caps = ("budget__daily_limit", "budget__monthly_limit")
+    # * the current shared-budget rollups at 80% of their limit or more, highest first
+    budget_rows = (
+        BudgetSpend.objects.filter(
+            (
+                current_period_q(todays, Period.DAY, brand_path="budget__brand")
+                & Q(amount__gte=F(budget_caps[0]) * NEAR_CAP_SHARE)
+            )
+            | (
+                current_period_q(todays, Period.MONTH, brand_path="budget__brand")
+                & Q(amount__gte=F(budget_caps[1]) * NEAR_CAP_SHARE)
+            ),
+            brand_q(user, brand_field="budget__brand_id"),
+        )
+        .select_related("budget__brand")
+        .annotate(share=_share_of(budget_caps))
+        .order_by("-share", "budget__name", "period")[:shown]
+    )
+    found = [
+        NearCap(
+            brand=row.brand,
+            budget=None,
+            period=row.period,
+            utilisation=Utilisation(
+                row.amount,
+                row.brand.daily_budget if row.period == Period.DAY else row.brand.monthly_budget,
+            ),
+        )
+        for row in brand_rows
+    ]
+    found += [
+        NearCap(
+            brand=row.budget.brand,
+            budget=row.budget,
+            period=row.period,
+            utilisation=Utilisation(
+                row.amount,
+                row.budget.daily_limit if row.period == Period.DAY else row.budget.monthly_limit,
+            ),
+        )
+        for row in budget_rows
+    ]
+    return sorted(found, key=lambda near: -(near.utilisation.percent or ZERO))
 
 
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:

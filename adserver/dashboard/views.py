@@ -43,6 +43,7 @@ from adserver.dashboard.selectors import (
     chart_days,
     daily_series,
     latest_status_changes,
+    near_caps,
     open_alerts,
     todays_spend_by_currency,
 )
@@ -189,6 +190,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "status": status,
         "reasons": reasons,
         "currencies": todays_spend_by_currency(todays, user=request.user),
+        "near_caps": near_caps(todays, user=request.user),
         "open_alerts_count": alerts.count(),
         "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
         "changes": list(latest_status_changes(user=request.user)[:ON_DETAIL_PAGE]),

@@ -134,7 +134,8 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * campaigns by state  * brands at their daily and monthly caps
     # * daily budgets by currency  * today's rollups by currency
     # * open alerts count  * open alerts  * latest status changes
-    ("overview", lambda w: "/", 2 + 9),
+    # * brands near a cap  * shared budgets near a limit
+    ("overview", lambda w: "/", 2 + 11),
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts
     ("brands", lambda w: "/brands/", 2 + 5),
