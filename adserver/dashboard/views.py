@@ -29,7 +29,7 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from adserver.dashboard import charts, forms
+from adserver.dashboard import charts, exports, forms
 from adserver.dashboard.selectors import (
     BrandRow,
     BudgetRow,
@@ -218,7 +218,7 @@ def _next_sorts(current: str) -> dict[str, str]:
 
 @dashboard_view
 @require_GET
-def brand_list(request: HttpRequest) -> HttpResponse:
+def brand_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.BrandFilterForm(request.GET)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -233,6 +233,10 @@ def brand_list(request: HttpRequest) -> HttpResponse:
         over=form.cleaned_data["over"],
         sort=sort,
     )
+    if form.wants_csv():
+        return exports.csv_response(
+            "brands", exports.BRAND_HEADER, exports.brand_rows(brands, now=now)
+        )
     results = paginate(brands, form.page_number())
     listed = list(results)
     totals = brand_current_totals(listed, now=now)
@@ -318,7 +322,7 @@ def _settings_changes(brand_id: int, number: int) -> Page[SettingChange]:
 
 @dashboard_view
 @require_GET
-def budget_list(request: HttpRequest) -> HttpResponse:
+def budget_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.BudgetFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -326,6 +330,10 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     brand = form.cleaned_data["brand"]
     budgets_found = budgets_list(user=request.user, brand=brand, search=form.cleaned_data["q"])
+    if form.wants_csv():
+        return exports.csv_response(
+            "budgets", exports.BUDGET_HEADER, exports.budget_rows(budgets_found, now=now)
+        )
     results = paginate(budgets_found, form.page_number())
     budgets = list(results)
     totals = budget_current_totals(budgets, now=now)
@@ -389,7 +397,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.CampaignFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -403,9 +411,13 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         status=data["status"],
         reason=data["reason"],
     )
+    now = timezone.now()
+    if form.wants_csv():
+        return exports.csv_response(
+            "campaigns", exports.CAMPAIGN_HEADER, exports.campaign_rows(campaigns, now=now)
+        )
     results = paginate(campaigns, form.page_number())
     listed = list(results)
-    now = timezone.now()
     totals = campaign_current_totals(listed, now=now)
     context |= {
         "brand": data["brand"],
