@@ -4,9 +4,11 @@ streamed in chunks."""
 
 import csv
 import datetime as dt
+import html
 import io
 import re
 from decimal import Decimal
+from urllib.parse import urljoin
 
 import pytest
 import time_machine
@@ -31,16 +33,25 @@ NOW = dt.datetime(2026, 3, 10, 20, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 3, 10)
 
 
-def _page_ids(client: Client, url: str) -> list[int]:
+def _page(client: Client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, response.content[:1000]
-    body = response.content.decode()
-    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)"', body)]
+    return response.content.decode()
+
+
+def _page_ids(client: Client, url: str) -> list[int]:
+    return [int(pk) for pk in re.findall(r'<tr data-id="(\d+)"', _page(client, url))]
+
+
+def _csv_link(client: Client, url: str) -> str:
+    """The page's own "Download CSV" link."""
+    found = re.search(r'<a class="csv-link" href="([^"]+)"', _page(client, url))
+    assert found is not None, url
+    return urljoin(url, html.unescape(found.group(1)))
 
 
 def _csv(client: Client, url: str) -> list[dict[str, str]]:
-    separator = "&" if "?" in url else "?"
-    response = client.get(f"{url}{separator}format=csv")
+    response = client.get(url)
     assert response.status_code == 200
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -127,7 +138,7 @@ def test_each_list_as_csv_holds_the_pages_rows_under_the_same_filters(
 
     for url in _urls(brands):
         shown = _page_ids(client, url)
-        exported = _csv(client, url)
+        exported = _csv(client, _csv_link(client, url))
 
         assert shown, url  # every case selects some rows
         assert [int(row["id"]) for row in exported] == shown, url
@@ -141,8 +152,8 @@ def test_csv_money_is_a_plain_decimal_beside_its_currency_and_times_carry_the_of
 ) -> None:
     paris = brands["paris"]
 
-    spend = _csv(staff_client, f"/spend/?brand={paris.pk}&kind=spend")
-    brand_row = _csv(staff_client, "/brands/?q=Paris")[0]
+    spend = _csv(staff_client, f"/spend/?brand={paris.pk}&kind=spend&format=csv")
+    brand_row = _csv(staff_client, "/brands/?q=Paris&format=csv")[0]
 
     first = spend[0]
     assert first["amount"] == "1234.567800"
@@ -180,7 +191,7 @@ def test_the_spend_csv_reads_the_ledger_in_chunks_by_keyset(
     monkeypatch.setattr(exports, "CHUNK_ROWS", 3)
 
     with CaptureQueriesContext(connection) as queries:
-        rows = _csv(staff_client, "/spend/")
+        rows = _csv(staff_client, "/spend/?format=csv")
     reads = [q["sql"] for q in queries if 'FROM "spend_spendevent"' in q["sql"]]
 
     assert len(rows) == 12
