@@ -13,7 +13,7 @@ the instant given here.
 """
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 
 from budgets.models import Period
@@ -104,19 +104,20 @@ def _caps_lift_at(
 
 def _candidates(
     campaign: Campaign, dayparts: Sequence[Daypart], *, after: dt.datetime, tz_name: str
-) -> list[dt.datetime]:
-    """Every instant from `after` on at which the schedule may begin to allow serving."""
+) -> Iterator[dt.datetime]:
+    """Every instant from `after` on at which the schedule may begin to allow
+    serving, in order, a day at a time (the caller stops at the first that does)."""
+    yield after
     first_day = local_date(after, tz_name)
     if campaign.starts_on is not None:
         first_day = max(first_day, campaign.starts_on)
-    days = [first_day + dt.timedelta(days=i) for i in range(-1, _DAYS_AHEAD)]
-    found = {after}
-    for day in days:
-        found.add(day_start_utc(day, tz_name))
+    for offset in range(_DAYS_AHEAD):
+        day = first_day + dt.timedelta(days=offset)
+        found = {day_start_utc(day, tz_name)}
         for part in dayparts:
             if part.days & (1 << day.weekday()):
                 found.add(local_instant(dt.datetime.combine(day, part.start_time), tz_name))
-    return sorted(instant for instant in found if instant >= after)
+        yield from sorted(instant for instant in found if instant > after)
 
 
 def _local_text(instant: dt.datetime, tz_name: str, *, now: dt.datetime) -> str:
