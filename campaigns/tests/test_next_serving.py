@@ -7,12 +7,14 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from budgets.models import Period
 from budgets.tests.factories import BrandFactory
 from campaigns.models import BudgetHold, Campaign, days_to_mask
-from campaigns.next_serving import NextServing, local_instant, next_serving
-from campaigns.schedule import schedule_holds_reconcile
+from campaigns.next_serving import NextServing, local_instant, next_serving, schedule_allows
+from campaigns.schedule import schedule_hold_differences, schedule_holds_reconcile
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +186,70 @@ def test_a_wall_time_in_the_spring_gap_is_where_the_clock_resumes() -> None:
 
     assert local_instant(in_gap, PARIS) == _utc("2026-03-29 01:00")
     assert local_instant(after_gap, PARIS) == _utc("2026-03-29 01:30")
+
+
+# ---------------------------------------------------------------- the slow twin
+
+ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC"]
+_times = st.times().map(lambda t: t.replace(second=0, microsecond=0))
+_dayparts = st.lists(
+    st.tuples(st.integers(min_value=1, max_value=127), _times, _times), min_size=0, max_size=3
+)
+# Around both 2026 DST changes of Europe and North America, and Lord Howe's half hour.
+_instants = st.sampled_from(
+    [dt.datetime(2026, 3, 7, tzinfo=dt.UTC), dt.datetime(2026, 10, 3, tzinfo=dt.UTC)]
+).flatmap(
+    lambda start: st.integers(min_value=0, max_value=4 * 7 * 24 * 60).map(
+        lambda minutes: start + dt.timedelta(minutes=minutes, seconds=minutes % 7 * 9)
+    )
+)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    tz=st.sampled_from(ZONES),
+    windows=_dayparts,
+    instant=_instants,
+    flight=st.tuples(
+        st.none() | st.integers(min_value=0, max_value=28),
+        st.none() | st.integers(min_value=0, max_value=28),
+    ),
+)
+def test_the_python_rule_is_the_reconciles_rule(
+    tz: str,
+    windows: list[tuple[int, dt.time, dt.time]],
+    instant: dt.datetime,
+    flight: tuple[int | None, int | None],
+) -> None:
+    """schedule_allows answers as the reconcile's SQL does, at any instant."""
+    first = instant.date().replace(day=1)
+    starts_on, ends_on = (None if d is None else first + dt.timedelta(days=d) for d in flight)
+    if starts_on is not None and ends_on is not None and ends_on < starts_on:
+        starts_on, ends_on = ends_on, starts_on  # a flight ends on or after its start
+    campaign = CampaignFactory.create(
+        brand=BrandFactory.create(timezone=tz), starts_on=starts_on, ends_on=ends_on
+    )
+    parts = [
+        DaypartFactory.create(campaign=campaign, days=days, start_time=start, end_time=end)
+        for days, start, end in windows
+    ]
+
+    # The campaign has no hold: the SQL names it only when the clock says it must not serve.
+    differences = schedule_hold_differences(brand_ids=[campaign.brand_id], now=instant)
+
+    assert schedule_allows(campaign, parts, instant=instant, tz_name=tz) == (not differences)
+    # And the time it names is where the reconcile lets it serve, not a second earlier.
+    campaign.refresh_from_db()
+    if differences:
+        campaign.schedule_hold = differences[0][2]
+        campaign.status = "paused"
+    answer = next_serving(campaign, parts, now=instant, tz_name=tz)
+    if answer is None or answer.at is None:
+        return
+    assert not schedule_hold_differences(brand_ids=[campaign.brand_id], now=answer.at)
+    if answer.at > instant:
+        assert schedule_hold_differences(brand_ids=[campaign.brand_id], now=answer.at - SECOND)
