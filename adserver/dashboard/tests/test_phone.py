@@ -90,8 +90,11 @@ def test_every_page_fits_a_phone_without_sideways_scrolling(
 ) -> None:
     brand, _ = _agency()
     _long_rows(brand)
-    _log_in(phone, live_server, "phone-manager")
     SHOTS.mkdir(parents=True, exist_ok=True)
+    phone.goto(live_server.url + "/login/")
+    phone.screenshot(path=str(SHOTS / "login.png"), full_page=True)
+    assert _page_scrolls_sideways(phone) <= 0, "login"
+    _log_in(phone, live_server, "phone-manager")
 
     for name, path in _pages(brand):
         phone.goto(live_server.url + path)
