@@ -315,12 +315,14 @@ def status_overview(
     user: AnyUser | None,
     now: dt.datetime | None = None,
     todays: dict[str, dt.date] | None = None,
+    over_cap_counts: tuple[int, int] | None = None,
 ) -> StatusOverview:
     """The brands `user` may see, at a glance (GET /api/status/ and the dashboard).
 
     `user=None` is the whole system (for the system's own use). Four queries
-    (three when the caller passes `todays`, the local dates it already read),
-    and one more to learn whether a person is an agency admin.
+    (one fewer when the caller passes `todays`, the local dates it already
+    read, and one fewer again with `over_cap_counts`), and one more to learn
+    whether a person is an agency admin.
     """
     now = now or timezone.now()
     everything = user is None
@@ -343,9 +345,12 @@ def status_overview(
     }
     active = sum(count for (status, _), count in by_state.items() if status == "active")
     # * zones (unless given), then brands over their daily and monthly caps
+    # (unless the caller counted them already, from rows it read anyway)
     if todays is None:
         todays = local_todays_by_zone(now=now)
-    over_daily, over_monthly = brands_over_cap_counts(todays, visible=visible)
+    if over_cap_counts is None:
+        over_cap_counts = brands_over_cap_counts(todays, visible=visible)
+    over_daily, over_monthly = over_cap_counts
     return StatusOverview(
         total_brands=total_brands,
         total_campaigns=sum(by_state.values()),

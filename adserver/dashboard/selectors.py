@@ -35,6 +35,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from adserver.dashboard.charts import level
 from budgets.access import AnyUser, brand_q, visible_brands
@@ -163,99 +164,139 @@ NEAR_CAP_SHOWN = 10
 class NearCap:
     """A brand's or a shared budget's current day or month at 80% of its cap or more."""
 
-    brand: Brand
-    budget: Budget | None
+    brand_id: int
+    brand_name: str
+    currency: str
+    budget_id: int | None
+    budget_name: str
     period: str
     utilisation: Utilisation
 
     @property
     def name(self) -> str:
-        return self.budget.name if self.budget is not None else self.brand.name
+        return self.budget_name or self.brand_name
 
     @property
     def url(self) -> str:
-        return (self.budget or self.brand).get_absolute_url()
+        if self.budget_id is not None:
+            return reverse("dashboard:budget-detail", args=[self.budget_id])
+        return reverse("dashboard:brand-detail", args=[self.brand_id])
+
+    @property
+    def at_cap(self) -> bool:
+        return self.utilisation.level == "over"
 
 
-def _share_of(period_caps: tuple[str, str]) -> Case:
-    daily, monthly = period_caps
-    share = DecimalField(max_digits=30, decimal_places=10)
-    return Case(
-        When(period=Period.DAY, then=ExpressionWrapper(F("amount") / F(daily), output_field=share)),
-        default=ExpressionWrapper(F("amount") / F(monthly), output_field=share),
-        output_field=share,
+def _near_cap_q(todays: dict[str, dt.date], *, brand_path: str, caps: tuple[str, str]) -> Q:
+    day_cap, month_cap = caps
+    return (
+        current_period_q(todays, Period.DAY, brand_path=brand_path)
+        & Q(amount__gte=F(day_cap) * NEAR_CAP_SHARE)
+    ) | (
+        current_period_q(todays, Period.MONTH, brand_path=brand_path)
+        & Q(amount__gte=F(month_cap) * NEAR_CAP_SHARE)
     )
 
 
-def near_caps(
-    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
-) -> list[NearCap]:
-    """Brands and shared budgets at or above 80% of a daily or monthly cap in their
-    own current day and month, highest share first, the first `shown` of each
-    kind: two queries, whatever the number of brands."""
+def _by_share(found: list[NearCap]) -> list[NearCap]:
+    return sorted(found, key=lambda near: (-(near.utilisation.percent or ZERO), near.name))
+
+
+def brands_near_cap(todays: dict[str, dt.date], *, user: AnyUser | None) -> list[NearCap]:
+    """Every brand the user may see at 80% of its daily or monthly cap or more in
+    its own today and month, highest share first: one query.
+
+    All of them, not a page: the overview counts the brands at their caps
+    from these rows instead of scanning the same rollups a second time.
+    """
     if not todays:
         return []
-    brand_caps = ("brand__daily_budget", "brand__monthly_budget")
-    # * the current brand rollups at 80% of their cap or more, highest first
-    brand_rows = (
+    caps = ("brand__daily_budget", "brand__monthly_budget")
+    # * the current brand rollups at 80% of their cap or more
+    rows = (
         BrandSpend.objects.filter(
-            (
-                current_period_q(todays, Period.DAY)
-                & Q(amount__gte=F(brand_caps[0]) * NEAR_CAP_SHARE)
-            )
-            | (
-                current_period_q(todays, Period.MONTH)
-                & Q(amount__gte=F(brand_caps[1]) * NEAR_CAP_SHARE)
-            ),
+            _near_cap_q(todays, brand_path="brand", caps=caps),
             brand_q(user, brand_field="brand_id"),
         )
-        .select_related("brand")
-        .annotate(share=_share_of(brand_caps))
-        .order_by("-share", "brand__name", "period")[:shown]
+        .order_by()
+        .values_list("brand_id", "brand__name", "brand__currency", "period", "amount", *caps)
     )
-    budget_caps = ("budget__daily_limit", "budget__monthly_limit")
-    # * the current shared-budget rollups at 80% of their limit or more, highest first
-    budget_rows = (
-        BudgetSpend.objects.filter(
-            (
-                current_period_q(todays, Period.DAY, brand_path="budget__brand")
-                & Q(amount__gte=F(budget_caps[0]) * NEAR_CAP_SHARE)
+    return _by_share(
+        [
+            NearCap(
+                brand_id,
+                name,
+                currency,
+                None,
+                "",
+                period,
+                Utilisation(amount, daily if period == Period.DAY else monthly),
             )
-            | (
-                current_period_q(todays, Period.MONTH, brand_path="budget__brand")
-                & Q(amount__gte=F(budget_caps[1]) * NEAR_CAP_SHARE)
-            ),
+            for brand_id, name, currency, period, amount, daily, monthly in rows
+        ]
+    )
+
+
+def budgets_near_cap(
+    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
+) -> list[NearCap]:
+    """The first `shown` shared budgets at 80% of a daily or monthly limit or more
+    in their brand's today and month, highest share first: one query."""
+    if not todays:
+        return []
+    caps = ("budget__daily_limit", "budget__monthly_limit")
+    share = DecimalField(max_digits=30, decimal_places=10)
+    by_share = Case(
+        When(
+            period=Period.DAY,
+            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=share),
+        ),
+        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=share),
+        output_field=share,
+    )
+    # * the current shared-budget rollups at 80% of their limit or more, highest first
+    rows = (
+        BudgetSpend.objects.filter(
+            _near_cap_q(todays, brand_path="budget__brand", caps=caps),
             brand_q(user, brand_field="budget__brand_id"),
         )
-        .select_related("budget__brand")
-        .annotate(share=_share_of(budget_caps))
-        .order_by("-share", "budget__name", "period")[:shown]
+        .annotate(share=by_share)
+        .order_by("-share", "budget_id", "period")
+        .values_list(
+            "budget__brand_id",
+            "budget__brand__name",
+            "budget__brand__currency",
+            "budget_id",
+            "budget__name",
+            "period",
+            "amount",
+            *caps,
+        )[:shown]
     )
-    found = [
-        NearCap(
-            brand=row.brand,
-            budget=None,
-            period=row.period,
-            utilisation=Utilisation(
-                row.amount,
-                row.brand.daily_budget if row.period == Period.DAY else row.brand.monthly_budget,
-            ),
-        )
-        for row in brand_rows
-    ]
-    found += [
-        NearCap(
-            brand=row.budget.brand,
-            budget=row.budget,
-            period=row.period,
-            utilisation=Utilisation(
-                row.amount,
-                row.budget.daily_limit if row.period == Period.DAY else row.budget.monthly_limit,
-            ),
-        )
-        for row in budget_rows
-    ]
-    return sorted(found, key=lambda near: -(near.utilisation.percent or ZERO))
+    return _by_share(
+        [
+            NearCap(
+                brand_id,
+                brand_name,
+                currency,
+                budget_id,
+                budget_name,
+                period,
+                Utilisation(amount, daily if period == Period.DAY else monthly),
+            )
+            for (
+                brand_id,
+                brand_name,
+                currency,
+                budget_id,
+                budget_name,
+                period,
+                amount,
+                daily,
+                monthly,
+            ) in rows
+        ]
+    )
 
 
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:

@@ -31,19 +31,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from adserver.dashboard import charts, exports, forms
 from adserver.dashboard.selectors import (
+    NEAR_CAP_SHOWN,
     BrandRow,
     BudgetRow,
     CampaignCounts,
     Utilisation,
     brands_list,
+    brands_near_cap,
     budgets_list,
+    budgets_near_cap,
     campaign_counts,
     campaign_rows,
     campaigns_list,
     chart_days,
     daily_series,
     latest_status_changes,
-    near_caps,
     open_alerts,
     todays_spend_by_currency,
 )
@@ -180,7 +182,12 @@ def acting_user(request: HttpRequest) -> AbstractBaseUser:
 def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
-    status = status_overview(user=request.user, now=now, todays=todays)
+    brands_near = brands_near_cap(todays, user=request.user)
+    at_cap = (
+        sum(1 for near in brands_near if near.at_cap and near.period == Period.DAY),
+        sum(1 for near in brands_near if near.at_cap and near.period == Period.MONTH),
+    )
+    status = status_overview(user=request.user, now=now, todays=todays, over_cap_counts=at_cap)
     alerts = open_alerts(todays, user=request.user)
     reasons = [
         (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))
@@ -190,7 +197,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "status": status,
         "reasons": reasons,
         "currencies": todays_spend_by_currency(todays, user=request.user),
-        "near_caps": near_caps(todays, user=request.user),
+        "near_caps": sorted(
+            [*brands_near[:NEAR_CAP_SHOWN], *budgets_near_cap(todays, user=request.user)],
+            key=lambda near: -(near.utilisation.percent or 0),
+        ),
         "open_alerts_count": alerts.count(),
         "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
         "changes": list(latest_status_changes(user=request.user)[:ON_DETAIL_PAGE]),

@@ -130,12 +130,12 @@ def _history_url(world: World) -> str:
 # each query, not a query of their own. The campaign's page reads one more
 # (MEMBER_EXTRA) to show the Pause button.
 PAGES: list[tuple[str, Callable[[World], str], int]] = [
-    # * zones (for today's figures and the caps)  * count brands
-    # * campaigns by state  * brands at their daily and monthly caps
-    # * daily budgets by currency  * today's rollups by currency
-    # * open alerts count  * open alerts  * latest status changes
-    # * brands near a cap  * shared budgets near a limit
-    ("overview", lambda w: "/", 2 + 11),
+    # * zones (for today's figures and the caps)  * brands at 80% of a cap
+    # or more (counted at their caps from the same rows)  * count brands
+    # * campaigns by state  * daily budgets by currency  * today's rollups
+    # by currency  * open alerts count  * open alerts  * latest status
+    # changes  * shared budgets near a limit
+    ("overview", lambda w: "/", 2 + 10),
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts
     ("brands", lambda w: "/brands/", 2 + 5),
