@@ -50,6 +50,18 @@ def plain(amount: Decimal | None) -> str:
     return "" if amount is None else f"{amount:f}"
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text(value: str | None) -> str:
+    """A name or note typed by a person, made inert for spreadsheets: a cell that
+    starts like a formula ("=HYPERLINK(...)") is read as text (OWASP's CSV
+    injection advice: a leading apostrophe)."""
+    if not value:
+        return ""
+    return f"'{value}" if value.startswith(_FORMULA_STARTS) else value
+
+
 def local_iso(instant: dt.datetime | None, tz_name: str) -> str:
     """ISO 8601 on the brand's wall clock, with its offset: 2026-03-10T21:00:00+01:00."""
     return "" if instant is None else instant.astimezone(zone(tz_name)).isoformat()
@@ -97,7 +109,7 @@ def brand_rows(brands: QuerySet[Brand], *, now: dt.datetime) -> Iterator[list[Ce
             t = totals[brand.pk]
             count = counts.get(brand.pk)
             yield [
-                brand.pk, brand.name, brand.timezone, brand.currency, t.today,
+                brand.pk, text(brand.name), brand.timezone, brand.currency, t.today,
                 plain(brand.daily_budget), plain(t.daily_spend),
                 plain(t.daily_remaining), plain(t.daily_over_cap),
                 plain(brand.monthly_budget), plain(t.monthly_spend),
@@ -121,7 +133,7 @@ def budget_rows(budgets: QuerySet[Budget], *, now: dt.datetime) -> Iterator[list
             t = totals[budget.pk]
             count = counts.get(budget.pk)
             yield [
-                budget.pk, budget.name, budget.brand_id, budget.brand.name,
+                budget.pk, text(budget.name), budget.brand_id, text(budget.brand.name),
                 budget.brand.currency, t.today,
                 plain(budget.daily_limit), plain(t.daily_spend),
                 plain(budget.monthly_limit), plain(t.monthly_spend),
@@ -143,8 +155,8 @@ def campaign_rows(campaigns: QuerySet[Campaign], *, now: dt.datetime) -> Iterato
         for c in chunk:
             t = totals[c.pk]
             yield [
-                c.pk, c.name, c.brand_id, c.brand.name, c.budget_id,
-                c.budget.name if c.budget else "", "yes" if c.enabled else "no", c.status,
+                c.pk, text(c.name), c.brand_id, text(c.brand.name), c.budget_id,
+                text(c.budget.name if c.budget else ""), "yes" if c.enabled else "no", c.status,
                 c.pause_reason or "", c.starts_on, c.ends_on, c.brand.currency, t.today,
                 plain(t.daily_spend), plain(t.monthly_spend),
             ]  # fmt: skip
@@ -191,8 +203,8 @@ def spend_rows(events: QuerySet[SpendEvent]) -> Iterator[list[Cell]]:
     ) in _spend_keyset(events):  # fmt: skip
         yield [
             pk, local_iso(occurred_at, tz), local_day, local_iso(recorded_at, tz),
-            campaign_id, campaign, brand_id, brand, kind, plain(amount), currency,
-            "served" if was_serving else "overspend", source, event_id or "",
+            campaign_id, text(campaign), brand_id, text(brand), kind, plain(amount), currency,
+            "served" if was_serving else "overspend", text(source), text(event_id),
         ]  # fmt: skip
 
 
@@ -206,8 +218,8 @@ def alert_rows(alerts: QuerySet[Alert]) -> Iterator[list[Cell]]:
     for a in alerts.iterator(chunk_size=CHUNK_ROWS):
         tz = a.brand.timezone
         yield [
-            a.pk, local_iso(a.raised_at, tz), a.brand_id, a.brand.name, a.budget_id,
-            a.budget.name if a.budget else "", a.period, a.period_start, a.threshold,
+            a.pk, local_iso(a.raised_at, tz), a.brand_id, text(a.brand.name), a.budget_id,
+            text(a.budget.name if a.budget else ""), a.period, a.period_start, a.threshold,
             plain(a.spend), plain(a.cap), a.brand.currency, local_iso(a.acknowledged_at, tz),
         ]  # fmt: skip
 
@@ -221,8 +233,9 @@ HISTORY_HEADER = [
 def history_rows(changes: QuerySet[CampaignStatusChange]) -> Iterator[list[Cell]]:
     for c in changes.iterator(chunk_size=CHUNK_ROWS):
         brand = c.campaign.brand
+        by = c.user.get_username() if c.user else ""
         yield [
-            c.pk, local_iso(c.changed_at, brand.timezone), c.campaign_id, c.campaign.name,
-            brand.pk, brand.name, c.old_status, c.old_reason or "", c.new_status,
-            c.new_reason or "", c.actor, c.user.get_username() if c.user else "", c.note,
+            c.pk, local_iso(c.changed_at, brand.timezone), c.campaign_id, text(c.campaign.name),
+            brand.pk, text(brand.name), c.old_status, c.old_reason or "", c.new_status,
+            c.new_reason or "", c.actor, text(by), text(c.note),
         ]  # fmt: skip

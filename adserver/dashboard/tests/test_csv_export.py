@@ -198,3 +198,16 @@ def test_the_spend_csv_reads_the_ledger_in_chunks_by_keyset(
     # 12 rows in chunks of 3: four full chunks and the empty one that ends it.
     assert len(reads) == 5
     assert all("LIMIT 3" in sql for sql in reads)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_name_that_reads_as_a_formula_stays_text_in_the_csv(staff_client: Client) -> None:
+    brand = BrandFactory.create(name='=HYPERLINK("http://example.com")')
+    campaign = CampaignFactory.create(brand=brand, name="@SUM(A1)")
+    SpendEventFactory.create(campaign=campaign, kind=SpendKind.ADJUSTMENT, amount=Decimal("-2"))
+
+    row = _csv(staff_client, f"/spend/?brand={brand.pk}&format=csv")[0]
+
+    assert row["brand"] == '\'=HYPERLINK("http://example.com")'
+    assert row["campaign"] == "'@SUM(A1)"
+    assert row["amount"] == "-2.000000"  # numbers are numbers
