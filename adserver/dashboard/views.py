@@ -36,6 +36,7 @@ from adserver.dashboard.selectors import (
     BudgetRow,
     CampaignCounts,
     Utilisation,
+    brand_feeds,
     brands_list,
     brands_near_cap,
     budgets_list,
@@ -308,6 +309,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             latest_status_changes(user=request.user).filter(campaign__brand=brand)[:ON_DETAIL_PAGE]
         ),
         "settings_changes": _settings_changes(brand.pk, changes_form.page_number()),
+        "feeds": brand_feeds(brand, today=today),
     }
     return page(
         request,
