@@ -171,7 +171,7 @@ def test_csv_money_is_a_plain_decimal_beside_its_currency_and_times_carry_the_of
     assert campaigns["Paris capped"]["serves_again"] == "from 00:00 CET, when the new day opens"
     paused = campaigns["Paris paused"]
     assert paused["serves_again_at"] == ""
-    assert paused["serves_again"].startswith("needs a person: it was paused by hand")
+    assert paused["serves_again"].startswith("needs a person: paused by hand")
     assert campaigns["Paris serving"]["serves_again"] == ""
 
 
