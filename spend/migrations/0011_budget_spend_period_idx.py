@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("budgets", "0003_memberships_and_setting_changes"),
-        ("spend", "0009_alert_delivery_and_ticks"),
+        ("spend", "0010_source_event_id_unique_per_source"),
     ]
 
     operations = [
