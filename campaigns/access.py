@@ -36,25 +36,6 @@ def campaigns_not_managed(user: AnyUser | None, campaign_ids: Iterable[int]) -> 
     return refused
 
 
-def campaigns_outside_brands(brand_ids: frozenset[int], campaign_ids: Iterable[int]) -> set[int]:
-    """The ids among `campaign_ids` that are not campaigns of `brand_ids` (a spend
-    feed's brands); an unknown id is outside too. One query."""
-    wanted = set(campaign_ids)
-    if not wanted or not brand_ids:
-        return wanted
-    sql = _CAMPAIGNS_OF_BRANDS_SQL.format(
-        ids=", ".join(["%s"] * len(wanted)), brands=", ".join(["%s"] * len(brand_ids))
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*wanted, *brand_ids])
-        return wanted.difference(campaign_id for (campaign_id,) in cursor.fetchall())
-
-
-_CAMPAIGNS_OF_BRANDS_SQL = """
-    SELECT id FROM campaigns_campaign WHERE id IN ({ids}) AND brand_id IN ({brands})
-"""
-
-
 # The same rule as `brand_q(user, manage=True)` on campaigns, written out: on
 # the spend path the ORM's building and compiling of this join cost five times
 # the query itself. A test holds the two equal (test_campaigns_not_managed.py).
