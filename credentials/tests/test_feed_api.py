@@ -130,6 +130,7 @@ def test_a_feed_gets_403_everywhere_else_in_the_api(
         response = getattr(client, method)(url, {}, format="json")
         assert response.status_code == 403, (method, url, response.status_code)
         assert b"may only record spend" in response.content, (method, url)
+    assert client.get("/api/docs/").status_code == 403  # Swagger UI: the HTML 403 page
     ours.refresh_from_db()
     assert ours.enabled
     assert Campaign.objects.filter(pk=ours.pk).exists()
