@@ -108,7 +108,7 @@ class ScopeRateThrottle(BaseThrottle):
     applies at once. A burst may reach twice the rate across a window
     boundary.
 
-    Counted per spend feed (by its name), per user, or per client address
+    Counted per spend feed (by its key), per user, or per client address
     for a request without a login.
     """
 
@@ -125,8 +125,8 @@ class ScopeRateThrottle(BaseThrottle):
 
     def client_of(self, request: Request) -> str:
         auth: Any = request.auth
-        if getattr(auth, "is_spend_feed", False):
-            return f"feed-{auth.name}"
+        if getattr(auth, "is_spend_feed", False) is True:
+            return f"feed-{auth.id}"  # its key's id: a feed is no user
         user = request.user
         if user and user.is_authenticated:
             return f"user-{user.pk}"
