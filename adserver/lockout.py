@@ -2,18 +2,22 @@
 
 A bad password on the dashboard or the admin is counted by axes' backend. An
 API key or token has no username, so a failed one is counted under a label
-of its kind (`api-token`, `api-key`) with the client's address: the pair is
-locked after LOGIN_FAILURE_LIMIT failures like any other, and unlocked the
-same way (its row under "Access attempts" in the admin, or the cool-off).
+of its kind (`api-token`, `api-api-key`) with the client's address: the pair
+is locked after LOGIN_FAILURE_LIMIT failures like any other, and unlocked
+the same way (its row under "Access attempts" in the admin, or the cool-off).
 
-Other authentication classes call `api_credentials_failed` when a key they
-were sent matches nothing, and `refuse_locked_out` (raises when locked) before they look a
-key up in the database; a key already known to be good needs neither.
+`api_credentials_failed` is the one function to call for a key that matches
+nothing (adserver.api.authentication.authentication_failed calls it for
+tokens and feed keys): it counts the failure and, once the pair is locked,
+answers a JSON 429 instead of the 401. A key that matches costs no lockout
+query: keys are random (160 bits and more), so the threat a lockout answers
+for passwords, guessing, does not reach them; what it stops is a client
+hammering the database with keys that do not exist. A revoked or expired key
+is no guess and is not counted.
 """
 
 from typing import Any
 
-from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth.signals import user_login_failed
 from django.http import HttpRequest
@@ -45,20 +49,11 @@ def _django_request(request: Any) -> HttpRequest:
     return getattr(request, "_request", request)  # type: ignore[no-any-return]
 
 
-def refuse_locked_out(request: Any, *, kind: str) -> None:
-    """Raise LockedOut when this address is locked out for `kind` ("Token", "Api-Key").
-
-    One query; call it only on the way to looking a key up in the database.
-    """
-    if not AxesProxyHandler.is_allowed(_django_request(request), _label(kind)):
-        raise LockedOut(kind)
-
-
 def api_credentials_failed(request: Any, *, kind: str) -> None:
     """Count one failed `kind` from this address; raise LockedOut when that locks it.
 
-    Called instead of raising AuthenticationFailed, which the caller raises
-    when this returns.
+    Called on the way to refusing the key: the caller raises its own
+    AuthenticationFailed (401) when this returns.
     """
     django_request = _django_request(request)
     user_login_failed.send(sender=__name__, credentials=_label(kind), request=django_request)
