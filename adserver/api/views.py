@@ -36,7 +36,11 @@ from rest_framework.views import APIView
 
 from adserver.api import filters
 from adserver.api.pagination import Pagination
-from adserver.api.permissions import NEEDS_MANAGER
+from adserver.api.permissions import (
+    NEEDS_MANAGER,
+    BrandRoleOrSpendFeed,
+    SpendFeedScope,
+)
 from adserver.api.schema import ErrorSerializer
 from adserver.api.serializers import (
     BIGINT_MAX,
@@ -419,9 +423,8 @@ def _refuse_unless_manager(
         names = ", ".join(str(pk) for pk in shown[:10]) + (", ..." if len(shown) > 10 else "")
         which = "campaign" if len(shown) == 1 else "campaigns"
         whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
-        raise PermissionDenied(
-            f"You may not record spend for {which} {names}: it needs the manager role on {whose}."
-        )
+        why = f"it needs the manager role on {whose}"
+        raise PermissionDenied(f"You may not record spend for {which} {names}: {why}.")
 
 
 def _conflict(exc: SpendConflict) -> Response:
@@ -462,6 +465,8 @@ class SpendViewSet(
     filterset_class = filters.SpendEventFilter
     throttle_scope = "spend"
     throttle_classes = [ScopeRateThrottle]
+    permission_classes = [SpendFeedScope, BrandRoleOrSpendFeed]
+    spend_feed_actions = frozenset({"create", "batch"})
 
     def get_queryset(self) -> models.QuerySet[SpendEvent]:
         return scope_to_visible(super().get_queryset(), self.request.user, brand_field="brand_id")
@@ -524,7 +529,7 @@ class SpendViewSet(
 class StatusView(APIView):
     """The system at a glance."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [SpendFeedScope, permissions.IsAuthenticated]
 
     @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:

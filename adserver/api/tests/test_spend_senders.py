@@ -1,32 +1,23 @@
 """Who posts spend through the API: the server names the source, a spend feed
-posts for its brands only, adjustments and closed months need the right to adjust.
-
-A spend feed is stood in for by `StandInFeed`, authenticated by a test-only
-scheme (`Authorization: StandInFeed <name>`): it carries what a feed's
-credentials carry (`is_spend_feed`, `name`, `may_adjust`, `brand_ids`).
-"""
+posts for its brands only, adjustments and closed months need the right to adjust."""
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
-from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.request import Request
 from rest_framework.test import APIClient
 
-from adserver.api.authentication import RememberedTokenAuthentication
+from adserver.api.authentication import RememberedAuthentication
 from adserver.api.tests.conftest import member_of, token_client
-from adserver.api.views import SpendViewSet
 from budgets.models import Role
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
+from credentials.services import feed_create
 from spend.models import BrandSpend, SpendEvent
 from spend.services import spend_record
 
@@ -36,37 +27,6 @@ NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 REFUND = {"amount": "-10", "kind": "adjustment", "occurred_at": "2026-03-10T12:00:00Z"}
 
 
-@dataclass
-class StandInFeed:
-    name: str
-    brand_ids: frozenset[int]
-    may_adjust: bool = False
-    is_spend_feed: bool = True
-
-
-@dataclass
-class FeedUser:
-    """What request.user is for the stand-in: authenticated, no person."""
-
-    feed: StandInFeed
-    pk: None = None
-    is_authenticated: bool = True
-    is_active: bool = True
-
-
-class StandInFeedAuthentication(BaseAuthentication):
-    feeds: dict[str, StandInFeed] = {}
-
-    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
-        keyword, _, name = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if keyword != "StandInFeed":
-            return None
-        found = self.feeds.get(name)
-        if found is None:
-            raise exceptions.AuthenticationFailed("No such feed.")
-        return FeedUser(found), found
-
-
 @pytest.fixture
 def frozen_now() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
@@ -74,20 +34,17 @@ def frozen_now() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def stand_in_feeds(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(
-        SpendViewSet,
-        "authentication_classes",
-        [StandInFeedAuthentication, *SpendViewSet.authentication_classes],
-    )
+def _forget_credentials() -> Iterator[None]:
+    RememberedAuthentication.forget_all()
     yield
-    StandInFeedAuthentication.feeds.clear()
+    RememberedAuthentication.forget_all()
 
 
 def feed_client(name: str, *brands: int, may_adjust: bool = False) -> APIClient:
-    StandInFeedAuthentication.feeds[name] = StandInFeed(name, frozenset(brands), may_adjust)
+    """A client holding the key of a new spend feed for `brands`."""
+    _feed, key = feed_create(name=name, brand_ids=brands, may_adjust=may_adjust)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"StandInFeed {name}")
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return client
 
 
@@ -246,7 +203,7 @@ def test_a_manager_adjusts_only_with_the_permission(campaign: Campaign) -> None:
     manager.user_permissions.add(
         Permission.objects.get(codename="add_adjustment", content_type__app_label="spend")
     )
-    RememberedTokenAuthentication.forget_all()  # the user and their permissions, read again
+    RememberedAuthentication.forget_all()  # the user and their permissions, read again
     allowed = post(client, campaign, **REFUND)
     assert allowed.status_code == 201, allowed.json()
     assert brand_total(campaign) == Decimal(40)
