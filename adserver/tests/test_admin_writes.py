@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from budgets.models import Brand
+from budgets.models import Brand, Budget
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 from campaigns.tests.factories import CampaignFactory
@@ -83,10 +83,96 @@ def test_the_admin_refuses_another_brands_budget_on_the_budget_field(
         {"name": campaign.name, "budget": foreign.pk, "enabled": "on", **NO_DAYPARTS},
     )
     assert response.status_code == 200
+    # The list holds the campaign's brand's budgets only: another's is no choice.
+    assert list(response.context["adminform"].form.errors) == ["budget"]
+    assert "not one of the available choices" in str(
+        response.context["adminform"].form.errors["budget"]
+    )
+    assert Campaign.objects.get(pk=campaign.pk).budget is None
+
+
+def test_the_admin_lists_only_the_campaigns_brands_budgets(staff_client: Client) -> None:
+    campaign = CampaignFactory.create()
+    own = BudgetFactory.create(brand=campaign.brand, name="Always-on")
+    foreign = BudgetFactory.create(name="Elsewhere")
+    response = staff_client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/")
+    choices = list(response.context["adminform"].form.fields["budget"].queryset)
+    assert choices == [own]
+    assert foreign.name not in response.content.decode()
+
+
+def test_the_admin_refuses_a_budget_of_another_brand_on_a_new_campaign(
+    staff_client: Client,
+) -> None:
+    brand = BrandFactory.create(name="Northwind")
+    foreign = BudgetFactory.create(name="Elsewhere")
+    response = staff_client.post(
+        "/admin/campaigns/campaign/add/",
+        {"brand": brand.pk, "name": "Night owls", "budget": foreign.pk, **NO_DAYPARTS},
+    )
+    assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
         "budget": ["This budget belongs to another brand."]
     }
-    assert Campaign.objects.get(pk=campaign.pk).budget is None
+    assert not Campaign.objects.exists()
+
+
+def test_the_admin_shows_a_flight_that_ends_before_it_starts_on_the_end_date(
+    staff_client: Client,
+) -> None:
+    brand = BrandFactory.create()
+    response = staff_client.post(
+        "/admin/campaigns/campaign/add/",
+        {
+            "brand": brand.pk,
+            "name": "Backwards",
+            "starts_on": "2026-05-10",
+            "ends_on": "2026-05-01",
+            **NO_DAYPARTS,
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "ends_on": ["The flight cannot end before it starts."]
+    }
+    assert not Campaign.objects.exists()
+
+
+def test_the_admin_upper_cases_the_currency_and_refuses_a_daily_budget_above_the_monthly(
+    staff_client: Client,
+) -> None:
+    data = {
+        "name": "Fjord",
+        "timezone": "europe/oslo",
+        "currency": "nok",
+        "daily_budget": "500",
+        "monthly_budget": "400",
+        **NO_MEMBERS,
+    }
+    response = staff_client.post("/admin/budgets/brand/add/", data)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert list(errors) == ["daily_budget"]
+    assert "cannot be above the monthly budget" in errors["daily_budget"][0]
+    assert not Brand.objects.exists()
+
+    response = staff_client.post("/admin/budgets/brand/add/", {**data, "monthly_budget": "9000"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    brand = Brand.objects.get()
+    assert (brand.currency, brand.timezone) == ("NOK", "Europe/Oslo")
+
+
+def test_the_admin_warns_of_a_budget_limit_above_its_brands_cap(staff_client: Client) -> None:
+    brand = BrandFactory.create(daily_budget=Decimal("100"))
+    response = staff_client.post(
+        "/admin/budgets/budget/add/",
+        {"brand": brand.pk, "name": "Generous", "daily_limit": "150", "monthly_limit": ""},
+        follow=True,
+    )
+    assert response.status_code == 200
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("daily limit 150.00 USD is above" in m for m in shown), shown
+    assert Budget.objects.get().daily_limit == Decimal("150")
 
 
 def test_unticking_enabled_in_the_admin_is_a_manual_pause_by_that_person(
