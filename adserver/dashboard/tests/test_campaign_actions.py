@@ -48,10 +48,13 @@ def test_resume_of_a_campaign_nothing_else_holds_serves_again(staff_client: Clie
     assert "is serving again" in response.content.decode()
 
 
-def test_pause_and_resume_refuse_get(staff_client: Client) -> None:
+def test_pause_asks_first_and_resume_refuses_get(staff_client: Client) -> None:
     campaign = CampaignFactory.create()
 
-    assert staff_client.get(f"/campaigns/{campaign.pk}/pause/").status_code == 405
+    asked = staff_client.get(f"/campaigns/{campaign.pk}/pause/")
+    assert asked.status_code == 200
+    assert 'id="confirm-pause"' in asked.content.decode()
+    assert 'name="note"' in asked.content.decode()
     assert staff_client.get(f"/campaigns/{campaign.pk}/resume/").status_code == 405
     campaign.refresh_from_db()
     assert campaign.enabled is True
