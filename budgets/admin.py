@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 
@@ -68,12 +68,25 @@ class AlertAdmin(BrandScopedAdmin[Alert]):
         "spend",
         "cap",
         "acknowledged_at",
+        "acknowledged_by",
     ]
-    list_select_related = ["brand", "budget"]
+    list_select_related = ["brand", "budget", "acknowledged_by"]
     list_filter = ["period", "threshold", "scope"]
     search_fields = ["brand__name", "budget__name"]
     date_hierarchy = "raised_at"
-    readonly_fields = [f.name for f in Alert._meta.fields if f.name != "acknowledged_at"]
+    # Acknowledged by the action (or on the dashboard), which records who and
+    # when: never a date typed by hand.
+    readonly_fields = [f.name for f in Alert._meta.fields]
+    actions = ["acknowledge_selected"]
+
+    @admin.action(description="Acknowledge selected alerts", permissions=["change"])
+    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        self.check_may_write(request, queryset)
+        if not isinstance(request.user, User):
+            raise PermissionDenied
+        ids = list(queryset.values_list("id", flat=True))
+        done = services.alerts_acknowledge(alert_ids=ids, user=request.user)
+        self.message_user(request, f"{done} of {len(ids)} alert(s) acknowledged.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from budgets.models import Brand, Budget
-from budgets.tests.factories import BrandFactory, BudgetFactory
+from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 from campaigns.tests.factories import CampaignFactory
 from spend.services import spend_record
@@ -243,3 +243,28 @@ def test_a_brands_time_zone_is_read_only_in_the_admin_once_it_has_spend(
     assert response.status_code == 302, response.content.decode()[:2000]
     saved = Brand.objects.get(pk=brand.pk)
     assert (saved.timezone, saved.daily_budget) == ("Europe/Paris", Decimal("12.50"))
+
+
+def test_the_admin_acknowledges_selected_alerts_recording_who(
+    staff_client: Client, staff_user: User
+) -> None:
+    alerts = [AlertFactory.create(threshold=t) for t in (50, 80)]
+    response = staff_client.post(
+        "/admin/budgets/alert/",
+        {"action": "acknowledge_selected", "_selected_action": [a.pk for a in alerts]},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "2 of 2 alert(s) acknowledged." in response.content.decode()
+    for alert in alerts:
+        alert.refresh_from_db()
+        assert alert.acknowledged_at is not None
+        assert alert.acknowledged_by == staff_user
+
+
+def test_an_alerts_acknowledgement_is_not_typed_by_hand_in_the_admin(
+    staff_client: Client,
+) -> None:
+    alert = AlertFactory.create()
+    page = staff_client.get(f"/admin/budgets/alert/{alert.pk}/change/")
+    assert "acknowledged_at" not in page.context["adminform"].form.fields
