@@ -190,11 +190,17 @@ class PauseForm(forms.Form):
     )
 
 
+MAX_IDS_AT_ONCE = 500
+
+
 class IdsField(forms.Field):
-    """Ids of rows, from checkboxes that share one name."""
+    """Ids of rows, from checkboxes that share one name (a page holds 50)."""
 
     widget = forms.MultipleHiddenInput
-    default_error_messages = {"invalid": "Not a list of ids."}
+    default_error_messages = {
+        "invalid": "Not a list of ids.",
+        "too_many": f"Choose at most {MAX_IDS_AT_ONCE} at once.",
+    }
 
     def to_python(self, value: Any) -> list[int]:
         if not value:
@@ -206,6 +212,8 @@ class IdsField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
         if any(pk < 1 or pk > 2**63 - 1 for pk in ids):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > MAX_IDS_AT_ONCE:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
         return ids
 
 

@@ -141,7 +141,10 @@ def test_an_alert_of_a_brand_the_person_may_not_see_is_not_found(
     assert all(acknowledged is None for _id, acknowledged, _by in _acknowledged())
 
 
-@pytest.mark.parametrize("data", [{}, {"alert": ["x"]}, {"alert": ["0"]}])
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"alert": ["x"]}, {"alert": ["0"]}, {"alert": [str(n) for n in range(1, 502)]}],
+)
 def test_no_or_bad_ids_are_a_400(
     client_for: MakeClient, manager: User, data: dict[str, list[str]]
 ) -> None:
