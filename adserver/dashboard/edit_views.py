@@ -46,6 +46,7 @@ def _form_page(
     title: str,
     context: dict[str, Any],
     done: str,
+    template: str = "dashboard/edit_form.html",
 ) -> HttpResponse:
     """Show the form; on a valid POST save it through `save` and go to the saved row."""
     if request.method == "POST" and form.is_valid():
@@ -58,7 +59,7 @@ def _form_page(
             return redirect(saved)
     status = 400 if form.is_bound else 200
     context = {"form": form, "title": title, **context}
-    return render(request, "dashboard/edit_form.html", context, status=status)
+    return render(request, template, context, status=status)
 
 
 # ---------------------------------------------------------------- brands
@@ -215,6 +216,7 @@ def _daypart_page(
             "cancel": campaign.get_absolute_url(),
         },
         done="The window is saved.",
+        template="dashboard/daypart_form.html",
     )
 
 

@@ -412,6 +412,7 @@ def test_a_manager_sets_up_a_campaign_pauses_it_with_a_note_and_handles_alerts(
     page.check("input[name=days][value=sat]")
     page.fill("#id_start_time", "22:00")
     page.fill("#id_end_time", "06:00")
+    expect(page.locator("#window-preview")).to_have_text("22:00 → 06:00 next day")
     page.click("#save")
     expect(page.locator("#dayparts .window")).to_have_text("22:00 → 06:00 next day")
     daypart = campaign.dayparts.get()

@@ -307,6 +307,9 @@ def test_a_daypart_is_edited_and_removed(manager_client: Client, brand: Brand) -
     )
     page = manager_client.get(f"/dayparts/{daypart.pk}/edit/")
     assert page.context["form"]["days"].value() == ["mon", "wed"]
+    assert '<output id="window-preview" for="id_start_time id_end_time">09:00 → 17:00</output>' in (
+        page.content.decode()
+    )
     response = manager_client.post(
         f"/dayparts/{daypart.pk}/edit/",
         {"days": ["sun"], "start_time": "10:00", "end_time": "12:00"},
