@@ -16,6 +16,7 @@ from budgets.models import Brand, Budget, SettingChange
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, Daypart, days_to_mask
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
+from spend.services import spend_record
 
 pytestmark = pytest.mark.django_db
 
@@ -403,3 +404,26 @@ def test_the_manager_sees_the_buttons(manager_client: Client, brand: Brand) -> N
     html = manager_client.get(brand.get_absolute_url()).content.decode()
     for button in ("edit-brand", "add-budget", "add-campaign"):
         assert f'id="{button}"' in html
+
+
+def test_the_time_zone_of_a_brand_with_spend_cannot_change_on_its_form(
+    manager_client: Client, brand: Brand
+) -> None:
+    spend_record(campaign_id=CampaignFactory.create(brand=brand).pk, amount=Decimal("1"))
+    page = manager_client.get(f"/brands/{brand.pk}/edit/")
+    assert page.context["form"].fields["timezone"].disabled
+    assert "Fixed: the brand&#x27;s spend is already counted" in page.content.decode()
+
+    response = manager_client.post(
+        f"/brands/{brand.pk}/edit/",
+        {
+            "name": brand.name,
+            "timezone": "Asia/Tokyo",
+            "currency": "USD",
+            "daily_budget": "450",
+            "monthly_budget": "12000",
+        },
+    )
+    assert response.status_code == 302
+    brand.refresh_from_db()
+    assert (brand.timezone, brand.daily_budget) == ("America/New_York", Decimal("450"))
