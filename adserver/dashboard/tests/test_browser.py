@@ -454,3 +454,42 @@ def test_a_manager_sets_up_a_campaign_pauses_it_with_a_note_and_handles_alerts(
     assert console_errors == [
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     ]
+
+
+def test_an_agency_admin_adds_a_brand_with_a_searched_zone_and_a_lower_case_currency(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    User.objects.create_superuser("agency", password=PASSWORD)
+    page.goto(live_server.url + "/brands/")
+    page.fill("#id_username", "agency")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+    page.click("#add-brand")
+    options = page.locator("#id_timezone-options option")
+    assert options.count() > 300
+    page.fill("#id_name", "Le Petit Café")
+    page.fill("#id_timezone", "europe/paris")
+    page.fill("#id_currency", "eur")
+    page.fill("#id_daily_budget", "5000")
+    page.fill("#id_monthly_budget", "3000")
+    page.click("#save")
+    expect(page.locator("#field-daily_budget .errorlist")).to_have_text(
+        "The daily budget cannot be above the monthly budget (3,000.00)."
+    )
+    _shot(page, "17-brand-form-error")
+    assert not Brand.objects.filter(name="Le Petit Café").exists()
+
+    page.fill("#id_monthly_budget", "90000")
+    page.click("#save")
+    expect(page.locator("h1")).to_have_text("Le Petit Café")
+    expect(page.locator(".meta")).to_contain_text("Times in Europe/Paris · money in EUR")
+    brand = Brand.objects.get(name="Le Petit Café")
+    assert (brand.timezone, brand.currency, brand.daily_budget) == (
+        "Europe/Paris",
+        "EUR",
+        Decimal("5000"),
+    )
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
