@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from adserver.dashboard.views import acting_user, dashboard_view, visible_or_404
 from budgets import services as budget_services
@@ -74,7 +75,14 @@ def brand_create(request: HttpRequest) -> HttpResponse:
     def save(form: BrandForm) -> Brand:
         return budget_services.brand_create(**form.cleaned_data)
 
-    return _form_page(request, form, save=save, title="New brand", context={}, done="{} is added.")
+    return _form_page(
+        request,
+        form,
+        save=save,
+        title="New brand",
+        context={"cancel": reverse("dashboard:brand-list")},
+        done="{} is added.",
+    )
 
 
 @dashboard_view
