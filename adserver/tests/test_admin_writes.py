@@ -268,3 +268,13 @@ def test_an_alerts_acknowledgement_is_not_typed_by_hand_in_the_admin(
     alert = AlertFactory.create()
     page = staff_client.get(f"/admin/budgets/alert/{alert.pk}/change/")
     assert "acknowledged_at" not in page.context["adminform"].form.fields
+
+
+def test_the_admins_new_campaign_page_names_each_budget_with_its_brand(
+    staff_client: Client,
+) -> None:
+    BudgetFactory.create(brand=BrandFactory.create(name="Northwind"), name="Always-on")
+    BudgetFactory.create(brand=BrandFactory.create(name="Fjord"), name="Always-on")
+    page = staff_client.get("/admin/campaigns/campaign/add/").content.decode()
+    assert "Northwind · Always-on" in page
+    assert "Fjord · Always-on" in page
