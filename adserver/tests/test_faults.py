@@ -49,18 +49,18 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 SETUP = """
 from decimal import Decimal
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from budgets.services import brand_create
 from campaigns.services import campaign_create
 user = User.objects.create_superuser("ops", "ops@example.com", "correct-horse-battery")
-token = Token.objects.create(user=user)
+token, key = AuthToken.objects.create(user=user)
 big = brand_create(name="Big", timezone="UTC", currency="USD",
                    daily_budget=Decimal("1000000"), monthly_budget=Decimal("10000000"))
 small = brand_create(name="Small", timezone="UTC", currency="USD",
                      daily_budget=Decimal("10"), monthly_budget=Decimal("1000"))
 c1 = campaign_create(brand=big, name="Restart")
 c2 = campaign_create(brand=small, name="Thresholds")
-print(token.key, c1.pk, c2.pk, big.pk)
+print(key, c1.pk, c2.pk, big.pk)
 """
 
 
