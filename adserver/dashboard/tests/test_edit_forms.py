@@ -9,7 +9,9 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from adserver.dashboard.tests.conftest import MakeClient, make_agency_admin, make_member
 from budgets.models import Brand, Budget, SettingChange
@@ -427,3 +429,28 @@ def test_the_time_zone_of_a_brand_with_spend_cannot_change_on_its_form(
     assert response.status_code == 302
     brand.refresh_from_db()
     assert (brand.timezone, brand.daily_budget) == ("America/New_York", Decimal("450"))
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_form_pages_run_as_many_queries_whatever_the_rows(
+    manager_client: Client, brand: Brand
+) -> None:
+    campaign = CampaignFactory.create(brand=brand, budget=BudgetFactory.create(brand=brand))
+    daypart = DaypartFactory.create(campaign=campaign)
+    urls = [
+        f"/brands/{brand.pk}/edit/",
+        f"/brands/{brand.pk}/campaigns/new/",
+        f"/campaigns/{campaign.pk}/edit/",
+        f"/dayparts/{daypart.pk}/edit/",
+        f"/campaigns/{campaign.pk}/pause/",
+    ]
+    few = [_queries(manager_client, url) for url in urls]
+    for _ in range(5):
+        BudgetFactory.create(brand=brand)
+        DaypartFactory.create(campaign=campaign)
+    assert [_queries(manager_client, url) for url in urls] == few
