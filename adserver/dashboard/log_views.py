@@ -8,13 +8,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from adserver.dashboard import forms
+from adserver.dashboard import exports, forms
 from adserver.dashboard.log_selectors import (
     alerts_list,
     spend_events_filtered,
@@ -42,7 +42,7 @@ LOG_PAGES_REACH = 2_000
 
 @dashboard_view
 @require_GET
-def spend_list(request: HttpRequest) -> HttpResponse:
+def spend_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.SpendFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -56,6 +56,8 @@ def spend_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response("spend", exports.SPEND_HEADER, exports.spend_rows(events))
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],
@@ -84,7 +86,7 @@ def spend_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.AlertFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -100,6 +102,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response("alerts", exports.ALERT_HEADER, exports.alert_rows(alerts))
     results = paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH)
     open_brand_ids = {alert.brand_id for alert in results if alert.acknowledged_at is None}
     context |= {
@@ -169,7 +173,7 @@ def alert_acknowledge(request: HttpRequest) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def history_list(request: HttpRequest) -> HttpResponse:
+def history_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.HistoryFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -189,6 +193,10 @@ def history_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response(
+            "status-history", exports.HISTORY_HEADER, exports.history_rows(changes)
+        )
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],
