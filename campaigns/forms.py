@@ -25,10 +25,14 @@ DAY_LABELS = {
 
 
 class BudgetChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
-    """Budgets named with their brand, for lists that span brands (the admin's)."""
+    """A brand's budgets by name; budgets of several brands named with their brand."""
+
+    def __init__(self, *args: Any, with_brand: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.with_brand = with_brand
 
     def label_from_instance(self, obj: Budget) -> str:
-        return f"{obj.brand.name} · {obj.name}"
+        return f"{obj.brand.name} · {obj.name}" if self.with_brand else obj.name
 
 
 class CampaignForm(forms.ModelForm[Campaign]):
@@ -66,9 +70,8 @@ class CampaignForm(forms.ModelForm[Campaign]):
                 label=field.label,
                 help_text=field.help_text,
                 empty_label="None: only the brand's caps",
+                with_brand=brand is None,
             )
-            if brand is not None:
-                self.fields["budget"].label_from_instance = str  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or self.cleaned_data
