@@ -147,9 +147,7 @@ def next_serving(
     if campaign.status == "active":
         return None
     if not campaign.enabled:
-        return NextServing(
-            None, "needs a person: it was paused by hand and serves again only when resumed"
-        )
+        return NextServing(None, "needs a person: paused by hand, it serves once resumed")
     if campaign.schedule_hold == ScheduleHold.ENDED and campaign.ends_on is not None:
         return NextServing(
             None, f"needs a person: its flight ended on {campaign.ends_on:%-d %b %Y}"

@@ -26,10 +26,11 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from adserver.dashboard.log_selectors import Cursor
-from adserver.dashboard.selectors import campaign_counts
+from adserver.dashboard.selectors import campaign_counts, dayparts_by_campaign
 from budgets.models import Alert, Brand, Budget
 from budgets.periods import zone
-from campaigns.models import Campaign, CampaignStatusChange
+from campaigns.models import Campaign, CampaignStatusChange, Status
+from campaigns.next_serving import next_serving
 from spend.models import SpendEvent
 from spend.selectors import brand_current_totals, budget_current_totals, campaign_current_totals
 
@@ -144,21 +145,25 @@ def budget_rows(budgets: QuerySet[Budget], *, now: dt.datetime) -> Iterator[list
 CAMPAIGN_HEADER = [
     "id", "name", "brand_id", "brand", "budget_id", "budget", "enabled", "status",
     "pause_reason", "starts_on", "ends_on", "currency", "local_date",
-    "daily_spend", "monthly_spend",
+    "daily_spend", "monthly_spend", "serves_again_at", "serves_again",
 ]  # fmt: skip
 
 
 def campaign_rows(campaigns: QuerySet[Campaign], *, now: dt.datetime) -> Iterator[list[Cell]]:
     for chunk in chunks(campaigns.iterator(chunk_size=CHUNK_ROWS)):
-        # * this chunk's current rollups
+        # * this chunk's current rollups  * the dayparts of its paused campaigns
         totals = campaign_current_totals(chunk, now=now)
+        parts = dayparts_by_campaign([c.pk for c in chunk if c.status != Status.ACTIVE])
         for c in chunk:
             t = totals[c.pk]
+            again = next_serving(c, parts.get(c.pk, []), now=now, tz_name=c.brand.timezone)
             yield [
                 c.pk, text(c.name), c.brand_id, text(c.brand.name), c.budget_id,
                 text(c.budget.name if c.budget else ""), "yes" if c.enabled else "no", c.status,
                 c.pause_reason or "", c.starts_on, c.ends_on, c.brand.currency, t.today,
                 plain(t.daily_spend), plain(t.monthly_spend),
+                local_iso(again.at, c.brand.timezone) if again else "",
+                again.text if again else "",
             ]  # fmt: skip
 
 

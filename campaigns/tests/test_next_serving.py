@@ -153,7 +153,7 @@ def test_a_campaign_before_its_flight_serves_when_the_flight_starts() -> None:
 @pytest.mark.parametrize(
     ("fields", "windows", "text"),
     [
-        ({"enabled": False}, [], "needs a person: it was paused by hand"),
+        ({"enabled": False}, [], "needs a person: paused by hand"),
         ({"ends_on": dt.date(2026, 3, 1)}, [], "needs a person: its flight ended on 1 Mar 2026"),
         (
             {"ends_on": dt.date(2026, 3, 10)},

@@ -164,6 +164,15 @@ def test_csv_money_is_a_plain_decimal_beside_its_currency_and_times_carry_the_of
     assert brand_row["daily_budget"] == "1000.00"
     assert brand_row["daily_remaining"] == "749.500000"
     assert brand_row["currency"] == "JPY"
+    CampaignFactory.create(brand=paris, name="Paris capped", budget_hold="brand_daily_budget")
+    campaigns = {row["name"]: row for row in _csv(staff_client, "/campaigns/?q=Paris&format=csv")}
+    # 21:00 in Paris: the brand's new day opens at midnight, its offset written.
+    assert campaigns["Paris capped"]["serves_again_at"] == "2026-03-11T00:00:00+01:00"
+    assert campaigns["Paris capped"]["serves_again"] == "from 00:00 CET, when the new day opens"
+    paused = campaigns["Paris paused"]
+    assert paused["serves_again_at"] == ""
+    assert paused["serves_again"].startswith("needs a person: paused by hand")
+    assert campaigns["Paris serving"]["serves_again"] == ""
 
 
 @time_machine.travel(NOW, tick=False)

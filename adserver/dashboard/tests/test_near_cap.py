@@ -81,3 +81,27 @@ def test_nothing_near_a_cap_says_so(staff_client: Client) -> None:
 
     assert _rows(body) == []
     assert "under 80% of its caps" in body
+
+
+def _figure(body: str, name: str) -> int:
+    found = re.search(rf'id="figure-{name}"[^>]*><span class="value">(\d+)<', body)
+    assert found is not None, name
+    return int(found.group(1))
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_overviews_brands_at_their_caps_are_the_apis_count(
+    client_for: MakeClient,
+) -> None:
+    # Counted from the near-cap rows on the overview, by one query in the API.
+    world = _world()
+    at_daily = BrandFactory.create(name="Spent today", daily_budget=Decimal("10"))
+    BrandSpendFactory.create(brand=at_daily, period_start=TODAY, amount=Decimal("10"))
+    member = make_member("counts-viewer", views=[world["over"], at_daily])  # type: ignore[list-item]
+    client = client_for(member)
+
+    body = client.get("/").content.decode()
+    api = client.get("/api/status/").json()
+
+    assert (_figure(body, "over-daily"), _figure(body, "over-monthly")) == (1, 1)
+    assert (api["over_daily_budget"], api["over_monthly_budget"]) == (1, 1)

@@ -37,7 +37,7 @@ def test_a_campaign_held_by_the_daily_cap_serves_when_the_new_day_opens(
     assert 'data-next-serving="2026-03-09T23:00:00+00:00"' in page
     for body in (listed, brand_page):
         assert expected in body
-        assert "Needs a person: it was paused by hand" in body
+        assert "Needs a person: paused by hand" in body
     assert "Needs a person" in staff_client.get(by_hand.get_absolute_url()).content.decode()
 
 
