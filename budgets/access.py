@@ -115,3 +115,17 @@ def may_manage_brands(user: AnyUser | None, brand_ids: Collection[int]) -> bool:
         user_id=user.pk, brand_id__in=wanted, role=Role.MANAGER
     ).count()
     return managed == len(wanted)
+
+
+def managed_among(user: AnyUser | None, brand_ids: Collection[int]) -> set[int]:
+    """Which of `brand_ids` `user` may change: no query for an agency admin, one for a member."""
+    wanted = set(brand_ids)
+    if manages_all_brands(user):
+        return wanted
+    if not wanted or user is None or not user.is_authenticated or not user.is_active:
+        return set()
+    return set(
+        BrandMembership.objects.filter(
+            user_id=user.pk, brand_id__in=wanted, role=Role.MANAGER
+        ).values_list("brand_id", flat=True)
+    )

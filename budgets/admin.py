@@ -1,17 +1,18 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 
 from budgets import access, services
 from budgets.admin_base import BrandScopedAdmin, DeleteThroughServiceAdmin, ReadOnlyAdmin
+from budgets.forms import BudgetForm
 from budgets.models import Alert, BrandMembership, Budget, SettingChange
 
 # Brand's admin is registered in spend/admin.py: its list shows today's and
@@ -24,6 +25,8 @@ class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
     list_select_related = ["brand"]
     search_fields = ["name", "brand__name"]
     autocomplete_fields = ["brand"]
+    form = BudgetForm
+    fields = ["brand", "name", "daily_limit", "monthly_limit"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Budget | None = None) -> list[str]:
         # A budget's campaigns are its brand's: it cannot move to another brand.
@@ -34,6 +37,9 @@ class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
         self, request: HttpRequest, obj: Budget, form: forms.ModelForm[Budget], change: bool
     ) -> None:
         data: dict[str, Any] = form.cleaned_data
+        # Allowed, but the brand's cap stops spend first: say so.
+        for warning in obj.limits_above_brand_caps(obj.brand):
+            self.message_user(request, warning, messages.WARNING)
         if change:
             changes = {f: data[f] for f in form.changed_data if f != "brand"}
             services.budget_update(budget_id=obj.pk, **changes)
@@ -62,12 +68,25 @@ class AlertAdmin(BrandScopedAdmin[Alert]):
         "spend",
         "cap",
         "acknowledged_at",
+        "acknowledged_by",
     ]
-    list_select_related = ["brand", "budget"]
+    list_select_related = ["brand", "budget", "acknowledged_by"]
     list_filter = ["period", "threshold", "scope"]
     search_fields = ["brand__name", "budget__name"]
     date_hierarchy = "raised_at"
-    readonly_fields = [f.name for f in Alert._meta.fields if f.name != "acknowledged_at"]
+    # Acknowledged by the action (or on the dashboard), which records who and
+    # when: never a date typed by hand.
+    readonly_fields = [f.name for f in Alert._meta.fields]
+    actions = ["acknowledge_selected"]
+
+    @admin.action(description="Acknowledge selected alerts", permissions=["change"])
+    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        self.check_may_write(request, queryset)
+        if not isinstance(request.user, User):
+            raise PermissionDenied
+        ids = list(queryset.values_list("id", flat=True))
+        done = services.alerts_acknowledge(alert_ids=ids, user=request.user)
+        self.message_user(request, f"{done} of {len(ids)} alert(s) acknowledged.", messages.SUCCESS)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

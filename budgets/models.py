@@ -1,8 +1,11 @@
 """Brands (advertisers) and the shared budgets inside them."""
 
+from collections.abc import Collection, Mapping
 from decimal import Decimal
+from typing import Any, ClassVar
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -15,8 +18,63 @@ BUDGET_DECIMALS = 2
 MIN_BUDGET = Decimal("0.01")
 
 
-class Brand(models.Model):
+class ConstraintsOnFields:
+    """Model validation that reports each database constraint on the field to fix.
+
+    Django reports a violated check constraint above the form as
+    `Constraint "campaign_flight_dates_ordered" is violated`; here each named
+    constraint says, beside its field, what is wrong. The same map turns a
+    race caught by the database (an IntegrityError) into the same field error
+    in the services.
+    """
+
+    # constraint name -> (field, message)
+    constraint_errors: ClassVar[Mapping[str, tuple[str, str]]] = {}
+
+    @classmethod
+    def constraint_fields(cls) -> dict[str, str]:
+        return {name: field for name, (field, _) in cls.constraint_errors.items()}
+
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
+        if not isinstance(self, models.Model):
+            raise TypeError("ConstraintsOnFields is a mixin of models")
+        errors: dict[str, list[ValidationError]] = {}
+        for constraint in self._meta.constraints:
+            try:
+                constraint.validate(type(self), self, exclude=set(exclude or ()))
+            except ValidationError as error:
+                field, message = self.constraint_errors.get(constraint.name, (NON_FIELD_ERRORS, ""))
+                errors.setdefault(field, []).append(
+                    ValidationError(message, code="constraint") if message else error
+                )
+        if errors:
+            raise ValidationError(errors)
+
+
+def caps_in_order(
+    daily: Decimal | None, monthly: Decimal | None, *, field: str, what: str
+) -> dict[str, Any]:
+    """A daily cap above the monthly one could never be reached: refused on the daily field."""
+    # Only between two valid amounts: a NaN or a string is its own field's error.
+    comparable = all(isinstance(v, Decimal) and v.is_finite() for v in (daily, monthly))
+    if comparable and daily > monthly:  # type: ignore[operator]
+        return {field: f"The daily {what} cannot be above the monthly {what} ({monthly:,.2f})."}
+    return {}
+
+
+class Brand(ConstraintsOnFields, models.Model):
     """An advertiser. Its time zone defines its day and month."""
+
+    constraint_errors = {
+        "brand_daily_budget_positive": ("daily_budget", "The daily budget must be above zero."),
+        "brand_monthly_budget_positive": (
+            "monthly_budget",
+            "The monthly budget must be above zero.",
+        ),
+        "brand_currency_iso4217": ("currency", "Use an ISO 4217 code such as USD or EUR."),
+        "brand_timezone_not_empty": ("timezone", "Choose a time zone."),
+        "brand_name_not_empty": ("name", "Give the brand a name."),
+    }
 
     name = models.CharField(max_length=200, unique=True)
     timezone = models.CharField(
@@ -68,12 +126,34 @@ class Brand(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("dashboard:brand-detail", args=[self.pk])
 
+    def clean(self) -> None:
+        errors = caps_in_order(
+            self.daily_budget, self.monthly_budget, field="daily_budget", what="budget"
+        )
+        if errors:
+            raise ValidationError(errors)
 
-class Budget(models.Model):
+
+class Budget(ConstraintsOnFields, models.Model):
     """A shared pool inside one brand that any of its campaigns may draw from.
 
-    A null limit means no cap at that level.
+    A null limit means no cap at that level. A limit above its brand's cap is
+    allowed (the brand's cap stops spend first) but never reached; the forms
+    warn about it.
     """
+
+    constraint_errors = {
+        "budget_name_unique_per_brand": ("name", "This brand already has a budget with this name."),
+        "budget_daily_limit_null_or_positive": (
+            "daily_limit",
+            "The daily limit must be above zero, or empty for none.",
+        ),
+        "budget_monthly_limit_null_or_positive": (
+            "monthly_limit",
+            "The monthly limit must be above zero, or empty for none.",
+        ),
+        "budget_name_not_empty": ("name", "Give the budget a name."),
+    }
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="budgets")
     name = models.CharField(max_length=200)
@@ -116,6 +196,28 @@ class Budget(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("dashboard:budget-detail", args=[self.pk])
 
+    def clean(self) -> None:
+        errors = caps_in_order(
+            self.daily_limit, self.monthly_limit, field="daily_limit", what="limit"
+        )
+        if errors:
+            raise ValidationError(errors)
+
+    def limits_above_brand_caps(self, brand: Brand) -> list[str]:
+        """Limits that the brand's own caps make unreachable: allowed, worth a warning."""
+        warnings = []
+        for limit, cap, period in (
+            (self.daily_limit, brand.daily_budget, "daily"),
+            (self.monthly_limit, brand.monthly_budget, "monthly"),
+        ):
+            if limit is not None and cap is not None and limit > cap:
+                warnings.append(
+                    f"The {period} limit {limit:,.2f} {brand.currency} is above "
+                    f"{brand.name}'s {period} budget of {cap:,.2f} {brand.currency}: "
+                    f"the brand's cap stops spend first."
+                )
+        return warnings
+
 
 class Period(models.TextChoices):
     DAY = "day", "Day"
@@ -151,6 +253,14 @@ class Alert(models.Model):
     )
     raised_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who acknowledged it; empty if that user was deleted.",
+    )
 
     class Meta:
         ordering = ["-raised_at", "-id"]

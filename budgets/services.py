@@ -14,20 +14,23 @@ defines the brand's day) sends `serving_facts_changed` so the brand's
 campaigns are re-evaluated at once.
 """
 
+import datetime as dt
 import re
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
 from typing import TypedDict, Unpack
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone as django_timezone
 
 from budgets.audit import record_changes, stored
 from budgets.locks import brands_lock
-from budgets.models import Brand, BrandMembership, Budget, Role
+from budgets.models import Alert, Brand, BrandMembership, Budget, Role
 from budgets.signals import brand_has_spend, serving_facts_changed
 
 
@@ -111,13 +114,7 @@ def _immutable(instance: models.Model, field: str, new_value: object) -> None:
 
 # --- brands ------------------------------------------------------------------
 
-BRAND_CONSTRAINT_FIELDS = {
-    "brand_daily_budget_positive": "daily_budget",
-    "brand_monthly_budget_positive": "monthly_budget",
-    "brand_currency_iso4217": "currency",
-    "brand_timezone_not_empty": "timezone",
-    "brand_name_not_empty": "name",
-}
+BRAND_CONSTRAINT_FIELDS = Brand.constraint_fields()
 # Changing these moves the brand's caps or its day, so its campaigns' holds.
 BRAND_SERVING_FIELDS = frozenset({"timezone", "daily_budget", "monthly_budget"})
 BRAND_AUDITED_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
@@ -214,12 +211,7 @@ def brand_delete(*, brand_id: int) -> None:
 
 # --- shared budgets ------------------------------------------------------------
 
-BUDGET_CONSTRAINT_FIELDS = {
-    "budget_name_unique_per_brand": "name",
-    "budget_daily_limit_null_or_positive": "daily_limit",
-    "budget_monthly_limit_null_or_positive": "monthly_limit",
-    "budget_name_not_empty": "name",
-}
+BUDGET_CONSTRAINT_FIELDS = Budget.constraint_fields()
 BUDGET_SERVING_FIELDS = frozenset({"daily_limit", "monthly_limit"})
 BUDGET_AUDITED_FIELDS = ("name", "daily_limit", "monthly_limit")
 
@@ -344,3 +336,20 @@ def membership_delete(*, membership_id: int) -> None:
         brands_lock(brand_ids={membership.brand_id})
         _record_membership(membership.brand, membership.user, membership.role, None)
         membership.delete()
+
+
+# --- alerts ------------------------------------------------------------------------
+
+
+def alerts_acknowledge(
+    *, alert_ids: Collection[int], user: AbstractBaseUser, now: dt.datetime | None = None
+) -> int:
+    """Mark these alerts as seen by `user`, now; the number newly acknowledged.
+
+    An alert acknowledged already keeps its first who and when (a conditional
+    UPDATE: two people acknowledging at once record the first), so repeating
+    the request changes nothing. Access is the caller's to check.
+    """
+    return Alert.objects.filter(id__in=list(alert_ids), acknowledged_at__isnull=True).update(
+        acknowledged_at=now or django_timezone.now(), acknowledged_by=user
+    )

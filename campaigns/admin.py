@@ -14,48 +14,8 @@ from budgets.admin_base import (
     ReadOnlyAdmin,
 )
 from campaigns import services
-from campaigns.models import (
-    WEEKDAYS,
-    Campaign,
-    CampaignStatusChange,
-    Daypart,
-    days_to_mask,
-    mask_to_days,
-)
-
-
-class DaypartForm(forms.ModelForm[Daypart]):
-    days = forms.TypedMultipleChoiceField(
-        choices=[(day, day.capitalize()) for day in WEEKDAYS],
-        widget=forms.CheckboxSelectMultiple,
-        help_text="End at or before the start for an overnight window (Fri 22:00-02:00).",
-    )
-
-    class Meta:
-        model = Daypart
-        fields = ["days", "start_time", "end_time"]
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        if self.instance.pk:
-            self.initial["days"] = mask_to_days(self.instance.days)
-
-    def clean_days(self) -> int:
-        return days_to_mask(self.cleaned_data["days"])
-
-
-class CampaignForm(forms.ModelForm[Campaign]):
-    class Meta:
-        model = Campaign
-        fields = ["brand", "budget", "name", "enabled", "starts_on", "ends_on"]
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or self.cleaned_data
-        brand = data.get("brand") or (self.instance.brand if self.instance.pk else None)
-        budget = data.get("budget")
-        if budget is not None and brand is not None and budget.brand_id != brand.pk:
-            self.add_error("budget", "This budget belongs to another brand.")
-        return data
+from campaigns.forms import CampaignForm, DaypartForm
+from campaigns.models import Campaign, CampaignStatusChange, Daypart, mask_to_days
 
 
 class DaypartInline(BrandScopedInline[Daypart, Campaign]):
@@ -79,7 +39,9 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
     list_select_related = ["brand", "budget"]
     list_filter = ["status", "pause_reason", "enabled"]
     search_fields = ["name", "brand__name", "budget__name"]
-    autocomplete_fields = ["brand", "budget"]
+    # The budget is a list narrowed to the campaign's brand (an autocomplete
+    # would search every brand's), named with its brand on the "add" page.
+    autocomplete_fields = ["brand"]
     readonly_fields = [
         "history_link",
         "status",

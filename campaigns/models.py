@@ -19,7 +19,7 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 
-from budgets.models import Brand, Budget
+from budgets.models import Brand, Budget, ConstraintsOnFields
 
 
 class PauseReason(models.TextChoices):
@@ -81,7 +81,18 @@ def _status_expression() -> Case:
     )
 
 
-class Campaign(models.Model):
+class Campaign(ConstraintsOnFields, models.Model):
+    constraint_errors = {
+        "campaign_name_unique_per_brand": (
+            "name",
+            "This brand already has a campaign with this name.",
+        ),
+        "campaign_flight_dates_ordered": ("ends_on", "The flight cannot end before it starts."),
+        # A composite foreign key in SQL (migration 0002), caught as an IntegrityError.
+        "campaign_budget_same_brand": ("budget", "This budget belongs to another brand."),
+        "campaign_name_not_empty": ("name", "Give the campaign a name."),
+    }
+
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="campaigns")
     budget = models.ForeignKey(
         Budget,
@@ -176,7 +187,7 @@ def mask_to_days(mask: int) -> list[str]:
     return [name for i, name in enumerate(WEEKDAYS) if mask & (1 << i)]
 
 
-class Daypart(models.Model):
+class Daypart(ConstraintsOnFields, models.Model):
     """A weekly window, in the brand's wall-clock time, when a campaign may serve.
 
     `days` is a bit mask of weekdays (Monday = bit 0, as `date.weekday()`), kept
@@ -185,6 +196,8 @@ class Daypart(models.Model):
     starts on: Fri 22:00-02:00 serves Saturday 01:00. `end_time == start_time`
     is a full 24 hours from the start.
     """
+
+    constraint_errors = {"daypart_days_not_empty": ("days", "Choose at least one weekday.")}
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="dayparts")
     days = models.PositiveSmallIntegerField(help_text="Weekday bit mask; Monday is 1, Sunday 64.")
@@ -210,6 +223,14 @@ class Daypart(models.Model):
     @property
     def is_overnight(self) -> bool:
         return self.end_time <= self.start_time
+
+    @property
+    def window(self) -> str:
+        """ "22:00 → 06:00 next day" for an overnight window, "09:00 → 17:00" otherwise."""
+        text = f"{self.start_time:%H:%M} → {self.end_time:%H:%M}"
+        if self.end_time == self.start_time:
+            return f"{text} next day (24 hours)"
+        return f"{text} next day" if self.is_overnight else text
 
 
 class Actor(models.TextChoices):

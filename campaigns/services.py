@@ -280,12 +280,7 @@ def campaigns_apply_hold_differences(
 
 # --- campaigns -------------------------------------------------------------------
 
-CAMPAIGN_CONSTRAINT_FIELDS = {
-    "campaign_name_unique_per_brand": "name",
-    "campaign_flight_dates_ordered": "ends_on",
-    "campaign_budget_same_brand": "budget",
-    "campaign_name_not_empty": "name",
-}
+CAMPAIGN_CONSTRAINT_FIELDS = Campaign.constraint_fields()
 CAMPAIGN_SERVING_FIELDS = frozenset({"budget", "starts_on", "ends_on"})
 
 
@@ -474,7 +469,7 @@ def daypart_create(
     )
     with transaction.atomic():
         brands_lock(brand_ids={campaign.brand_id})
-        validated_save(daypart, constraint_fields={"daypart_days_not_empty": "days"})
+        validated_save(daypart, constraint_fields=Daypart.constraint_fields())
         _record_daypart(daypart, None, str(daypart))
         serving_facts_changed.send(sender=Daypart, brand_ids=frozenset({campaign.brand_id}))
     return daypart
@@ -518,7 +513,7 @@ def daypart_update(*, daypart_id: int, **changes: Unpack[DaypartChanges]) -> Day
         for field in changed:
             setattr(daypart, field, new_values[field])
         validated_save(
-            daypart, update_fields=changed, constraint_fields={"daypart_days_not_empty": "days"}
+            daypart, update_fields=changed, constraint_fields=Daypart.constraint_fields()
         )
         _record_daypart(daypart, before, str(daypart))
         _send_for_campaign(daypart.campaign_id)

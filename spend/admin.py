@@ -10,6 +10,7 @@ from budgets import access
 from budgets import services as budget_services
 from budgets.admin import BrandMembersInline, save_memberships
 from budgets.admin_base import DeleteThroughServiceAdmin, ReadOnlyAdmin
+from budgets.forms import BrandForm
 from budgets.models import Brand
 from spend import services as spend_services
 from spend.models import AlertWebhook, BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
@@ -37,6 +38,9 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
 
     brand_field = "id"
     inlines = [BrandMembersInline]
+    # A searchable time zone, the currency upper-cased, the daily budget
+    # at most the monthly one: the dashboard's rules.
+    form = BrandForm
 
     list_display = [
         "name",
@@ -64,6 +68,14 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
 
     def get_exclude(self, request: HttpRequest, obj: Brand | None = None) -> Any:
         return ["timezone"] if self._timezone_fixed(obj) else super().get_exclude(request, obj)
+
+    def get_form(
+        self, request: HttpRequest, obj: Brand | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        if self._timezone_fixed(obj):
+            # Excluding a field declared on the form does not remove it; this does.
+            kwargs["form"] = type("FixedZoneBrandForm", (BrandForm,), {"timezone": None})
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Brand | None = None) -> Any:
         fields = list(super().get_readonly_fields(request, obj))

@@ -189,3 +189,45 @@ class ChangesPageForm(forms.Form):
 
     def page_number(self) -> int:
         return self.cleaned_data.get("changes_page") or 1
+
+
+class PauseForm(forms.Form):
+    note = forms.CharField(
+        required=False,
+        max_length=255,
+        label="Note (optional)",
+        help_text="Why, for whoever reads the status history.",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 50, "maxlength": 255}),
+    )
+
+
+MAX_IDS_AT_ONCE = 500
+
+
+class IdsField(forms.Field):
+    """Ids of rows, from checkboxes that share one name (a page holds 50)."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "invalid": "Not a list of ids.",
+        "too_many": f"Choose at most {MAX_IDS_AT_ONCE} at once.",
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        try:
+            ids = sorted({int(item) for item in values})
+        except (TypeError, ValueError):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+        if any(pk < 1 or pk > 2**63 - 1 for pk in ids):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if len(ids) > MAX_IDS_AT_ONCE:
+            raise forms.ValidationError(self.error_messages["too_many"], code="too_many")
+        return ids
+
+
+class AlertAcknowledgeForm(forms.Form):
+    alert = IdsField(error_messages={"required": "Tick at least one alert to acknowledge."})
+    next = forms.CharField(required=False, max_length=2000, widget=forms.HiddenInput)

@@ -192,7 +192,7 @@ def alerts_list(
         open_alerts(todays, user=user)
         if state == "open"
         else Alert.objects.filter(brand_q(user, brand_field="brand_id")).select_related(
-            "brand", "budget"
+            "brand", "budget", "acknowledged_by"
         )
     )
     if state == "acknowledged":

@@ -6,9 +6,13 @@ over the ledger); alerts and history, which grow far slower, by page number.
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
 from adserver.dashboard import exports, forms
 from adserver.dashboard.log_selectors import (
@@ -17,8 +21,16 @@ from adserver.dashboard.log_selectors import (
     spend_page,
     status_changes_list,
 )
-from adserver.dashboard.views import dashboard_view, page, paginate, visible_or_404
+from adserver.dashboard.views import (
+    acting_user,
+    dashboard_view,
+    page,
+    paginate,
+    visible_or_404,
+)
+from budgets.access import managed_among, may_manage_brand, scope_to_visible
 from budgets.models import Alert
+from budgets.services import alerts_acknowledge
 from campaigns.models import CampaignStatusChange
 from spend.models import SpendEvent
 from spend.selectors import local_todays_by_zone
@@ -92,9 +104,13 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
     )
     if form.wants_csv():
         return exports.csv_response("alerts", exports.ALERT_HEADER, exports.alert_rows(alerts))
+    results = paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH)
+    open_brand_ids = {alert.brand_id for alert in results if alert.acknowledged_at is None}
     context |= {
         "brand": data["brand"],
-        "page": paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
+        "page": results,
+        # * the user's manager roles among the brands of the open alerts shown
+        "acknowledgeable": managed_among(request.user, open_brand_ids),
     }
     return page(
         request,
@@ -108,10 +124,51 @@ def alert_list(request: HttpRequest) -> HttpResponseBase:
 @require_GET
 def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alert = visible_or_404(
-        Alert.objects.select_related("brand", "budget"), request.user, brand_field="brand_id", pk=pk
+        Alert.objects.select_related("brand", "budget", "acknowledged_by"),
+        request.user,
+        brand_field="brand_id",
+        pk=pk,
     )
     deliveries = list(alert.deliveries.order_by("channel"))
-    return page(request, "dashboard/alert_detail.html", {"alert": alert, "deliveries": deliveries})
+    context = {
+        "alert": alert,
+        "deliveries": deliveries,
+        # * the user's role on the brand, when the alert is still open
+        "may_acknowledge": alert.acknowledged_at is None
+        and may_manage_brand(request.user, alert.brand_id),
+    }
+    return page(request, "dashboard/alert_detail.html", context)
+
+
+@dashboard_view
+@require_POST
+def alert_acknowledge(request: HttpRequest) -> HttpResponse:
+    """Acknowledge the ticked alerts, all or none: an alert the user may not see is
+    a 404 (as one that does not exist), one of a brand they only view a 403."""
+    form = forms.AlertAcknowledgeForm(request.POST)
+    if not form.is_valid():
+        return page(request, "dashboard/bad_request.html", {"form": form}, status=400)
+    ids: list[int] = form.cleaned_data["alert"]
+    found = list(
+        scope_to_visible(Alert.objects.filter(id__in=ids), request.user, brand_field="brand_id")
+        .values_list("id", "brand_id")
+        .order_by("id")
+    )
+    if len(found) != len(ids):
+        raise Http404("No such alert.")
+    brand_ids = {brand_id for _id, brand_id in found}
+    if managed_among(request.user, brand_ids) != brand_ids:
+        raise PermissionDenied("Only a manager of the alert's brand may acknowledge it.")
+    done = alerts_acknowledge(alert_ids=ids, user=acting_user(request))
+    already = len(ids) - done
+    text = f"{done} alert{'s' if done != 1 else ''} acknowledged."
+    messages.success(request, text + (f" {already} already were." if already else ""))
+    target = form.cleaned_data["next"]
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "dashboard:alert-list"
+    return redirect(target)
 
 
 @dashboard_view

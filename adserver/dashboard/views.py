@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from adserver.dashboard import charts, exports, forms
 from adserver.dashboard.selectors import (
@@ -50,7 +50,7 @@ from adserver.dashboard.selectors import (
     open_alerts,
     todays_spend_by_currency,
 )
-from budgets.access import AnyUser, may_manage_brand, scope_to_visible
+from budgets.access import AnyUser, manages_all_brands, may_manage_brand, scope_to_visible
 from budgets.models import Brand, Budget, Period, SettingChange
 from budgets.periods import local_date, zone
 from campaigns import services
@@ -231,7 +231,8 @@ def _next_sorts(current: str) -> dict[str, str]:
 @require_GET
 def brand_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.BrandFilterForm(request.GET)
-    context: dict[str, Any] = {"form": form}
+    # Django caches the permissions the overview's access already read: no query.
+    context: dict[str, Any] = {"form": form, "may_add_brand": manages_all_brands(request.user)}
     if not form.is_valid():
         return page(request, "dashboard/brand_list.html", context, status=400)
     now = timezone.now()
@@ -290,6 +291,8 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     series = daily_series(BrandSpend.objects.filter(brand=brand), first=days.fetch_from, last=today)
     context = {
         "brand": brand,
+        # * the user's role on the brand (none for an agency admin)
+        "may_manage": may_manage_brand(request.user, brand.pk),
         "today": today,
         "daily": Utilisation(totals.daily_spend, brand.daily_budget),
         "monthly": Utilisation(totals.monthly_spend, brand.monthly_budget),
@@ -304,7 +307,11 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             series, first=days.first, last=today, cap=brand.daily_budget
         ),
         "month_chart": charts.month_cumulative(series, today=today, cap=brand.monthly_budget),
-        "alerts": list(brand.alerts.select_related("budget").order_by("-raised_at", "-id")[:10]),
+        "alerts": list(
+            brand.alerts.select_related("budget", "acknowledged_by").order_by("-raised_at", "-id")[
+                :10
+            ]
+        ),
         "changes": list(
             latest_status_changes(user=request.user).filter(campaign__brand=brand)[:ON_DETAIL_PAGE]
         ),
@@ -382,6 +389,9 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "budget": budget,
         "brand": brand,
+        # * the user's role on the brand (none for an agency admin)
+        "may_manage": may_manage_brand(request.user, brand.pk),
+        "limit_warnings": budget.limits_above_brand_caps(brand),
         "today": today,
         "daily": Utilisation(totals.daily_spend, budget.daily_limit),
         "monthly": Utilisation(totals.monthly_spend, budget.monthly_limit),
@@ -394,7 +404,11 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
             series, first=days.first, last=today, cap=budget.daily_limit
         ),
         "month_chart": charts.month_cumulative(series, today=today, cap=budget.monthly_limit),
-        "alerts": list(budget.alerts.order_by("-raised_at", "-id")[:ON_DETAIL_PAGE]),
+        "alerts": list(
+            budget.alerts.select_related("acknowledged_by").order_by("-raised_at", "-id")[
+                :ON_DETAIL_PAGE
+            ]
+        ),
     }
     return page(
         request,
@@ -538,15 +552,28 @@ def _managed_campaign_id(request: HttpRequest, pk: int) -> int:
 
 
 @dashboard_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def campaign_pause(request: HttpRequest, pk: int) -> HttpResponse:
+    """Asks first (GET), with an optional note for the status history; pauses on POST."""
     campaign_id = _managed_campaign_id(request, pk)
-    try:
-        campaign = services.campaign_pause(campaign_id=campaign_id, user=acting_user(request))
-    except Campaign.DoesNotExist:
-        raise Http404("No such campaign.") from None
-    messages.success(request, f"{campaign} is paused until someone resumes it.")
-    return redirect(campaign)
+    form = forms.PauseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_pause(
+                campaign_id=campaign_id, user=acting_user(request), note=form.cleaned_data["note"]
+            )
+        except Campaign.DoesNotExist:
+            raise Http404("No such campaign.") from None
+        messages.success(request, f"{campaign} is paused until someone resumes it.")
+        return redirect(campaign)
+    campaign = get_object_or_404(Campaign.objects.select_related("brand"), pk=campaign_id)
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "dashboard/campaign_pause.html",
+        {"campaign": campaign, "form": form},
+        status=status,
+    )
 
 
 @dashboard_view

@@ -86,3 +86,26 @@ def reason_label(value: str | None) -> str:
         return str(PauseReason(value).label)
     except ValueError:
         return value
+
+
+# A badge reads once: "Paused · manual", not "Paused Paused manually".
+SHORT_REASONS = {
+    PauseReason.MANUAL: "manual",
+    PauseReason.NOT_STARTED: "not started",
+    PauseReason.ENDED: "ended",
+    PauseReason.OUTSIDE_DAYPART: "outside its hours",
+    PauseReason.BRAND_MONTHLY_BUDGET: "brand monthly cap",
+    PauseReason.BRAND_DAILY_BUDGET: "brand daily cap",
+    PauseReason.BUDGET_MONTHLY_LIMIT: "shared monthly limit",
+    PauseReason.BUDGET_DAILY_LIMIT: "shared daily limit",
+}
+
+
+@register.filter
+def short_reason(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return SHORT_REASONS[PauseReason(value)]
+    except ValueError:
+        return value

@@ -214,6 +214,21 @@ def _new_member_body(world: World, letter: str) -> dict[str, Any]:
     return {"user": newcomer.pk, "role": "viewer"}
 
 
+def _brand_form(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "timezone": "UTC",
+        "currency": "usd",
+        "daily_budget": "10",
+        "monthly_budget": "100",
+    }
+
+
+def _window_form() -> dict[str, Any]:
+    return {"days": ["tue"], "start_time": "22:00", "end_time": "06:00"}
+
+
+REDIRECT = frozenset({302})
 OK_WRITE = frozenset({200, 201, 204, 302, 409})  # 409: refused for its data, not its user
 LIST, DETAIL, WRITE = "list", "detail", "write"
 
@@ -231,8 +246,50 @@ DASHBOARD: dict[str, list[Probe]] = {
     "dashboard:spend-detail": [Probe("GET", DETAIL, "spendevent")],
     "dashboard:alert-detail": [Probe("GET", DETAIL, "alert")],
     "dashboard:history-detail": [Probe("GET", DETAIL, "campaignstatuschange")],
-    "dashboard:campaign-pause": [Probe("POST", WRITE, "campaign", ok=frozenset({302}))],
-    "dashboard:campaign-resume": [Probe("POST", WRITE, "spare", ok=frozenset({302}))],
+    "dashboard:campaign-pause": [
+        Probe("GET", WRITE, "campaign"),
+        Probe("POST", WRITE, "campaign", body=lambda w, x: {"note": "why"}, ok=REDIRECT),
+    ],
+    "dashboard:campaign-resume": [Probe("POST", WRITE, "spare", ok=REDIRECT)],
+    "dashboard:brand-create": [
+        Probe("GET", "agency"),
+        Probe("POST", "agency", body=lambda w, x: _brand_form(f"New brand {x}"), ok=REDIRECT),
+    ],
+    "dashboard:brand-edit": [
+        Probe("GET", WRITE, "brand"),
+        Probe("POST", WRITE, "brand", body=lambda w, x: _brand_form(f"Renamed {x}"), ok=REDIRECT),
+    ],
+    "dashboard:budget-create": [
+        Probe("GET", WRITE, "brand"),
+        Probe("POST", WRITE, "brand", body=lambda w, x: {"name": "New pool"}, ok=REDIRECT),
+    ],
+    "dashboard:budget-edit": [
+        Probe("GET", WRITE, "budget"),
+        Probe("POST", WRITE, "budget", body=lambda w, x: {"name": "Renamed"}, ok=REDIRECT),
+    ],
+    "dashboard:campaign-create": [
+        Probe("GET", WRITE, "brand"),
+        Probe("POST", WRITE, "brand", body=lambda w, x: {"name": "New one"}, ok=REDIRECT),
+    ],
+    "dashboard:campaign-edit": [
+        Probe("GET", WRITE, "campaign"),
+        Probe("POST", WRITE, "campaign", body=lambda w, x: {"name": "Renamed"}, ok=REDIRECT),
+    ],
+    "dashboard:daypart-create": [
+        Probe("GET", WRITE, "campaign"),
+        Probe("POST", WRITE, "campaign", body=lambda w, x: _window_form(), ok=REDIRECT),
+    ],
+    "dashboard:daypart-edit": [
+        Probe("GET", WRITE, "daypart"),
+        Probe("POST", WRITE, "daypart", body=lambda w, x: _window_form(), ok=REDIRECT),
+    ],
+    "dashboard:daypart-delete": [
+        Probe("GET", WRITE, "daypart"),
+        Probe("POST", WRITE, "daypart", ok=REDIRECT),
+    ],
+    "dashboard:alert-acknowledge": [
+        Probe("POST", WRITE, body=lambda w, x: {"alert": [w.pk[("alert", x)]]}, ok=REDIRECT),
+    ],
 }
 
 API: dict[str, list[Probe]] = {

@@ -1,9 +1,14 @@
 // The dashboard's live parts poll (hx-trigger="every Ns") only while the tab
-// is visible. A trigger filter ([document.visibilityState === 'visible'])
-// would need eval, which the Content-Security-Policy forbids: the request is
-// cancelled here instead.
+// is visible, and not while a person has ticked rows in them (the alerts to
+// acknowledge): a refresh would untick them. A trigger filter would need
+// eval, which the Content-Security-Policy forbids: the request is cancelled
+// here instead.
 document.addEventListener("htmx:beforeRequest", function (event) {
-  if (document.visibilityState !== "visible" && event.detail.elt.id === "live") {
+  var elt = event.detail.elt;
+  if (elt.id !== "live") {
+    return;
+  }
+  if (document.visibilityState !== "visible" || elt.querySelector("input[name=alert]:checked")) {
     event.preventDefault();
   }
 });

@@ -141,6 +141,23 @@ def test_create_refuses_a_bad_value_naming_the_field(
     assert not Brand.objects.exists()
 
 
+def test_a_daily_budget_above_the_monthly_one_is_a_400_on_the_daily_budget(
+    api: APIClient,
+) -> None:
+    response = api.post("/api/brands/", {**NEW_BRAND, "daily_budget": "3000.01"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "daily_budget": ["The daily budget cannot be above the monthly budget (3,000.00)."]
+    }
+    assert not Brand.objects.exists()
+    brand = BrandFactory.create(daily_budget=Decimal("100"), monthly_budget=Decimal("3000"))
+    response = api.patch(f"/api/brands/{brand.pk}/", {"monthly_budget": "99"}, format="json")
+    assert response.status_code == 400
+    assert set(response.json()) == {"daily_budget"}
+    brand.refresh_from_db()
+    assert brand.monthly_budget == Decimal("3000")
+
+
 def test_create_refuses_a_taken_name(api: APIClient) -> None:
     BrandFactory.create(name="Acme")
     response = api.post("/api/brands/", NEW_BRAND, format="json")

@@ -95,6 +95,32 @@ def test_create_refuses_a_bad_value_naming_the_field(
     assert not Budget.objects.exists()
 
 
+def test_a_daily_limit_above_the_monthly_limit_is_a_400_on_the_daily_limit(
+    api: APIClient,
+) -> None:
+    brand = BrandFactory.create()
+    response = api.post(
+        "/api/budgets/",
+        {"brand": brand.pk, "name": "Odd", "daily_limit": "60", "monthly_limit": "50"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "daily_limit": ["The daily limit cannot be above the monthly limit (50.00)."]
+    }
+    assert not Budget.objects.exists()
+
+
+def test_a_limit_above_the_brands_cap_is_accepted(api: APIClient) -> None:
+    brand = BrandFactory.create(daily_budget=Decimal("100"))
+    response = api.post(
+        "/api/budgets/",
+        {"brand": brand.pk, "name": "Generous", "daily_limit": "150"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+
+
 def test_names_are_unique_within_a_brand(api: APIClient) -> None:
     budget = BudgetFactory.create(name="Search")
     response = api.post(

@@ -222,8 +222,9 @@ def test_account_manager_follows_the_overview_to_a_brand_and_a_campaign(
     assert page.locator('rect.serve[data-day="Mon"]').count() == 0
     _shot(page, "05-campaign")
 
-    # Pause it from its page: the database records the person's pause.
+    # Pause it from its page, once confirmed: the database records the person's pause.
     page.click("#pause")
+    page.click("#confirm-pause")
     expect(page.locator(".messages")).to_contain_text("is paused until someone resumes it")
     evenings.refresh_from_db()
     assert (evenings.enabled, evenings.pause_reason) == (False, "manual")
@@ -377,6 +378,7 @@ def test_the_brands_manager_pauses_its_campaign(
 
     page.goto(live_server.url + evenings.get_absolute_url())
     page.click("#pause")
+    page.click("#confirm-pause")
 
     expect(page.locator(".messages")).to_contain_text("is paused until someone resumes it")
     expect(page.locator("#resume")).to_have_count(1)
@@ -434,3 +436,127 @@ def test_swagger_ui_works_under_the_content_security_policy(
     _shot(page, "13-swagger-ui")
     assert csp_violations == []
     assert console_errors == []
+
+
+def test_a_manager_sets_up_a_campaign_pauses_it_with_a_note_and_handles_alerts(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    brand, _ = _agency()
+    today = local_date(dt.datetime.now(dt.UTC), brand.timezone)
+    alerts = [
+        AlertFactory.create(brand=brand, threshold=threshold, period_start=today)
+        for threshold in (50, 80)
+    ]
+    user = _log_in(page, live_server, "brand-manager", brands=[brand])
+
+    # A new campaign from the brand's page, on one of the brand's shared budgets.
+    page.goto(live_server.url + brand.get_absolute_url())
+    page.click("#add-campaign")
+    expect(page.locator("h1")).to_have_text(f"New campaign of {brand.name}")
+    page.fill("#id_name", "Night owls")
+    page.select_option("#id_budget", label="Always-on")
+    page.fill("#id_starts_on", (today + dt.timedelta(days=10)).isoformat())
+    page.fill("#id_ends_on", today.isoformat())
+    page.click("#save")
+
+    # The end date before the start: the error sits beside the end date.
+    expect(page.locator("#field-ends_on .errorlist")).to_have_text(
+        "The flight cannot end before it starts."
+    )
+    expect(page.locator("#field-starts_on .errorlist")).to_have_count(0)
+    _shot(page, "12-campaign-form-error")
+    assert not Campaign.objects.filter(name="Night owls").exists()
+    page.fill("#id_ends_on", (today + dt.timedelta(days=40)).isoformat())
+    page.click("#save")
+    expect(page.locator("h1")).to_contain_text("Night owls")
+    campaign = Campaign.objects.get(name="Night owls")
+    assert campaign.budget is not None
+    assert (campaign.brand, campaign.budget.name) == (brand, "Always-on")
+
+    # An overnight window: Friday and Saturday nights.
+    page.click("#add-daypart")
+    page.check("input[name=days][value=fri]")
+    page.check("input[name=days][value=sat]")
+    page.fill("#id_start_time", "22:00")
+    page.fill("#id_end_time", "06:00")
+    expect(page.locator("#window-preview")).to_have_text("22:00 → 06:00 next day")
+    page.click("#save")
+    expect(page.locator("#dayparts .window")).to_have_text("22:00 → 06:00 next day")
+    daypart = campaign.dayparts.get()
+    assert (daypart.day_names, daypart.start_time, daypart.end_time) == (
+        ["fri", "sat"],
+        dt.time(22),
+        dt.time(6),
+    )
+    _shot(page, "13-campaign-overnight")
+
+    # Pause, confirmed, with a note: the history shows it; the badge reads once.
+    page.click("#pause")
+    page.fill("#id_note", "Client holds the launch until the new creative")
+    _shot(page, "14-pause-confirm")
+    page.click("#confirm-pause")
+    expect(page.locator("#serving-heading .badge")).to_have_text("Paused · manual")
+    expect(page.locator("table.history tbody tr").first).to_contain_text(
+        "Client holds the launch until the new creative"
+    )
+    change = CampaignStatusChange.objects.filter(campaign=campaign).latest("id")
+    assert (change.note, change.user) == ("Client holds the launch until the new creative", user)
+    _shot(page, "15-paused-with-note")
+
+    # Two alerts acknowledged at once, with who and when.
+    page.goto(live_server.url + "/alerts/")
+    for alert in alerts:
+        page.check(f"#ack-{alert.pk}")
+    page.click("#acknowledge")
+    expect(page.locator(".messages")).to_contain_text("2 alerts acknowledged.")
+    for alert in alerts:
+        expect(page.locator(f'table.alerts tr[data-id="{alert.pk}"]')).to_contain_text(
+            "by brand-manager"
+        )
+        alert.refresh_from_db()
+        assert alert.acknowledged_at is not None
+        assert alert.acknowledged_by == user
+    _shot(page, "16-alerts-acknowledged")
+
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]
+
+
+def test_an_agency_admin_adds_a_brand_with_a_searched_zone_and_a_lower_case_currency(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    User.objects.create_superuser("agency", password=PASSWORD)
+    page.goto(live_server.url + "/brands/")
+    page.fill("#id_username", "agency")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+
+    page.click("#add-brand")
+    options = page.locator("#id_timezone-options option")
+    assert options.count() > 300
+    page.fill("#id_name", "Le Petit Café")
+    page.fill("#id_timezone", "europe/paris")
+    page.fill("#id_currency", "eur")
+    page.fill("#id_daily_budget", "5000")
+    page.fill("#id_monthly_budget", "3000")
+    page.click("#save")
+    expect(page.locator("#field-daily_budget .errorlist")).to_have_text(
+        "The daily budget cannot be above the monthly budget (3,000.00)."
+    )
+    _shot(page, "17-brand-form-error")
+    assert not Brand.objects.filter(name="Le Petit Café").exists()
+
+    page.fill("#id_monthly_budget", "90000")
+    page.click("#save")
+    expect(page.locator("h1")).to_have_text("Le Petit Café")
+    expect(page.locator(".meta")).to_contain_text("Times in Europe/Paris · money in EUR")
+    brand = Brand.objects.get(name="Le Petit Café")
+    assert (brand.timezone, brand.currency, brand.daily_budget) == (
+        "Europe/Paris",
+        "EUR",
+        Decimal("5000"),
+    )
+    assert console_errors == [
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    ]

@@ -48,10 +48,13 @@ def test_resume_of_a_campaign_nothing_else_holds_serves_again(staff_client: Clie
     assert "is serving again" in response.content.decode()
 
 
-def test_pause_and_resume_refuse_get(staff_client: Client) -> None:
+def test_pause_asks_first_and_resume_refuses_get(staff_client: Client) -> None:
     campaign = CampaignFactory.create()
 
-    assert staff_client.get(f"/campaigns/{campaign.pk}/pause/").status_code == 405
+    asked = staff_client.get(f"/campaigns/{campaign.pk}/pause/")
+    assert asked.status_code == 200
+    assert 'id="confirm-pause"' in asked.content.decode()
+    assert 'name="note"' in asked.content.decode()
     assert staff_client.get(f"/campaigns/{campaign.pk}/resume/").status_code == 405
     campaign.refresh_from_db()
     assert campaign.enabled is True
@@ -81,3 +84,36 @@ def test_pause_needs_the_csrf_token(staff_user: User) -> None:
 
 def test_pause_of_an_unknown_campaign_is_not_found(staff_client: Client) -> None:
     assert staff_client.post("/campaigns/999999/pause/").status_code == 404
+
+
+def test_pause_with_a_note_shows_it_in_the_history_and_the_badge_reads_once(
+    staff_client: Client,
+) -> None:
+    campaign = CampaignFactory.create()
+
+    response = staff_client.post(
+        f"/campaigns/{campaign.pk}/pause/",
+        {"note": "Client asked to hold until Monday"},
+        follow=True,
+    )
+
+    change = CampaignStatusChange.objects.get(campaign=campaign)
+    assert change.note == "Client asked to hold until Monday"
+    html = response.content.decode()
+    assert "Client asked to hold until Monday" in html
+    assert ">Paused · manual</span>" in html
+    assert "Paused Paused" not in html
+
+
+def test_a_note_longer_than_the_history_keeps_is_refused_and_nothing_changes(
+    staff_client: Client,
+) -> None:
+    campaign = CampaignFactory.create()
+
+    response = staff_client.post(f"/campaigns/{campaign.pk}/pause/", {"note": "x" * 256})
+
+    assert response.status_code == 400
+    assert "at most 255 characters" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.enabled is True
+    assert not CampaignStatusChange.objects.exists()

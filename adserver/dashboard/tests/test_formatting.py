@@ -3,14 +3,20 @@
 import datetime as dt
 from decimal import Decimal
 
+from django.template.loader import render_to_string
+
 from adserver.templatetags.dashboard import (
+    SHORT_REASONS,
     compact,
     exact_money,
     in_zone,
     money,
     percent,
     reason_label,
+    short_reason,
 )
+from campaigns.models import PauseReason
+from campaigns.tests.factories import CampaignFactory
 
 
 def test_money_rounds_half_up_to_the_cent_with_the_currency() -> None:
@@ -61,3 +67,19 @@ def test_axis_labels_are_compact_at_any_magnitude() -> None:
     assert compact(Decimal("2500000000")) == "2.5B"
     assert compact(Decimal("250")) == "250"
     assert compact(Decimal("0.5")) == "0.5"
+
+
+def test_every_pause_reason_has_a_short_form_for_the_badge() -> None:
+    assert short_reason("manual") == "manual"
+    assert short_reason("budget_daily_limit") == "shared daily limit"
+    assert short_reason(None) == ""
+    # Every reason the database may derive has its words, none falls back to its code.
+    assert set(SHORT_REASONS) == set(PauseReason)
+
+
+def test_a_badge_reads_once() -> None:
+    campaign = CampaignFactory.build(enabled=False)
+    campaign.status, campaign.pause_reason = "paused", "manual"
+    html = render_to_string("dashboard/includes/_status.html", {"campaign": campaign})
+    assert ">Paused · manual</span>" in html
+    assert "Paused manually" not in html.split(">", 1)[1]  # the full label is the tooltip only

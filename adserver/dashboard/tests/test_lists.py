@@ -129,7 +129,10 @@ def test_campaigns_filter_by_status_reason_and_brand(staff_client: Client) -> No
     active_here = staff_client.get(f"/campaigns/?brand={brand.pk}&status=active").content.decode()
 
     assert _ids(paused_here) == [manual.pk, held.pk]
-    assert 'data-reason="brand_daily_budget">Brand daily budget spent' in paused_here
+    assert (
+        'data-reason="brand_daily_budget" title="Brand daily budget spent">Paused · brand daily cap'
+        in paused_here
+    )
     assert len(_ids(manual_anywhere)) == 2
     assert _ids(active_here) == [active.pk]
     assert f'Brand: <a href="/brands/{brand.pk}/">' in paused_here

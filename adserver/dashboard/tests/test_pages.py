@@ -132,7 +132,8 @@ def _history_url(world: World) -> str:
 # groups' permissions  (read once per request, by budgets.access, to learn
 # that they are no agency admin); the brands they may see are a subquery of
 # each query, not a query of their own. The campaign's page reads one more
-# (MEMBER_EXTRA) to show the Pause button.
+# (MEMBER_EXTRA) to show the Pause button, and so do the brand's, the
+# budget's and the alerts' pages for their buttons.
 PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * zones (for today's figures and the caps)  * brands at 80% of a cap
     # or more (counted at their caps from the same rows)  * count brands
@@ -192,8 +193,17 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
 
 
 # Beyond the two permission queries, for a member:  * the user's role on
-# the campaign's brand (may they pause it?)
-MEMBER_EXTRA = {"campaign": 1}
+# the brand (may they pause the campaign, edit the brand or the budget,
+# acknowledge the alert?)  or  * their manager roles among the brands of
+# the open alerts listed (which get a checkbox)
+MEMBER_EXTRA = {
+    "campaign": 1,
+    "brand": 1,
+    "brand changes page 2": 1,
+    "budget": 1,
+    "alerts": 1,
+    "alert": 1,
+}
 
 
 def _queries(client: Client, url: str) -> int:

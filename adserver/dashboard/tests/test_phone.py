@@ -17,7 +17,7 @@ from adserver.dashboard.tests.test_browser import _agency, _log_in, browser
 from budgets.models import Alert, Brand, Budget
 from budgets.periods import local_date
 from budgets.tests.factories import AlertFactory
-from campaigns.models import Campaign, CampaignStatusChange
+from campaigns.models import Campaign, CampaignStatusChange, Daypart
 from campaigns.tests.factories import CampaignFactory, CampaignStatusChangeFactory
 from spend.models import SpendEvent
 from spend.tests.factories import SpendEventFactory
@@ -77,6 +77,22 @@ def _pages(brand: Brand) -> list[tuple[str, str]]:
         ("history", "/history/"),
         ("status-change", change.get_absolute_url()),
         ("not-found", "/brands/999999/"),
+        *_form_pages(brand, budget, campaign),
+    ]
+
+
+def _form_pages(brand: Brand, budget: Budget, campaign: Campaign) -> list[tuple[str, str]]:
+    daypart = Daypart.objects.filter(campaign__brand=brand).first()
+    assert daypart is not None
+    return [
+        ("brand-edit", f"/brands/{brand.pk}/edit/"),
+        ("budget-new", f"/brands/{brand.pk}/budgets/new/"),
+        ("budget-edit", f"/budgets/{budget.pk}/edit/"),
+        ("campaign-new", f"/brands/{brand.pk}/campaigns/new/"),
+        ("campaign-edit", f"/campaigns/{campaign.pk}/edit/"),
+        ("campaign-pause", f"/campaigns/{campaign.pk}/pause/"),
+        ("daypart-new", f"/campaigns/{campaign.pk}/dayparts/new/"),
+        ("daypart-edit", f"/dayparts/{daypart.pk}/edit/"),
     ]
 
 
