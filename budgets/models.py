@@ -41,6 +41,12 @@ class Brand(models.Model):
         decimal_places=BUDGET_DECIMALS,
         validators=[MinValueValidator(MIN_BUDGET)],
     )
+    demo = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Made by seed_demo: simulate_spend may write spend to it without asking.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -151,6 +157,9 @@ class Alert(models.Model):
     )
     raised_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    # Raised by simulate_spend's spend: kept in the history, never delivered.
+    # A database default, as the recorder inserts alerts in SQL.
+    simulated = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-raised_at", "-id"]
