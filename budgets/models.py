@@ -41,6 +41,12 @@ class Brand(models.Model):
         decimal_places=BUDGET_DECIMALS,
         validators=[MinValueValidator(MIN_BUDGET)],
     )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Archived: out of the lists, takes no spend, keeps its history.",
+    )
     demo = models.BooleanField(
         default=False,
         db_default=False,
@@ -73,6 +79,10 @@ class Brand(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:brand-detail", args=[self.pk])
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Budget(models.Model):

@@ -28,17 +28,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from budgets.models import Brand, Period
 from campaigns.models import Campaign, Status
-from spend import metrics
+from spend import metrics, sql
 from spend.accounting import RollupKey
+from spend.archived import archived_error, spend_refuse_archived
 from spend.batch import record_batch
 from spend.errors import (
     AmountRefusedError,
     EventIdRaceError,
+    SpendArchived,
     SpendBatchInvalid,
     SpendConflict,
     SpendInvalid,
@@ -56,6 +58,7 @@ from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event
 
 __all__ = [
     "BatchRecorded",
+    "SpendArchived",
     "SpendBatchInvalid",
     "SpendConflict",
     "SpendInput",
@@ -160,7 +163,8 @@ def spend_record(
     kind: str = SpendKind.SPEND,
     now: dt.datetime | None = None,
 ) -> SpendRecorded:
-    """Record one spend event. Raises SpendInvalid or SpendConflict; then stores nothing.
+    """Record one spend event. Raises SpendInvalid, SpendConflict or SpendArchived; then
+    stores nothing.
 
     `now` is the instant of recording (default: the real time): the event's
     recorded_at, the brand's current day and month for enforcement, and the
@@ -183,12 +187,19 @@ def spend_record(
     )
     if clean is None:
         raise SpendInvalid(errors)
+    if not sql.postgres():
+        spend_refuse_archived([clean.campaign_id], batch=False)
     try:
         outcome = record_one(clean, now=now)
     except UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
     except AmountRefusedError as refused:
         raise SpendInvalid({"amount": list(refused.problems.values())}) from None
+    except DatabaseError as error:
+        archived = archived_error(error, [clean.campaign_id], batch=False)
+        if archived is error:
+            raise
+        raise archived from error
     placed = outcome.placed[0]
     if placed.index not in outcome.replayed:
         metrics.SPEND_EVENTS.inc()
@@ -278,9 +289,9 @@ def spend_record_batch(
 
     `now` as for spend_record.
 
-    Raises SpendBatchInvalid (errors by event index) or SpendConflict (its
-    `index` is the event's in `events`). A constant number of queries
-    whatever the batch size: lock brands, lock capped rollups, read campaign
+    Raises SpendBatchInvalid (errors by event index), SpendConflict or
+    SpendArchived (their `index` is the event's in `events`). A constant number
+    of queries whatever the batch size: lock brands, lock capped rollups, read campaign
     states, insert events, upsert rollups and alerts (plus enforcement when a
     cap was crossed). A batch holding replays of stored events is rolled back
     at the insert and done again with one more query, reading the stored ids.
@@ -294,6 +305,12 @@ def spend_record_batch(
     unique, origins, replays_in_batch = _clean_batch(events, now)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
+    if not sql.postgres():
+        try:
+            spend_refuse_archived(unique.campaign_ids, batch=True)
+        except SpendArchived as refusal:
+            refusal.index = origins[refusal.index or 0]
+            raise
     look_for_replays = False
 
     def attempt() -> int:
@@ -321,6 +338,12 @@ def spend_record_batch(
         if conflict.index is not None:
             conflict.index = origins[conflict.index]
         raise
+    except DatabaseError as error:
+        archived = archived_error(error, unique.campaign_ids, batch=True)
+        if not isinstance(archived, SpendArchived):
+            raise
+        archived.index = origins[archived.index or 0]
+        raise archived from error
     metrics.SPEND_EVENTS.inc(len(unique) - replayed)
     if not replayed:
         metrics.SPEND_AMOUNT.inc(float(sum(amount for amount in unique.amounts if amount > 0)))

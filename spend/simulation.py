@@ -30,7 +30,7 @@ from budgets.periods import zone
 from campaigns.models import Campaign, Status
 from spend.alerts import alerts_withheld
 from spend.reconcile import reconcile
-from spend.services import SpendRecorded, spend_record
+from spend.services import SpendArchived, SpendRecorded, spend_record
 
 # Relative traffic by brand-local hour (0-23): quiet nights, a lunch peak and
 # an evening peak. Normalised so that the daily mean is 1.
@@ -78,6 +78,7 @@ class SimulationStats:
     late: int = 0
     ticks: int = 0
     recorded_while_paused: int = 0
+    refused_archived: int = 0  # late events of a campaign archived meanwhile
     interrupted: bool = False
 
 
@@ -251,7 +252,11 @@ class Simulator:
 
     def _deliver(self, event: _Planned, *, now: dt.datetime | None) -> None:
         event_id = f"sim-{self.options.run_id}-{event.sequence}"
-        result = self._record(event, event_id, now)
+        try:
+            result = self._record(event, event_id, now)
+        except SpendArchived:
+            self.stats.refused_archived += 1
+            return
         self.stats.events += 1
         amounts = self.stats.amounts
         amounts[event.currency] = amounts.get(event.currency, Decimal(0)) + event.amount

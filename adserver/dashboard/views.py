@@ -229,6 +229,7 @@ def brand_list(request: HttpRequest) -> HttpResponse:
         currency=form.cleaned_data["currency"],
         over=form.cleaned_data["over"],
         sort=sort,
+        archived=form.cleaned_data["archived"],
     )
     results = paginate(brands, form.page_number())
     listed = list(results)
@@ -399,6 +400,7 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         search=data["q"],
         status=data["status"],
         reason=data["reason"],
+        archived=data["archived"],
     )
     results = paginate(campaigns, form.page_number())
     listed = list(results)
