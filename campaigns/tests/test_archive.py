@@ -12,6 +12,7 @@ from budgets.tests.factories import BrandFactory
 from campaigns import archive, services
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
+from spend.archived import spend_refuse_archived
 from spend.models import BrandSpend, SpendEvent
 from spend.services import SpendArchived, SpendInput, spend_record, spend_record_batch
 
@@ -144,3 +145,24 @@ def test_a_batch_with_one_archived_campaign_is_refused_whole_naming_the_event() 
     # Once unarchived it takes spend again.
     archive.campaign_unarchive(campaign_id=gone.pk)
     assert spend_record_batch(events).created == 3
+
+
+def test_a_replay_of_spend_recorded_before_the_archive_is_answered_as_before() -> None:
+    campaign = CampaignFactory.create()
+    first = spend_record(campaign_id=campaign.pk, amount=Decimal("2.00"), event_id="dsp-1")
+    archive.campaign_archive(campaign_id=campaign.pk)
+    again = spend_record(campaign_id=campaign.pk, amount=Decimal("2.00"), event_id="dsp-1")
+    assert not again.created
+    assert again.event.pk == first.event.pk
+    assert SpendEvent.objects.count() == 1
+
+
+def test_the_check_made_where_the_database_does_not_refuse_names_the_same() -> None:
+    live = CampaignFactory.create()
+    gone = CampaignFactory.create()
+    archive.brand_archive(brand_id=gone.brand_id)
+    spend_refuse_archived([live.pk], batch=True)  # nothing archived: no refusal
+    with pytest.raises(SpendArchived) as refused:
+        spend_refuse_archived([live.pk, gone.pk], batch=True)
+    assert refused.value.index == 1
+    assert refused.value.archived == f"Brand {gone.brand_id} ({gone.brand.name})"
