@@ -11,6 +11,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic classes such as ModelAdmin[Brand] be subscripted at run time.
 django_stubs_ext.monkeypatch()
@@ -44,7 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "rest_framework_api_key",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -53,6 +55,7 @@ INSTALLED_APPS = [
     "budgets",
     "campaigns",
     "spend",
+    "credentials",
 ]
 
 MIDDLEWARE = [
@@ -309,12 +312,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "adserver.api.authentication.RememberedTokenAuthentication",
+        "adserver.api.authentication.UserTokenAuthentication",
+        "adserver.api.authentication.SpendFeedAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # A login to read what one's brands hold; the manager role on a brand to
     # change it (budgets.access). No model permission is asked for.
-    "DEFAULT_PERMISSION_CLASSES": ["adserver.api.permissions.BrandRole"],
+    # A spend feed's key opens the spend POSTs only (SpendFeedScope, first).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "adserver.api.permissions.SpendFeedScope",
+        "adserver.api.permissions.BrandRole",
+    ],
     "DEFAULT_PAGINATION_CLASS": "adserver.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "adserver.api.schema.AutoSchema",
@@ -329,14 +337,27 @@ REST_FRAMEWORK = {
     },
 }
 
-# How long a web process remembers an API token it has checked (0: never).
-API_TOKEN_CACHE_SECONDS = env.int("API_TOKEN_CACHE_SECONDS", default=10)
+# How long a web process remembers a user token or feed key it has checked
+# (0: never). A revoked key, deleted token or deactivated user is refused by
+# every process at most this long after the change, so it may not pass 1 s.
+API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=1.0)
+if not 0 <= API_TOKEN_CACHE_SECONDS <= 1:
+    raise ImproperlyConfigured("API_TOKEN_CACHE_SECONDS must be between 0 and 1.")
+
+# User tokens (django-rest-knox): `Authorization: Token <key>`, stored as a
+# SHA-512 digest; no expiry unless `manage.py token_create --expires-days`.
+REST_KNOX = {
+    "TOKEN_TTL": None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ad budget server API",
     "DESCRIPTION": "Brands, budgets, campaigns, dayparts and spend.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # A spend feed's key does not open the schema or its docs either.
+    "SERVE_PERMISSIONS": ["adserver.api.permissions.SpendFeedScope"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

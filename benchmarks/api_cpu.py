@@ -74,7 +74,7 @@ def main() -> None:
     from adserver.startup import warm_up
     from spend.services import BatchRecorded, SpendInput, spend_record, spend_record_batch
 
-    token, campaigns = api_spend._seed(args.poster)
+    token, _feed_key, campaigns = api_spend._seed(args.poster)
     warm_up()
     app = WSGIHandler()
     counter = iter(range(10**9))

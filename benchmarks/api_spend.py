@@ -1,7 +1,8 @@
 """HTTP spend recording: gunicorn on loopback, several keep-alive client connections.
 
     .venv/bin/python benchmarks/api_spend.py [--seconds 8] [--rounds 3] [--connections 6]
-        [--workers N] [--threads N] [--scenarios healthz,single,batch,direct-single,direct-batch]
+        [--workers N] [--threads N]
+        [--scenarios healthz,single,batch,feed-single,feed-batch,direct-single,direct-batch]
         [--compare OTHER_CHECKOUT] [--poster superuser|manager]
 
 Measures, in one run and on one dedicated database (adserver_api_bench,
@@ -12,6 +13,8 @@ pings is BENCH_BROKER_URL, Redis database 7 by default):
   PING), same clients;
 - POST /api/spend/: single events (token auth, validation, spend_record);
 - POST /api/spend/batch/: 1,000-event batches;
+- the same two with a spend feed's key (`Authorization: Api-Key`, a feed of
+  every brand) instead of a person's token: feed-single and feed-batch;
 - spend_record / spend_record_batch called in-process (no HTTP), one thread.
 
 gunicorn runs with the project's gunicorn.conf.py (without its access log).
@@ -60,7 +63,16 @@ BATCH_SIZE = 1000
 BRANDS = 40
 CAMPAIGNS_PER_BRAND = 5
 BATCH_TEMPLATES = 16
-SCENARIOS = ("healthz", "single", "batch", "direct-single", "direct-batch")
+SCENARIOS = (
+    "healthz",
+    "single",
+    "batch",
+    "feed-single",
+    "feed-batch",
+    "direct-single",
+    "direct-batch",
+)
+HTTP_KINDS = ("healthz", "single", "batch", "feed-single", "feed-batch")
 ZERO = Decimal("0")
 
 
@@ -76,6 +88,9 @@ def _configure_environment() -> None:
             "LOG_LEVEL": "WARNING",
             # The benchmark measures the server, not the throttle.
             "SPEND_THROTTLE_RATE": "100000000/min",
+            # /healthz, the baseline, answers 200 only while the reconcile
+            # runs: one tick is recorded at seeding, good for the whole run.
+            "HEALTH_RECONCILE_MAX_AGE_SECONDS": "86400",
             # The spend path never uses the broker (a test proves it with the
             # broker down); /healthz, the baseline, pings it, so give it one.
             "CELERY_BROKER_URL": os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/7"),
@@ -95,8 +110,9 @@ def _recreate_database() -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
-    """Brands with caps high enough to stay serving, their campaigns, a token.
+def _seed(poster: str = "superuser") -> tuple[str, str, list[int]]:
+    """Brands with caps high enough to stay serving, their campaigns, a token,
+    and the key of a spend feed that may post for every brand.
 
     The token is a superuser's, or with `poster="manager"` that of a user who
     manages every brand through memberships (the brand-role rule; one query
@@ -105,11 +121,12 @@ def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
     """
     from django.contrib.auth.models import Permission, User
     from django.core.management import call_command
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from budgets.models import Brand, Role
     from budgets.services import brand_create, budget_create, membership_set
     from campaigns.services import campaign_create
+    from credentials.services import feed_create
 
     call_command("migrate", verbosity=0)
     campaign_ids = []
@@ -133,7 +150,13 @@ def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
         user.user_permissions.add(Permission.objects.get(codename="add_spendevent"))
         for brand_id in Brand.objects.values_list("pk", flat=True):
             membership_set(brand=Brand.objects.get(pk=brand_id), user=user, role=Role.MANAGER)
-    return Token.objects.create(user=user).key, campaign_ids
+    from spend.tasks import tick_record
+
+    tick_record("benchmark", duration=0.0)
+    _feed, feed_key = feed_create(
+        name="bench-feed", brand_ids=list(Brand.objects.values_list("pk", flat=True))
+    )
+    return AuthToken.objects.create(user=user)[1], feed_key, campaign_ids
 
 
 # --- clients -------------------------------------------------------------------------
@@ -141,9 +164,9 @@ def _seed(poster: str = "superuser") -> tuple[str, list[int]]:
 
 @dataclass
 class Job:
-    kind: str  # "healthz", "single" or "batch"
+    kind: str  # "healthz", "single", "batch", "feed-single" or "feed-batch"
     port: int
-    token: str
+    authorization: str  # "Token <key>" or, for the feed-* kinds, "Api-Key <key>"
     campaign_ids: list[int]
     client: int
     round: int
@@ -170,15 +193,16 @@ class _Requests:
 
     def __init__(self, job: Job) -> None:
         self.job = job
-        head = f"Host: {HOST}\r\nAuthorization: Token {job.token}\r\n"
+        self.shape = job.kind.removeprefix("feed-")  # the feed's requests are the token's
+        head = f"Host: {HOST}\r\nAuthorization: {job.authorization}\r\n"
         self.healthz = f"GET /healthz HTTP/1.1\r\n{head}\r\n".encode()
         self.post = (
-            f"POST /api/spend{'/batch' if job.kind == 'batch' else ''}/ HTTP/1.1\r\n{head}"
+            f"POST /api/spend{'/batch' if self.shape == 'batch' else ''}/ HTTP/1.1\r\n{head}"
             "Content-Type: application/json\r\nContent-Length: "
         ).encode()
         self.prefix = f"{job.kind}-r{job.round}-c{job.client}-".encode()
         self.templates: list[tuple[bytes, Decimal]] = []
-        if job.kind == "batch":
+        if self.shape == "batch":
             for t in range(BATCH_TEMPLATES):
                 events = [_event(job, t, i) for i in range(BATCH_SIZE)]
                 for i, event in enumerate(events):
@@ -188,9 +212,9 @@ class _Requests:
 
     def next(self, n: int) -> tuple[bytes, int, Decimal, int]:
         """(request, events, their total, the expected status) of request n."""
-        if self.job.kind == "healthz":
+        if self.shape == "healthz":
             return self.healthz, 0, ZERO, 200
-        if self.job.kind == "single":
+        if self.shape == "single":
             ids = self.job.campaign_ids
             campaign = ids[(n * 7919 + self.job.client) % len(ids)]
             units, cents = n % 97 + 1, (n * 31) % 100
@@ -388,8 +412,11 @@ def _http_round(
     pool: Any, kind: str, rnd: int, args: argparse.Namespace, ctx: dict[str, Any], server: Server
 ) -> Round:
     start = time.time() + 0.5
+    authorization = (
+        f"Api-Key {ctx['feed_key']}" if kind.startswith("feed-") else f"Token {ctx['token']}"
+    )
     jobs = [
-        Job(kind, server.port, ctx["token"], ctx["campaigns"], c, rnd, start, start + args.seconds)
+        Job(kind, server.port, authorization, ctx["campaigns"], c, rnd, start, start + args.seconds)
         for c in range(args.connections)
     ]
     results = pool.map_async(_client, jobs)
@@ -534,6 +561,11 @@ def _machine() -> str:
     )
 
 
+def _serving(kind: str, servers: list[Server]) -> list[Server]:
+    """The servers that measure `kind`: a compared checkout may predate spend feeds."""
+    return [server for server in servers if not (kind.startswith("feed-") and server.label)]
+
+
 def _name(kind: str, server: Server) -> str:
     return f"http {kind}" + (f" [{server.label}]" if server.label else "")
 
@@ -574,8 +606,8 @@ def main() -> None:
     import django
 
     django.setup()
-    token, campaigns = _seed(args.poster)
-    ctx: dict[str, Any] = {"token": token, "campaigns": campaigns}
+    token, feed_key, campaigns = _seed(args.poster)
+    ctx: dict[str, Any] = {"token": token, "feed_key": feed_key, "campaigns": campaigns}
     from django.db import connection
 
     connection.close()
@@ -592,14 +624,14 @@ def main() -> None:
     )
     # Rounds interleave the scenarios, so a neighbour's load on this shared
     # machine falls on all of them alike rather than on one.
-    http_kinds = [kind for kind in ("healthz", "single", "batch") if kind in scenarios]
+    http_kinds = [kind for kind in HTTP_KINDS if kind in scenarios]
     direct_kinds = [kind for kind in ("single", "batch") if f"direct-{kind}" in scenarios]
     servers = [_start_gunicorn(ROOT, args, args.port, "")]
     if args.compare:
         servers.append(_start_gunicorn(args.compare.resolve(), args, args.port + 1, "compared"))
         print(f"compared: {args.compare.resolve()} (port {args.port + 1})")
     results: dict[str, list[Round]] = {
-        _name(kind, server): [] for kind in http_kinds for server in servers
+        _name(kind, server): [] for kind in http_kinds for server in _serving(kind, servers)
     }
     results.update({f"direct {kind}": [] for kind in direct_kinds})
     try:
@@ -609,7 +641,7 @@ def main() -> None:
                     # Each server goes first in every other round; event ids
                     # carry the round, so the two never replay each other's.
                     order = servers if rnd % 2 == 0 else servers[::-1]
-                    for server in order:
+                    for server in _serving(kind, order):
                         number = rnd * len(servers) + servers.index(server)
                         results[_name(kind, server)].append(
                             _http_round(pool, kind, number, args, ctx, server)
@@ -651,6 +683,9 @@ def main() -> None:
             ("http single", "direct single"),
             ("http batch", "direct batch"),
             ("http batch", "http single"),
+            # A feed's key against a person's token: the same requests otherwise.
+            ("http feed-single", "http single"),
+            ("http feed-batch", "http batch"),
             *((f"http {kind}", f"http {kind} [compared]") for kind in ("single", "batch")),
         )
         if a in rate and b in rate

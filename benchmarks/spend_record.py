@@ -119,12 +119,12 @@ def _worker(mode: str, events: int, seed: int) -> None:
     started = time.perf_counter()
     if mode == "single":
         for campaign, amount, key in zip(campaigns, amounts, keys, strict=True):
-            spend_record(campaign_id=campaign, amount=amount, event_id=key, source="bench")
+            spend_record(campaign_id=campaign, amount=amount, event_id=key)
     else:
         for offset in range(0, events, BATCH):
             spend_record_batch(
                 [
-                    SpendInput(campaign_id=c, amount=a, event_id=k, source="bench")
+                    SpendInput(campaign_id=c, amount=a, event_id=k)
                     for c, a, k in zip(
                         campaigns[offset : offset + BATCH],
                         amounts[offset : offset + BATCH],

@@ -50,9 +50,14 @@ from spend.accounting import (
     tally_groups,
 )
 from spend.alerts import alerts_announce_on_commit
-from spend.errors import UnknownCampaignsError
+from spend.errors import DatedTooEarlyError, UnknownCampaignsError
 from spend.ledger import CampaignContext
-from spend.limits import amounts_within_brands, totals_stay_positive
+from spend.limits import (
+    amounts_within_brands,
+    campaigns_of_brands,
+    dated_since_last_month,
+    totals_stay_positive,
+)
 from spend.recording import (
     COPY_MIN_EVENTS,
     cap_of,
@@ -63,6 +68,7 @@ from spend.recording import (
     record_placed,
     rollup_changes,
 )
+from spend.senders import Sender
 from spend.validation import CleanEvents
 
 logger = logging.getLogger("spend.services")
@@ -75,7 +81,9 @@ class ServingMovedError(Exception):
     """A campaign's serving, as written to the ledger, changed before the caps were locked."""
 
 
-def record_batch(events: CleanEvents, *, now: dt.datetime, look_for_replays: bool) -> int:
+def record_batch(
+    events: CleanEvents, *, now: dt.datetime, sender: Sender, look_for_replays: bool
+) -> int:
     """Record the events (their event ids distinct) in one transaction; how many were replays.
 
     Replays of stored events are found as record_many finds them: without
@@ -83,13 +91,15 @@ def record_batch(events: CleanEvents, *, now: dt.datetime, look_for_replays: boo
     (nothing stored); the caller does it again with it.
     """
     if look_for_replays or not sql.postgres() or len(events) < COPY_MIN_EVENTS:
-        outcome = record_many(events.events(), now=now, look_for_replays=look_for_replays)
+        outcome = record_many(
+            events.events(), now=now, sender=sender, look_for_replays=look_for_replays
+        )
         return len(outcome.replayed)
     try:
-        record_written_first(events, now=now)
+        record_written_first(events, now=now, sender=sender)
     except ServingMovedError:
         logger.info("A campaign's serving moved while a batch was written; recorded again")
-        record_many(events.events(), now=now, look_for_replays=False)
+        record_many(events.events(), now=now, sender=sender, look_for_replays=False)
     return 0
 
 
@@ -189,6 +199,22 @@ def ledger_rows(
                source, event_id, d.serving, now)  # fmt: skip
 
 
+def dated_recently(
+    days: Sequence[CampaignDay],
+    of_event: Sequence[CampaignDay],
+    now: dt.datetime,
+    *,
+    sender: Sender,
+) -> None:
+    """limits.dated_since_last_month, checked per campaign-day; when one is refused,
+    checked again per event to name each refused event (and raise)."""
+    try:
+        dated_since_last_month(((0, d.day, d.context.timezone) for d in days), now, sender=sender)
+    except DatedTooEarlyError:
+        by_event = ((i, d.day, d.context.timezone) for i, d in enumerate(of_event))
+        dated_since_last_month(by_event, now, sender=sender)
+
+
 def tally_of(
     days: Sequence[CampaignDay],
     states: States,
@@ -198,7 +224,7 @@ def tally_of(
     return tally_groups([d.charges(states) for d in days], openings=openings, caps=caps)
 
 
-def record_written_first(events: CleanEvents, *, now: dt.datetime) -> None:
+def record_written_first(events: CleanEvents, *, now: dt.datetime, sender: Sender) -> None:
     """Steps 1-5 above, or record_many's steps if the events may meet a cap or an alert.
 
     Queries: lock the brands, read the totals and states, check the ledger's
@@ -209,12 +235,16 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime) -> None:
     """
     outer = connection.in_atomic_block
     with transaction.atomic():
-        contexts = ledger.campaigns_load_locking_brands(set(events.campaign_ids))
+        wanted = set(events.campaign_ids)
+        contexts = ledger.campaigns_load_locking_brands(wanted)
+        if sender.brand_ids is not None:
+            campaigns_of_brands(wanted, contexts, sender.brand_ids)
         unknown = [i for i, c in enumerate(events.campaign_ids) if c not in contexts]
         if unknown:
             raise UnknownCampaignsError(unknown)
         amounts_within_brands(events.campaign_ids, events.amounts, contexts)
         days, of_event = campaign_days(events, contexts)
+        dated_recently(days, of_event, now, sender=sender)
         caps = capped_rows(days, now)
         brand_keys = sorted_keys(k for k in caps if k[0] == "brand")
         budget_keys = sorted_keys(k for k in caps if k[0] == "budget")

@@ -37,6 +37,35 @@ class SpendConflict(Exception):  # noqa: N818 - the name is the API contract
         )
 
 
+class SpendRefused(Exception):  # noqa: N818 - named as SpendInvalid and SpendConflict
+    """The sender may not record this (the API's 403); nothing was stored.
+
+    `index` is the refused event's in a batch (the first one), when one is
+    to blame; `campaign_ids` the campaigns outside the sender's brands.
+    """
+
+    def __init__(
+        self, message: str, *, index: int | None = None, campaign_ids: Sequence[int] = ()
+    ) -> None:
+        self.index = index
+        self.campaign_ids = list(campaign_ids)
+        super().__init__(message)
+
+
+class CampaignsRefusedError(Exception):
+    """Campaigns outside the sender's brands, or unknown (their ids, sorted)."""
+
+    def __init__(self, campaign_ids: list[int]) -> None:
+        self.campaign_ids = campaign_ids
+
+
+class DatedTooEarlyError(Exception):
+    """Events dated before their brand's previous local month (by index, the reason)."""
+
+    def __init__(self, problems: dict[int, str]) -> None:
+        self.problems = problems
+
+
 class UnknownCampaignsError(Exception):
     """Some events name campaigns that do not exist (their indexes)."""
 

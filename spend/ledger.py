@@ -233,15 +233,20 @@ class StoredEvent:
     recorded_at: dt.datetime
 
 
-def events_stored(event_ids: Sequence[str]) -> dict[str, StoredEvent]:
-    """The stored events with these client ids (read after the locks: current)."""
+def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEvent]:
+    """The stored events of `source` with these client ids (read after the locks: current).
+
+    Client ids are unique per source: another sender's event of the same id
+    is another event.
+    """
     if not event_ids:
         return {}
     condition, params = sql.in_clause(event_ids)
     statement = (
         "SELECT event_id, id, campaign_id, amount, kind, occurred_at, recorded_at "  # noqa: S608
-        f"FROM spend_spendevent WHERE event_id {condition}"
+        f"FROM spend_spendevent WHERE source = %s AND event_id {condition}"
     )
+    params = [source, *params]
     return {
         event_id: StoredEvent(
             pk,
@@ -290,7 +295,7 @@ INSERT INTO spend_spendevent (
 SELECT u.*, %s::timestamptz
 FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
             %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::boolean[]) AS u
-ON CONFLICT (event_id) DO NOTHING
+ON CONFLICT (source, event_id) DO NOTHING
 RETURNING id
 """
 
@@ -299,7 +304,7 @@ INSERT INTO spend_spendevent (
     campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
     source, event_id, campaign_was_serving, recorded_at)
 VALUES {values}
-ON CONFLICT (event_id) DO NOTHING
+ON CONFLICT (source, event_id) DO NOTHING
 RETURNING id
 """
 
@@ -329,7 +334,7 @@ _COPY_EVENTS_SQL = (
 )
 _COPY_TYPES = ("int8", "int8", "int8", "varchar", "numeric", "timestamptz", "date", "varchar",
                "varchar", "bool", "timestamptz")  # fmt: skip
-EVENT_ID_UNIQUE = "spend_event_id_unique"
+EVENT_ID_UNIQUE = "spend_source_event_id_unique"
 
 
 def events_copy(rows: Iterable[Sequence[Any]]) -> None:

@@ -1,4 +1,4 @@
-"""What a brand's books can take: the largest event, and no period below zero.
+"""What a brand's books can take, and what a sender may post to them.
 
 Both are checked by every recorder inside its transaction, on what it read
 under its locks (spend.ledger's order), and refuse with AmountRefusedError
@@ -13,19 +13,24 @@ under its locks (spend.ledger's order), and refuse with AmountRefusedError
   spent then, never more. The totals are taken in the events' order, so a
   refund that comes before the spend it refunds is refused, as it would be
   if the events were recorded one at a time.
+- A sender limited to some brands (a spend feed) posts for their campaigns
+  only; a sender without the right to adjust posts nothing dated before the
+  start of the brand's previous local month (spend.senders).
 """
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.db.models import Q
 
 from budgets.models import Period
+from budgets.periods import local_date
 from spend.accounting import Opening, RollupKey
-from spend.errors import AmountRefusedError
+from spend.errors import AmountRefusedError, CampaignsRefusedError, DatedTooEarlyError
 from spend.ledger import CampaignContext
 from spend.models import CampaignSpend
+from spend.senders import Sender
 
 ZERO = Decimal("0")
 NARROWEST = ("campaign", "budget", "brand")
@@ -52,6 +57,57 @@ def amounts_within_brands(
             )
     if problems:
         raise AmountRefusedError(problems)
+
+
+def campaigns_of_brands(
+    campaign_ids: Collection[int],
+    contexts: Mapping[int, CampaignContext],
+    brand_ids: Collection[int],
+) -> None:
+    """Refuse the campaigns that are not of these brands, unknown ones included.
+
+    Checked on the brand the recorder read with the campaign (and writes
+    into the ledger row, where the composite foreign key holds it to the
+    campaign's): no query of its own.
+    """
+    refused = [
+        campaign_id
+        for campaign_id in campaign_ids
+        if (context := contexts.get(campaign_id)) is None or context.brand_id not in brand_ids
+    ]
+    if refused:
+        raise CampaignsRefusedError(sorted(refused))
+
+
+def previous_month_start(today: dt.date) -> dt.date:
+    """The first day of the month before `today`'s."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+
+
+def dated_since_last_month(
+    dated: Iterable[tuple[int, dt.date, str]], now: dt.datetime, *, sender: Sender
+) -> None:
+    """Refuse the events dated before the start of their brand's previous local
+    month, unless the sender may adjust.
+
+    `dated` holds (event index, the event's brand-local day, the brand's time
+    zone). Last month stays open for late reports; anything older is a
+    correction of closed books. The sender's right is asked only when an
+    event is that old (for a person, asking may cost queries).
+    """
+    earliest: dict[str, dt.date] = {}
+    problems: dict[int, str] = {}
+    for index, day, zone in dated:
+        first = earliest.get(zone)
+        if first is None:
+            first = earliest[zone] = previous_month_start(local_date(now, zone))
+        if day < first:
+            problems[index] = (
+                f"The time is before {first:%Y-%m-%d}, the start of the brand's previous month "
+                f"({zone}): older spend may only be recorded by a sender allowed to adjust."
+            )
+    if problems and not sender.may_adjust:
+        raise DatedTooEarlyError(problems)
 
 
 def totals_stay_positive(counted: Sequence[Counted], capped: Mapping[RollupKey, Opening]) -> None:

@@ -22,6 +22,8 @@ from budgets.models import Brand, Budget, Period
 from campaigns.models import Campaign
 
 AMOUNT_DIGITS = 18
+# "user:" and the longest username Django allows (150), or a feed's name.
+SOURCE_MAX_LENGTH = 160
 AMOUNT_DECIMALS = 6
 TOTAL_DIGITS = 24
 
@@ -64,10 +66,11 @@ class SpendEvent(models.Model):
     occurred_at = models.DateTimeField()
     local_date = models.DateField(help_text="Brand-local day of occurred_at: the rollup key.")
     recorded_at = models.DateTimeField(default=timezone.now)
-    source = models.CharField(max_length=64, default="api")
-    # Unique through Meta.constraints: a unique=True CharField would get a
-    # second, pattern-matching index on PostgreSQL that no query uses. NULL
-    # (not "") when the client gives no id, so that those never collide.
+    # Set by the server (spend.senders): a feed's name or "user:<username>".
+    source = models.CharField(max_length=SOURCE_MAX_LENGTH, default="system")
+    # Unique per source through Meta.constraints, so that one sender cannot
+    # take another's id first. NULL (not "") when the client gives no id, so
+    # that those never collide.
     event_id = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     campaign_was_serving = models.BooleanField(
         default=True,
@@ -76,13 +79,18 @@ class SpendEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
+        permissions = [
+            ("add_adjustment", "Can record adjustments and spend dated before last month"),
+        ]
         indexes = [
             models.Index(fields=["campaign", "-occurred_at"], name="spend_campaign_time_idx"),
             models.Index(fields=["brand", "-occurred_at"], name="spend_brand_time_idx"),
             models.Index(fields=["-occurred_at"], name="spend_time_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["event_id"], name="spend_event_id_unique"),
+            models.UniqueConstraint(
+                fields=["source", "event_id"], name="spend_source_event_id_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(kind=SpendKind.SPEND, amount__gt=0)
                 | Q(kind=SpendKind.ADJUSTMENT) & ~Q(amount=0),

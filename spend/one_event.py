@@ -72,7 +72,7 @@ WITH p AS (
         %(occurred_at)s::timestamptz, p.day, p.now, %(source)s::varchar, %(event_id)s::varchar,
         s.serving
     FROM p, s WHERE s.complete
-    ON CONFLICT (event_id) DO NOTHING
+    ON CONFLICT (source, event_id) DO NOTHING
     RETURNING id, campaign_was_serving AS serving
 ), x AS (
     SELECT o.*, o.amount + p.amount AS closing,

@@ -10,7 +10,7 @@ that commits by itself (spend.one_event).
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -28,7 +28,13 @@ from spend.alerts import alerts_announce_on_commit
 from spend.enforcement import budget_holds_reconcile
 from spend.errors import EventIdRaceError, SpendConflict, UnknownCampaignsError
 from spend.ledger import AlertRow, CampaignContext, LedgerRow, RollupDelta, StoredEvent
-from spend.limits import amounts_within_brands, totals_stay_positive
+from spend.limits import (
+    amounts_within_brands,
+    campaigns_of_brands,
+    dated_since_last_month,
+    totals_stay_positive,
+)
+from spend.senders import Sender
 from spend.validation import CleanEvent
 
 logger = logging.getLogger("spend.services")
@@ -182,20 +188,33 @@ def current_period(context: CampaignContext, now: dt.datetime) -> tuple[dt.date,
     return today, month_start(today)
 
 
-def place(events: Sequence[CleanEvent], now: dt.datetime, *, lock: bool = True) -> list[Placed]:
-    """Load the campaigns, locking their brands; raise for unknown ones."""
-    contexts = ledger.campaigns_load_locking_brands({e.campaign_id for e in events}, lock=lock)
+def place(
+    events: Sequence[CleanEvent], now: dt.datetime, *, sender: Sender, lock: bool = True
+) -> list[Placed]:
+    """Load the campaigns, locking their brands; raise for unknown ones.
+
+    Raises CampaignsRefusedError for a campaign outside the sender's brands
+    (an unknown one too, for a sender limited to some brands: the answer
+    does not tell them apart), AmountRefusedError and DatedTooEarlyError.
+    """
+    wanted = {e.campaign_id for e in events}
+    contexts = ledger.campaigns_load_locking_brands(wanted, lock=lock)
+    if sender.brand_ids is not None:
+        campaigns_of_brands(wanted, contexts, sender.brand_ids)
     unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
     if unknown:
         raise UnknownCampaignsError(unknown)
     amounts_within_brands([e.campaign_id for e in events], [e.amount for e in events], contexts)
-    return place_in(events, contexts, now)
+    placed = place_in(events, contexts, now)
+    dated = ((p.index, p.local_date, p.context.timezone) for p in placed)
+    dated_since_last_month(dated, now, sender=sender)
+    return placed
 
 
 def place_in(
     events: Sequence[CleanEvent], contexts: dict[int, CampaignContext], now: dt.datetime
 ) -> list[Placed]:
-    """The events placed in their campaigns' contexts (loaded already)."""
+    """The events placed in their campaigns' contexts (loaded and checked already)."""
     todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
     shared = _SharedKeys()
     return [
@@ -253,11 +272,32 @@ def same_time(stored: StoredEvent, occurred_at: dt.datetime) -> bool:
     return booked_at_now and stored.occurred_at < occurred_at <= stored.occurred_at + skew
 
 
-def replays(placed: Sequence[Placed], stored: dict[str, StoredEvent]) -> dict[int, StoredEvent]:
+Stored = dict[tuple[str, str], StoredEvent]  # (source, event_id) -> the stored event
+
+
+def events_stored(events: Iterable[CleanEvent]) -> Stored:
+    """The stored events that the events' ids name, within each event's source.
+
+    One query per source: the events of one call come from one sender.
+    """
+    wanted: dict[str, list[str]] = {}
+    for event in events:
+        if event.event_id is not None:
+            wanted.setdefault(event.source, []).append(event.event_id)
+    return {
+        (source, event_id): stored
+        for source, event_ids in wanted.items()
+        for event_id, stored in ledger.events_stored(source, event_ids).items()
+    }
+
+
+def replays(placed: Sequence[Placed], stored: Stored) -> dict[int, StoredEvent]:
     """The stored originals of events replayed; SpendConflict if a payload differs."""
     originals: dict[int, StoredEvent] = {}
     for p in placed:
-        original = stored.get(p.event.event_id or "")
+        if p.event.event_id is None:
+            continue
+        original = stored.get((p.event.source, p.event.event_id))
         if original is None:
             continue
         fields = differences(original, p.event)
@@ -322,7 +362,11 @@ def enforce_caps(
 
 
 def record_many(
-    events: Sequence[CleanEvent], *, now: dt.datetime, look_for_replays: bool = True
+    events: Sequence[CleanEvent],
+    *,
+    now: dt.datetime,
+    sender: Sender,
+    look_for_replays: bool = True,
 ) -> Outcome:
     """One transaction for the events (their event ids distinct).
 
@@ -332,7 +376,8 @@ def record_many(
     batch of new events is spared a lookup per event.
     """
     with transaction.atomic():
-        return record_placed(place(events, now), now=now, look_for_replays=look_for_replays)
+        placed = place(events, now, sender=sender)
+        return record_placed(placed, now=now, look_for_replays=look_for_replays)
 
 
 def record_placed(
@@ -346,9 +391,8 @@ def record_placed(
         sorted_keys(k for k in caps if k[0] == "budget"),
     )
     # Read after the locks: whatever committed before us is visible now.
-    ids_given = [p.event.event_id for p in placed if p.event.event_id is not None]
-    if look_for_replays and ids_given:
-        outcome.replayed = replays(placed, ledger.events_stored(ids_given))
+    if look_for_replays:
+        outcome.replayed = replays(placed, events_stored(p.event for p in placed))
     fresh = [p for p in placed if p.index not in outcome.replayed]
     if not fresh:
         return outcome
@@ -439,7 +483,7 @@ def one_outcome(
     p = placed[0]
     outcome = Outcome(placed=placed)
     if result.event_pk is None:
-        outcome.replayed = replays(placed, ledger.events_stored([str(p.event.event_id)]))
+        outcome.replayed = replays(placed, events_stored([p.event]))
         return outcome, set()
     caps = caps_of(placed)
     openings = {key: result.openings[(key[0], key[2])] for key in caps}
@@ -466,7 +510,7 @@ def alone_outcome(placed: list[Placed], result: one_event.RecordedOne) -> Outcom
     p = placed[0]
     outcome = Outcome(placed=placed)
     if result.event_pk is None:
-        outcome.replayed = replays(placed, ledger.events_stored([str(p.event.event_id)]))
+        outcome.replayed = replays(placed, events_stored([p.event]))
         return outcome
     outcome.serving[0] = bool(result.campaign_was_serving)
     outcome.event_ids[0] = result.event_pk
@@ -501,26 +545,39 @@ def contexts_forget(campaign_id: int) -> None:
     _CONTEXTS.pop(_context_key(campaign_id), None)
 
 
-def place_remembered(event: CleanEvent, now: dt.datetime, key: tuple[str, int]) -> list[Placed]:
-    """The event placed with its campaign's remembered context, or one read now (no lock)."""
+def place_remembered(
+    event: CleanEvent, now: dt.datetime, key: tuple[str, int], *, sender: Sender
+) -> list[Placed]:
+    """The event placed with its campaign's remembered context, or one read now (no lock).
+
+    The sender's rules are checked as `place` checks them. A remembered
+    brand is safe to check against: the statement compares it with the
+    campaign's row and aborts when it moved (the event then takes the
+    transaction, which reads it afresh).
+    """
     context = _CONTEXTS.get(key)
     if context is None:
-        return place([event], now, lock=False)
+        return place([event], now, sender=sender, lock=False)
+    campaign = {event.campaign_id: context}
+    if sender.brand_ids is not None:
+        campaigns_of_brands([event.campaign_id], campaign, sender.brand_ids)
     # The statement checks that the brand's monthly budget is still this one.
-    amounts_within_brands([event.campaign_id], [event.amount], {event.campaign_id: context})
-    return [Placed(0, event, context, today=local_date(now, context.timezone))]
+    amounts_within_brands([event.campaign_id], [event.amount], campaign)
+    placed = Placed(0, event, context, today=local_date(now, context.timezone))
+    dated_since_last_month([(0, placed.local_date, context.timezone)], now, sender=sender)
+    return [placed]
 
 
-def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
     """One event in a transaction: lock the brand, one statement, enforcement if due."""
     with transaction.atomic():
-        placed = place([event], now)
+        placed = place([event], now, sender=sender)
         outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=False), now)
         outcome.changes = enforce(placed, unsettled, now)
         return outcome
 
 
-def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+def record_one_alone(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
     """One event outside any transaction: one statement that commits by itself.
 
     The statement refuses to finish (NeedsTransactionError, nothing written)
@@ -529,7 +586,7 @@ def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     remembered); then the event takes the transaction.
     """
     key = _context_key(event.campaign_id)
-    placed = place_remembered(event, now, key)
+    placed = place_remembered(event, now, key, sender=sender)
     try:
         result = one_statement(placed, now, alone=True)
     except (one_event.NeedsTransactionError, UnknownCampaignsError):
@@ -544,18 +601,18 @@ def record_one_alone(event: CleanEvent, *, now: dt.datetime) -> Outcome:
     return alone_outcome(placed, result)
 
 
-def record_one(event: CleanEvent, *, now: dt.datetime) -> Outcome:
+def record_one(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
     # An adjustment takes the generic path: it is rare, and its campaign's
     # totals must be read under the locks to keep every total from going
     # below zero (spend.limits), which the one statement does not do.
     if not sql.postgres() or event.amount < 0:
-        return retrying(lambda: record_many([event], now=now))
+        return retrying(lambda: record_many([event], now=now, sender=sender))
     if not connection.in_atomic_block:
         try:
-            return retrying(lambda: record_one_alone(event, now=now))
+            return retrying(lambda: record_one_alone(event, now=now, sender=sender))
         except one_event.NeedsTransactionError:
             logger.debug("Spend for campaign %s recorded in a transaction", event.campaign_id)
-    return retrying(lambda: record_one_in_transaction(event, now=now))
+    return retrying(lambda: record_one_in_transaction(event, now=now, sender=sender))
 
 
 T = TypeVar("T")

@@ -20,6 +20,12 @@ on bad input. Then, atomically:
 Spend for a campaign that is already paused is recorded all the same: it is
 money spent upstream. It counts in the totals and as overspend
 (spend.accounting defines both).
+
+Every event is recorded for a `Sender` (spend.senders; the system's when
+none is given): it names the event's `source`, within which `event_id` is
+unique, and it limits what may be recorded -- adjustments and events dated
+before the brand's previous local month need `may_adjust`, a feed posts for
+its brands' campaigns only. A refusal raises SpendRefused and stores nothing.
 """
 
 import datetime as dt
@@ -39,11 +45,14 @@ from spend.archived import archived_error, spend_refuse_archived
 from spend.batch import record_batch
 from spend.errors import (
     AmountRefusedError,
+    CampaignsRefusedError,
+    DatedTooEarlyError,
     EventIdRaceError,
     SpendArchived,
     SpendBatchInvalid,
     SpendConflict,
     SpendInvalid,
+    SpendRefused,
     UnknownCampaignsError,
 )
 from spend.models import AlertWebhook, BrandSpend, SpendEvent, SpendKind
@@ -54,6 +63,7 @@ from spend.recording import (
     record_one,
     retrying,
 )
+from spend.senders import SYSTEM, Sender
 from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 
 __all__ = [
@@ -64,6 +74,7 @@ __all__ = [
     "SpendInput",
     "SpendInvalid",
     "SpendRecorded",
+    "SpendRefused",
     "spend_record",
     "spend_record_batch",
 ]
@@ -77,8 +88,26 @@ class SpendInput:
     amount: Decimal
     occurred_at: dt.datetime | None = None
     event_id: str | None = None
-    source: str = "api"
     kind: str = SpendKind.SPEND
+
+
+ADJUSTMENT_REFUSED = (
+    "Recording an adjustment needs the right to adjust: a spend feed created with it, "
+    "or a person with the permission spend.add_adjustment."
+)
+
+
+def campaigns_refused(sender: Sender, campaign_ids: list[int]) -> SpendRefused:
+    """The refusal of campaigns outside a feed's brands, naming them."""
+    names = ", ".join(str(pk) for pk in campaign_ids[:10]) + (
+        ", ..." if len(campaign_ids) > 10 else ""
+    )
+    which = "campaign" if len(campaign_ids) == 1 else "campaigns"
+    return SpendRefused(
+        f"{sender.source} may not record spend for {which} {names}: "
+        "only for the campaigns of its brands.",
+        campaign_ids=campaign_ids,
+    )
 
 
 @dataclass(frozen=True)
@@ -159,12 +188,12 @@ def spend_record(
     amount: Decimal,
     occurred_at: dt.datetime | None = None,
     event_id: str | None = None,
-    source: str = "api",
     kind: str = SpendKind.SPEND,
+    sender: Sender = SYSTEM,
     now: dt.datetime | None = None,
 ) -> SpendRecorded:
-    """Record one spend event. Raises SpendInvalid, SpendConflict or SpendArchived; then
-    stores nothing.
+    """Record one spend event for `sender`. Raises SpendInvalid, SpendRefused,
+    SpendConflict or SpendArchived; then stores nothing.
 
     `now` is the instant of recording (default: the real time): the event's
     recorded_at, the brand's current day and month for enforcement, and the
@@ -181,18 +210,22 @@ def spend_record(
         amount=amount,
         occurred_at=occurred_at,
         event_id=event_id,
-        source=source,
+        source=sender.source,
         kind=kind,
         now=now,
     )
     if clean is None:
         raise SpendInvalid(errors)
+    if clean.kind == SpendKind.ADJUSTMENT and not sender.may_adjust:
+        raise SpendRefused(ADJUSTMENT_REFUSED)
     if not sql.postgres():
         spend_refuse_archived([clean.campaign_id], batch=False)
     try:
-        outcome = record_one(clean, now=now)
+        outcome = record_one(clean, now=now, sender=sender)
     except UnknownCampaignsError:
         raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
+    except CampaignsRefusedError as refused:
+        raise campaigns_refused(sender, refused.campaign_ids) from None
     except AmountRefusedError as refused:
         raise SpendInvalid({"amount": list(refused.problems.values())}) from None
     except DatabaseError as error:
@@ -200,6 +233,8 @@ def spend_record(
         if archived is error:
             raise
         raise archived from error
+    except DatedTooEarlyError as refused:
+        raise SpendInvalid({"occurred_at": list(refused.problems.values())}) from None
     placed = outcome.placed[0]
     if placed.index not in outcome.replayed:
         metrics.SPEND_EVENTS.inc()
@@ -231,7 +266,7 @@ def _same_payload(first: CleanEvent, again: CleanEvent) -> bool:
 
 
 def _clean_batch(
-    events: Sequence[SpendInput], now: dt.datetime
+    events: Sequence[SpendInput], now: dt.datetime, source: str
 ) -> tuple[CleanEvents, list[int], int]:
     """Valid events with in-batch replays removed, where each came from, how many went."""
     errors: dict[int, Errors] = {}
@@ -246,7 +281,7 @@ def _clean_batch(
             errors[index] = {"event": ["Each event must be a SpendInput."]}
             continue
         clean = clean_usual(
-            item.campaign_id, item.amount, item.occurred_at, item.event_id, item.source, item.kind
+            item.campaign_id, item.amount, item.occurred_at, item.event_id, source, item.kind
         )
         if clean is None:
             clean, event_errors = clean_event(
@@ -254,7 +289,7 @@ def _clean_batch(
                 amount=item.amount,
                 occurred_at=item.occurred_at,
                 event_id=item.event_id,
-                source=item.source,
+                source=source,
                 kind=item.kind,
                 now=now,
             )
@@ -283,15 +318,16 @@ def _clean_batch(
 
 
 def spend_record_batch(
-    events: Sequence[SpendInput], *, now: dt.datetime | None = None
+    events: Sequence[SpendInput], *, sender: Sender = SYSTEM, now: dt.datetime | None = None
 ) -> BatchRecorded:
-    """Record up to settings.SPEND_BATCH_MAX_EVENTS events: all of them, or none.
+    """Record up to settings.SPEND_BATCH_MAX_EVENTS events for `sender`: all of them, or none.
 
     `now` as for spend_record.
 
-    Raises SpendBatchInvalid (errors by event index), SpendConflict or
-    SpendArchived (their `index` is the event's in `events`). A constant number
-    of queries whatever the batch size: lock brands, lock capped rollups, read campaign
+    Raises SpendBatchInvalid (errors by event index), SpendRefused (one event
+    the sender may not record refuses the batch), SpendConflict or SpendArchived
+    (their `index` is the event's in `events`). A constant number of queries
+    whatever the batch size: lock brands, lock capped rollups, read campaign
     states, insert events, upsert rollups and alerts (plus enforcement when a
     cap was crossed). A batch holding replays of stored events is rolled back
     at the insert and done again with one more query, reading the stored ids.
@@ -302,7 +338,10 @@ def spend_record_batch(
             {}, f"A batch holds at most {limit:,} events; this one has {len(events):,}."
         )
     now = _aware(now) if now is not None else timezone.now()
-    unique, origins, replays_in_batch = _clean_batch(events, now)
+    unique, origins, replays_in_batch = _clean_batch(events, now, sender.source)
+    if SpendKind.ADJUSTMENT in unique.kinds and not sender.may_adjust:  # asked only then
+        first = origins[unique.kinds.index(SpendKind.ADJUSTMENT)]
+        raise SpendRefused(f"Event {first}: {ADJUSTMENT_REFUSED}", index=first)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
     if not sql.postgres():
@@ -316,7 +355,7 @@ def spend_record_batch(
     def attempt() -> int:
         nonlocal look_for_replays
         try:
-            return record_batch(unique, now=now, look_for_replays=look_for_replays)
+            return record_batch(unique, now=now, sender=sender, look_for_replays=look_for_replays)
         except EventIdRaceError:
             look_for_replays = True
             raise
@@ -330,9 +369,15 @@ def spend_record_batch(
                 for i in error.indexes
             }
         ) from None
+    except CampaignsRefusedError as refused:
+        raise campaigns_refused(sender, refused.campaign_ids) from None
     except AmountRefusedError as refused:
         raise SpendBatchInvalid(
             {origins[i]: {"amount": [message]} for i, message in refused.problems.items()}
+        ) from None
+    except DatedTooEarlyError as refused:
+        raise SpendBatchInvalid(
+            {origins[i]: {"occurred_at": [message]} for i, message in refused.problems.items()}
         ) from None
     except SpendConflict as conflict:
         if conflict.index is not None:

@@ -30,7 +30,11 @@ from budgets.periods import zone
 from campaigns.models import Campaign, Status
 from spend.alerts import alerts_withheld
 from spend.reconcile import reconcile
+from spend.senders import Sender
 from spend.services import SpendArchived, SpendRecorded, spend_record
+
+# Posts spend as an ad platform's feed does: any brand, no adjustments.
+SIMULATOR = Sender(source="simulator", may_adjust=False, brand_ids=None)
 
 # Relative traffic by brand-local hour (0-23): quiet nights, a lunch peak and
 # an evening peak. Normalised so that the daily mean is 1.
@@ -278,6 +282,6 @@ class Simulator:
             amount=event.amount,
             occurred_at=event.occurred_at,
             event_id=event_id,
-            source="simulator",
+            sender=SIMULATOR,
             now=now,
         )

@@ -14,12 +14,11 @@ from typing import NamedTuple, TypeVar
 from django.conf import settings
 from django.utils import timezone
 
-from spend.models import AMOUNT_DECIMALS, SpendKind
+from spend.models import AMOUNT_DECIMALS, SOURCE_MAX_LENGTH, SpendKind
 
 Errors = dict[str, list[str]]
 
 EVENT_ID_MAX_LENGTH = 128
-SOURCE_MAX_LENGTH = 64
 BIGINT_MAX = 2**63 - 1
 AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 # The ledger column holds 18 digits, 6 of them decimals.
@@ -257,10 +256,12 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     The returned function takes (campaign_id, amount, occurred_at, event_id,
     source, kind) and gives the CleanEvent that clean_event would give when
     every field has its usual form and is valid: an int campaign id, a
-    Decimal amount, no time or an aware datetime, printable ASCII event id
-    and source. For anything else it gives None, and clean_event decides
-    (and words the errors): what it accepts is clean_event's rule, checked
-    here with the settings read once per batch instead of once per event.
+    Decimal amount, no time or an aware datetime, a printable ASCII event
+    id, and any valid source (a login may be any text; it is the sender's,
+    checked once per batch). For anything else it gives None, and
+    clean_event decides (and words the errors): what it accepts is
+    clean_event's rule, checked here with the settings read once per batch
+    instead of once per event.
     """
     limit = max_amount()
     lowest = -limit
@@ -315,8 +316,8 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
             return None
         if type(source) is not str:
             return None
-        if source not in sources:
-            if not (len(source) <= SOURCE_MAX_LENGTH and _plain(source)):
+        if source not in sources:  # the sender's, the same for every event: _parse_source's rule
+            if _parse_source(source)[1] is not None:
                 return None
             sources.add(source)
         return CleanEvent(

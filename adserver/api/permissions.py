@@ -8,6 +8,11 @@ checked by the view once the body names the brand (see
 `ServiceModelViewSet.perform_create`); the few actions for agency admins
 only (creating and deleting brands, their members) are listed by the view.
 No model permission (`add_…`, `change_…`) is asked for any more.
+
+A spend feed (`Authorization: Api-Key`, `request.auth.is_spend_feed`) is no
+person: `SpendFeedScope`, the first permission of every view, lets it call
+the actions a view lists in `spend_feed_actions` (recording spend) and
+refuses everything else with a 403.
 """
 
 from typing import TYPE_CHECKING, Any, Protocol
@@ -22,6 +27,25 @@ if TYPE_CHECKING:  # DRF imports this module while rest_framework.views loads
 
 NEEDS_MANAGER = "This needs the manager role on the brand."
 NEEDS_AGENCY_ADMIN = "Only agency admins may do this."
+SPEND_FEEDS_POST_SPEND_ONLY = (
+    "A spend feed may only record spend: POST /api/spend/ and POST /api/spend/batch/."
+)
+
+
+def is_spend_feed(request: "Request") -> bool:
+    return getattr(request.auth, "is_spend_feed", False) is True
+
+
+class SpendFeedScope(permissions.BasePermission):
+    """A spend feed's key opens the view's `spend_feed_actions` and nothing else."""
+
+    message = SPEND_FEEDS_POST_SPEND_ONLY
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        if not is_spend_feed(request):
+            return True
+        actions: frozenset[str] = getattr(view, "spend_feed_actions", frozenset())
+        return request.method == "POST" and getattr(view, "action", None) in actions
 
 
 class BrandScoped(Protocol):
@@ -59,3 +83,13 @@ class BrandRole(permissions.IsAuthenticated):
             return True
         scoped: BrandScoped = view  # type: ignore[assignment]
         return may_manage_brand(request.user, scoped.brand_id_of(obj))
+
+
+class BrandRoleOrSpendFeed(BrandRole):
+    """A person as `BrandRole` says; a spend feed as far as `SpendFeedScope` let it.
+
+    Which campaigns a feed may post for is its brands' (checked by the view).
+    """
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        return is_spend_feed(request) or super().has_permission(request, view)

@@ -11,6 +11,7 @@ of 9223372036854776000, an amount of "-872926").
 from typing import Any
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -121,7 +122,43 @@ def add_examples(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     return result
 
 
+class UserTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "adserver.api.authentication.UserTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'A person\'s token, sent as "Token <key>" (`manage.py token_create`).',
+        }
+
+
+class SpendFeedScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "adserver.api.authentication.SpendFeedAuthentication"
+    name = "spendFeedKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": 'A spend feed\'s key, sent as "Api-Key <key>" '
+            "(`manage.py feed_create`). It may only record spend for the feed's brands: "
+            "POST /api/spend/ and POST /api/spend/batch/; anything else is a 403.",
+        }
+
+
 class AutoSchema(openapi.AutoSchema):
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        """A spend feed's key is listed only where it may be used."""
+        auth: list[dict[str, list[str]]] = super().get_auth()
+        actions: frozenset[str] = getattr(self.view, "spend_feed_actions", frozenset())
+        if self.method == "POST" and getattr(self.view, "action", None) in actions:
+            return auth
+        return [scheme for scheme in auth if SpendFeedScheme.name not in scheme]
+
     def get_serializer_name(self, serializer: serializers.Serializer[Any], direction: Any) -> str:
         """`SpendEventRequestSerializer` is `SpendEventRequest`, not `SpendEventRequestRequest`.
 
@@ -144,7 +181,8 @@ class AutoSchema(openapi.AutoSchema):
                 ErrorSerializer,
                 description="Not permitted: a change needs the manager role on the brand "
                 "(creating or deleting brands and their members: an agency admin), "
-                "or the session's CSRF check failed.",
+                "the session's CSRF check failed, or a spend feed's key was sent (it may "
+                "only record spend, and only for campaigns of the feed's brands).",
             ),
         }
         if self.method in {"POST", "PATCH", "PUT"} or self._is_list_view():

@@ -37,7 +37,7 @@ from spend.selectors import (
     campaign_current_totals,
 )
 from spend.services import SpendRecorded
-from spend.validation import EVENT_ID_MAX_LENGTH, SOURCE_MAX_LENGTH
+from spend.validation import EVENT_ID_MAX_LENGTH
 
 M = TypeVar("M", bound=models.Model)
 ZERO = Decimal("0")
@@ -391,10 +391,10 @@ class SpendEventRequestSerializer(serializers.Serializer[Any]):
         required=False,
         allow_null=True,
         max_length=EVENT_ID_MAX_LENGTH,
-        help_text="The client's id: a replay with the same payload is not counted twice.",
-    )
-    source = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.source
-        required=False, max_length=SOURCE_MAX_LENGTH, help_text='Defaults to "api".'
+        help_text=(
+            "The client's id, unique per sender: a replay with the same payload is not "
+            "counted twice."
+        ),
     )
     kind = serializers.ChoiceField(
         choices=SpendKind.choices,

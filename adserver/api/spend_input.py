@@ -60,8 +60,12 @@ def _instant(value: Any) -> tuple[Any, str | None]:
     return instant, None
 
 
-def spend_input(data: Any, *, source: str = "api") -> tuple[SpendInput | None, Errors]:
-    """One event of a request body, or its errors by field."""
+def spend_input(data: Any) -> tuple[SpendInput | None, Errors]:
+    """One event of a request body, or its errors by field.
+
+    A `source` in the body is ignored: the server names the sender
+    (spend.senders).
+    """
     if not isinstance(data, dict):
         return None, {"non_field_errors": ["Each event must be a JSON object."]}
     campaign = data.get("campaign")
@@ -80,12 +84,11 @@ def spend_input(data: Any, *, source: str = "api") -> tuple[SpendInput | None, E
         amount=amount,
         occurred_at=occurred_at,
         event_id=data.get("event_id"),
-        source=data.get("source", source),
         kind=data.get("kind", "spend"),
     ), {}
 
 
-def spend_input_errors(events: list[Any]) -> dict[int, Errors]:
+def spend_input_errors(events: list[Any], *, source: str) -> dict[int, Errors]:
     """Every error of a batch that has some, by event index.
 
     Only run on the way to a 400: the service's own checks are applied to the
@@ -101,7 +104,7 @@ def spend_input_errors(events: list[Any]) -> dict[int, Errors]:
                 amount=spend.amount,
                 occurred_at=spend.occurred_at,
                 event_id=spend.event_id,
-                source=spend.source,
+                source=source,
                 kind=spend.kind,
                 now=now,
             )

@@ -36,7 +36,11 @@ from rest_framework.views import APIView
 
 from adserver.api import filters
 from adserver.api.pagination import Pagination
-from adserver.api.permissions import NEEDS_MANAGER
+from adserver.api.permissions import (
+    NEEDS_MANAGER,
+    BrandRoleOrSpendFeed,
+    SpendFeedScope,
+)
 from adserver.api.schema import ErrorSerializer
 from adserver.api.serializers import (
     BIGINT_MAX,
@@ -68,11 +72,13 @@ from campaigns.access import campaigns_not_managed
 from campaigns.models import Campaign, Daypart
 from spend.models import SpendEvent
 from spend.selectors import status_overview
+from spend.senders import Sender, sender_of
 from spend.services import (
     SpendArchived,
     SpendBatchInvalid,
     SpendConflict,
     SpendInput,
+    SpendRefused,
     spend_record,
     spend_record_batch,
 )
@@ -424,8 +430,18 @@ class DaypartViewSet(ServiceModelViewSet[Daypart]):
 
 SPEND_CONFLICT = OpenApiResponse(
     SpendConflictSerializer,
-    description="The event_id was recorded before with another payload (`event_id`, "
-    "`fields`), or the campaign or its brand is archived (`archived`); nothing was stored.",
+    description=(
+        "The event_id was recorded before by the same sender with another payload "
+        "(`event_id`, `fields`), or the campaign or its brand is archived (`archived`); "
+        "nothing was stored."
+    ),
+)
+SPEND_REFUSED = OpenApiResponse(
+    description=(
+        "Refused, nothing stored: a person without the manager role on a campaign's brand, "
+        "a spend feed posting for a campaign outside its brands (named), or an adjustment "
+        "(or spend dated before the brand's previous month) without the right to adjust."
+    ),
 )
 
 
@@ -454,21 +470,26 @@ def _well_formed_ids(values: Iterable[object]) -> Iterator[int]:
     )
 
 
-def _refuse_unless_manager(request: Request, campaign_ids: Iterable[object]) -> None:
-    """Recording spend needs the manager role on every campaign's brand.
+def _refuse_unless_manager(
+    request: Request, sender: Sender, campaign_ids: Iterable[object]
+) -> None:
+    """Recording spend needs the manager role on every campaign's brand (a person).
 
     Checked before anything is validated against the database, and worded
     the same whether a campaign exists or not, so a refusal reveals nothing.
+    A spend feed's brands are checked by the service, on the brands it reads
+    with the campaigns anyway (the same wording for unknown campaigns).
     """
+    if sender.brand_ids is not None:
+        return
     refused = campaigns_not_managed(request.user, _well_formed_ids(campaign_ids))
     if refused:
         shown = sorted(refused)
         names = ", ".join(str(pk) for pk in shown[:10]) + (", ..." if len(shown) > 10 else "")
         which = "campaign" if len(shown) == 1 else "campaigns"
         whose = "the campaign's brand" if len(shown) == 1 else "each campaign's brand"
-        raise PermissionDenied(
-            f"You may not record spend for {which} {names}: it needs the manager role on {whose}."
-        )
+        why = f"it needs the manager role on {whose}"
+        raise PermissionDenied(f"You may not record spend for {which} {names}: {why}.")
 
 
 def _conflict(exc: SpendConflict | SpendArchived) -> Response:
@@ -490,12 +511,13 @@ def _conflict(exc: SpendConflict | SpendArchived) -> Response:
             200: OpenApiResponse(
                 SpendRecordedSerializer, description="A replay: the event recorded before."
             ),
+            403: SPEND_REFUSED,
             409: SPEND_CONFLICT,
         },
     ),
     batch=extend_schema(
         request=SpendBatchRequestSerializer,
-        responses={201: SpendBatchRecordedSerializer, 409: SPEND_CONFLICT},
+        responses={201: SpendBatchRecordedSerializer, 403: SPEND_REFUSED, 409: SPEND_CONFLICT},
     ),
 )
 class SpendViewSet(
@@ -512,6 +534,8 @@ class SpendViewSet(
     filterset_class = filters.SpendEventFilter
     throttle_scope = "spend"
     throttle_classes = [ScopeRateThrottle]
+    permission_classes = [SpendFeedScope, BrandRoleOrSpendFeed]
+    spend_feed_actions = frozenset({"create", "batch"})
 
     def get_queryset(self) -> models.QuerySet[SpendEvent]:
         return scope_to_visible(super().get_queryset(), self.request.user, brand_field="brand_id")
@@ -520,16 +544,19 @@ class SpendViewSet(
         spend, errors = spend_input(request.data)
         if spend is None:
             raise ValidationError(errors)
-        _refuse_unless_manager(request, [spend.campaign_id])
+        sender = sender_of(request)
+        _refuse_unless_manager(request, sender, [spend.campaign_id])
         try:
             recorded = spend_record(
                 campaign_id=spend.campaign_id,
                 amount=spend.amount,
                 occurred_at=spend.occurred_at,
                 event_id=spend.event_id,
-                source=spend.source,
                 kind=spend.kind,
+                sender=sender,
             )
+        except SpendRefused as exc:
+            raise PermissionDenied(str(exc)) from exc
         except (SpendConflict, SpendArchived) as exc:
             return _conflict(exc)
         return Response(
@@ -546,15 +573,19 @@ class SpendViewSet(
         limit = settings.SPEND_BATCH_MAX_EVENTS
         if len(events) > limit:
             raise ValidationError({"events": [f"Send at most {limit:,} events per batch."]})
+        sender = sender_of(request)
         inputs: list[SpendInput] = []
         for data in events:
             spend, _errors = spend_input(data)
             if spend is None:  # report every event's errors, the service's too
-                raise ValidationError({"events": cast(Any, spend_input_errors(events))})
+                shape_errors = spend_input_errors(events, source=sender.source)
+                raise ValidationError({"events": cast(Any, shape_errors)})
             inputs.append(spend)
-        _refuse_unless_manager(request, (spend.campaign_id for spend in inputs))
+        _refuse_unless_manager(request, sender, (spend.campaign_id for spend in inputs))
         try:
-            recorded = spend_record_batch(inputs)
+            recorded = spend_record_batch(inputs, sender=sender)
+        except SpendRefused as exc:
+            raise PermissionDenied(str(exc)) from exc
         except SpendBatchInvalid as exc:
             problems: Any = exc.errors or [str(exc)]
             raise ValidationError({"events": problems}) from exc
@@ -567,7 +598,7 @@ class SpendViewSet(
 class StatusView(APIView):
     """The system at a glance."""
 
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [SpendFeedScope, permissions.IsAuthenticated]
 
     @extend_schema(responses=StatusSerializer)
     def get(self, request: Request) -> Response:

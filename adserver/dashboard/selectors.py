@@ -39,9 +39,10 @@ from django.db.models.functions import Coalesce
 from adserver.dashboard.charts import level
 from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Alert, Brand, Budget, Period
-from budgets.periods import month_start
+from budgets.periods import day_bounds_utc, month_start
 from campaigns.models import Campaign, CampaignStatusChange, Status
-from spend.models import TOTAL_DIGITS, BrandSpend
+from credentials.models import SpendFeed
+from spend.models import TOTAL_DIGITS, BrandSpend, SpendEvent
 from spend.selectors import PeriodTotals, current_period_q
 
 ZERO = Decimal("0")
@@ -410,3 +411,30 @@ class ChartDays:
 def chart_days(today: dt.date) -> ChartDays:
     first = today - dt.timedelta(days=CHART_DAYS - 1)
     return ChartDays(first=first, fetch_from=min(first, today.replace(day=1)))
+
+
+def brand_feeds(brand: Brand, *, today: dt.date) -> list[SpendFeed]:
+    """The spend feeds that may post for `brand`, each with `events_today`: the
+    events it recorded for the brand on the brand's local `today`. One query.
+
+    The day's events are found by their time (the ledger's brand-and-time
+    index), then by `local_date`, which is what the day means.
+    """
+    start, end = day_bounds_utc(today, brand.timezone)
+    todays_events = (
+        SpendEvent.objects.filter(
+            brand_id=brand.pk,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+            local_date=today,
+            source=OuterRef("name"),
+        )
+        .order_by()
+        .values("source")
+        .annotate(events=Count("id"))
+        .values("events")
+    )
+    feeds = SpendFeed.objects.filter(brands=brand).annotate(
+        events_today=Coalesce(Subquery(todays_events), Value(0))
+    )
+    return list(feeds.order_by("name"))

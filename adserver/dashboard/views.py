@@ -36,6 +36,7 @@ from adserver.dashboard.selectors import (
     CampaignCounts,
     CampaignRow,
     Utilisation,
+    brand_feeds,
     brands_list,
     budgets_list,
     campaign_counts,
@@ -292,6 +293,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             latest_status_changes(user=request.user).filter(campaign__brand=brand)[:ON_DETAIL_PAGE]
         ),
         "settings_changes": _settings_changes(brand.pk, changes_form.page_number()),
+        "feeds": brand_feeds(brand, today=today),
     }
     return page(
         request,

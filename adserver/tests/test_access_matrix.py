@@ -28,7 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from budgets import services as budget_services
 from budgets.models import Alert, Brand, BrandMembership, Budget, Role, SettingChange
@@ -355,8 +355,8 @@ def _client(world: World, person: str, *, api: bool) -> Client:
     if user is None:
         return client
     if api:
-        token = Token.objects.get_or_create(user=user)[0]
-        return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, key = AuthToken.objects.create(user=user)
+        return Client(HTTP_AUTHORIZATION=f"Token {key}")
     client.force_login(user)
     return client
 

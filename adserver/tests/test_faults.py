@@ -49,18 +49,18 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow]
 SETUP = """
 from decimal import Decimal
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from budgets.services import brand_create
 from campaigns.services import campaign_create
 user = User.objects.create_superuser("ops", "ops@example.com", "correct-horse-battery")
-token = Token.objects.create(user=user)
+token, key = AuthToken.objects.create(user=user)
 big = brand_create(name="Big", timezone="UTC", currency="USD",
                    daily_budget=Decimal("1000000"), monthly_budget=Decimal("10000000"))
 small = brand_create(name="Small", timezone="UTC", currency="USD",
                      daily_budget=Decimal("10"), monthly_budget=Decimal("1000"))
 c1 = campaign_create(brand=big, name="Restart")
 c2 = campaign_create(brand=small, name="Thresholds")
-print(token.key, c1.pk, c2.pk, big.pk)
+print(key, c1.pk, c2.pk, big.pk)
 """
 
 
@@ -188,16 +188,22 @@ def _exactly_once(stack: Stack, prefix: str, brand: int, acknowledged: dict[str,
 
 
 def _clients(
-    stack: Stack, prefix: str, events: int, seen: list[tuple[float, Answer]]
+    stack: Stack, prefix: str, seen: list[tuple[float, Answer]], until: threading.Event
 ) -> tuple[list[threading.Thread], dict[str, Decimal]]:
-    """Three feeds posting `events` each, retrying each event until it is acknowledged."""
+    """Three feeds posting events until `until` is set, retrying each until it is acknowledged.
+
+    They post for as long as the test breaks and mends things, so a fast machine
+    cannot finish its events before the outage and see none of it.
+    """
     acknowledged: dict[str, Decimal] = {}
     lock = threading.Lock()
 
     def client(number: int) -> None:
-        for i in range(events):
+        for i in range(5000):
+            if until.is_set():
+                return
             event_id = f"{prefix}{number}-{i}"
-            amount = Decimal("0.25") + Decimal(i) / 100
+            amount = Decimal("0.25") + Decimal(i % 100) / 100
             for _ in iterate(60, step=0.2):
                 answer = _post_spend(stack, stack.big_campaign, str(amount), event_id)
                 with lock:
@@ -216,23 +222,27 @@ def _clients(
 
 def test_a_postgresql_restart_loses_nothing_and_answers_only_503(stack: Stack) -> None:
     seen: list[tuple[float, Answer]] = []
-    clients, acknowledged = _clients(stack, "restart-", 60, seen)
+    until = threading.Event()
+    clients, acknowledged = _clients(stack, "restart-", seen, until)
     time.sleep(1.5)
     stack.cluster.stop("fast")
     time.sleep(1.5)
     stack.cluster.start()
     back = time.monotonic()
+    time.sleep(1.5)
+    until.set()
     for thread in clients:
         thread.join(timeout=120)
 
-    assert len(acknowledged) == 180
+    assert not any(thread.is_alive() for thread in clients)
     statuses = {answer.status for _, answer in seen}
     assert statuses <= {200, 201, 503}, statuses
     outage = [answer for _, answer in seen if answer.status == 503]
     assert outage  # the outage was seen, as a 503 with Retry-After and a JSON body
     assert {(a.retry_after, a.code) for a in outage} == {("1", "database_unavailable")}
     after = [answer.status for at, answer in seen if at > back + 0.5]
-    assert set(after) <= {200, 201}, after
+    assert after  # the clients went on after the restart...
+    assert set(after) <= {200, 201}, after  # ...and were all served
     _exactly_once(stack, "restart-", stack.big_brand, acknowledged)
     assert "Traceback" not in stack.web.log()
     # /metrics adds up both gunicorn workers' counters.
@@ -242,14 +252,15 @@ def test_a_postgresql_restart_loses_nothing_and_answers_only_503(stack: Stack) -
             for family in text_string_to_metric_families(response.read().decode())
             for sample in family.samples
         }
-    assert metrics[("adserver_spend_events_recorded_total", ())] == 180
+    assert metrics[("adserver_spend_events_recorded_total", ())] == len(acknowledged)
     unavailable = ("adserver_requests_refused_total", (("reason", "unavailable"),))
     assert metrics[unavailable] == len(outage)
 
 
 def test_a_redis_restart_and_a_killed_web_worker_lose_nothing(stack: Stack) -> None:
     seen: list[tuple[float, Answer]] = []
-    clients, acknowledged = _clients(stack, "kill-", 60, seen)
+    until = threading.Event()
+    clients, acknowledged = _clients(stack, "kill-", seen, until)
     time.sleep(1)
     stack.redis.stop()
     time.sleep(1)
@@ -258,10 +269,13 @@ def test_a_redis_restart_and_a_killed_web_worker_lose_nothing(stack: Stack) -> N
     os.kill(workers[0], signal.SIGKILL)  # gunicorn starts another
     time.sleep(1)
     stack.redis.start()
+    time.sleep(1)
+    until.set()
     for thread in clients:
         thread.join(timeout=120)
 
-    assert len(acknowledged) == 180
+    assert not any(thread.is_alive() for thread in clients)
+    assert len(acknowledged) >= 30
     # A killed worker drops the connections it held (0); nothing answers 500.
     assert {answer.status for _, answer in seen} <= {0, 200, 201, 503}
     _exactly_once(stack, "kill-", stack.big_brand, acknowledged)

@@ -67,12 +67,12 @@ def main() -> None:
     planned = plan(int(worker), int(workers), int(events), len(ids), batched=size > 0)
     if not size:
         for key, campaign, amount in planned:
-            spend_record(campaign_id=ids[campaign], amount=amount, event_id=key, source="test")
+            spend_record(campaign_id=ids[campaign], amount=amount, event_id=key)
         return
     for offset in range(0, len(planned), size):
         spend_record_batch(
             [
-                SpendInput(campaign_id=ids[campaign], amount=amount, event_id=key, source="test")
+                SpendInput(campaign_id=ids[campaign], amount=amount, event_id=key)
                 for key, campaign, amount in planned[offset : offset + size]
             ]
         )

@@ -26,6 +26,7 @@ from spend import ledger
 from spend.errors import EventIdRaceError
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
 from spend.recording import COPY_MIN_EVENTS
+from spend.senders import SYSTEM
 from spend.services import (
     BatchRecorded,
     SpendBatchInvalid,
@@ -68,7 +69,7 @@ def test_a_large_batch_stores_each_event_as_given() -> None:
     paused = campaign_pause(campaign_id=CampaignFactory.create(brand=brand).pk)
     yesterday = NOW - dt.timedelta(days=1)
     events = [
-        spend(pooled, "1.5", event_id=f"e{i}", source="feed", occurred_at=yesterday)
+        spend(pooled, "1.5", event_id=f"e{i}", occurred_at=yesterday)
         if i % 3 == 0
         else spend(paused, "-0.25", kind=SpendKind.ADJUSTMENT, occurred_at=NOW)
         if i % 7 == 0
@@ -84,7 +85,7 @@ def test_a_large_batch_stores_each_event_as_given() -> None:
     )  # fmt: skip
     assert list(stored) == [
         (e.campaign_id, brand.pk, budget.pk if e.campaign_id == pooled.pk else None, e.kind,
-         e.amount, e.occurred_at or NOW, (e.occurred_at or NOW).date(), e.source, e.event_id,
+         e.amount, e.occurred_at or NOW, (e.occurred_at or NOW).date(), SYSTEM.source, e.event_id,
          e.campaign_id == pooled.pk, NOW)
         for e in events
     ]  # fmt: skip

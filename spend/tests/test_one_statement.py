@@ -22,6 +22,7 @@ from campaigns.tests.factories import CampaignFactory
 from spend import one_event, recording
 from spend.errors import UnknownCampaignsError
 from spend.models import BrandSpend, BudgetSpend, SpendEvent
+from spend.senders import SYSTEM
 from spend.services import SpendConflict, spend_record
 from spend.validation import clean_event
 
@@ -177,7 +178,7 @@ def test_the_statement_refuses_to_commit_alone_when_the_brand_changed_meanwhile(
         now=NOW,
     )
     assert event is not None
-    placed = recording.place([event], NOW, lock=False)
+    placed = recording.place([event], NOW, sender=SYSTEM, lock=False)
     params = recording.one_event_params(placed[0], NOW, alone=True)
     params["timezone"] = "Asia/Kolkata"  # what a stale read would have seen
 
@@ -209,7 +210,7 @@ def test_a_campaign_deleted_after_it_was_read_is_reported_unknown_not_a_crash() 
         now=NOW,
     )
     assert event is not None
-    placed = recording.place([event], NOW, lock=False)
+    placed = recording.place([event], NOW, sender=SYSTEM, lock=False)
     Campaign.objects.filter(pk=campaign.pk).delete()
 
     with pytest.raises(UnknownCampaignsError):

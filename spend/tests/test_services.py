@@ -17,6 +17,7 @@ from campaigns.services import campaign_pause
 from campaigns.tests.factories import CampaignFactory
 from spend.alerts import alerts_deliver_now
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
+from spend.senders import Sender
 from spend.services import SpendConflict, SpendRecorded, spend_record
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -24,6 +25,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 NOW = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.UTC)
 TODAY = dt.date(2026, 3, 10)
 MONTH = dt.date(2026, 3, 1)
+GOOGLE = Sender(source="google", may_adjust=False, brand_ids=None)
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def test_an_event_lands_in_the_ledger_and_in_every_rollup() -> None:
     budget = BudgetFactory.create(daily_limit=Decimal("50"))
     campaign = CampaignFactory.create(brand=budget.brand, budget=budget)
 
-    result = record(campaign, "12.345678", event_id="platform-1", source="google")
+    result = record(campaign, "12.345678", event_id="platform-1", sender=GOOGLE)
 
     event = SpendEvent.objects.get()
     assert (event.pk, event.amount, event.local_date) == (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from budgets.models import Brand, Budget, Role
@@ -24,8 +24,8 @@ from spend.tests.factories import SpendEventFactory
 
 def token_client(user: User) -> APIClient:
     client = APIClient()
-    token = Token.objects.create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    _token, key = AuthToken.objects.create(user=user)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 

@@ -1,23 +1,32 @@
 """Who may use the API: tokens and dashboard sessions; anonymous clients are refused."""
 
+import datetime as dt
 import io
 
 import pytest
+import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from adserver.api.authentication import RememberedTokenAuthentication
+from adserver.api.authentication import (
+    RememberedAuthentication,
+    SpendFeedAuthentication,
+    UserTokenAuthentication,
+)
 from adserver.api.tests.conftest import token_client
 from budgets.models import Brand, Role
 from budgets.services import membership_set
 from campaigns.tests.factories import CampaignFactory
+from credentials.services import token_create
 
 pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
 NEW_BRAND = {"name": "Acme", "daily_budget": "1.00", "monthly_budget": "2.00"}
 READS = [
@@ -54,10 +63,10 @@ def test_an_unknown_token_is_refused(db: None) -> None:
     assert client.get("/api/brands/").status_code == 401
 
 
-def test_a_token_made_with_drf_create_token_works(staff_user: User) -> None:
+def test_a_token_made_with_token_create_works(staff_user: User) -> None:
     out = io.StringIO()
-    call_command("drf_create_token", staff_user.username, stdout=out)
-    key = out.getvalue().split()[2]
+    call_command("token_create", staff_user.username, stdout=out, stderr=io.StringIO())
+    key = out.getvalue().strip()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/brands/").status_code == 200
@@ -97,13 +106,13 @@ def test_the_dashboard_session_works_with_its_csrf_token(staff_user: User) -> No
 def test_a_checked_token_is_remembered_for_the_configured_time(
     staff_user: User, settings: object
 ) -> None:
-    settings.API_TOKEN_CACHE_SECONDS = 60  # type: ignore[attr-defined]
+    settings.API_TOKEN_CACHE_SECONDS = 1  # type: ignore[attr-defined]
     client = token_client(staff_user)
     assert client.get("/api/status/").status_code == 200
-    Token.objects.filter(user=staff_user).delete()
+    AuthToken.objects.filter(user=staff_user).delete()
     # Remembered in this process: still accepted until the entry expires.
     assert client.get("/api/status/").status_code == 200
-    RememberedTokenAuthentication.forget_all()
+    RememberedAuthentication.forget_all()
     assert client.get("/api/status/").status_code == 401
 
 
@@ -113,47 +122,73 @@ def test_with_remembering_off_a_deleted_token_is_refused_at_once(
     settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
     client = token_client(staff_user)
     assert client.get("/api/status/").status_code == 200
-    Token.objects.filter(user=staff_user).delete()
+    AuthToken.objects.filter(user=staff_user).delete()
     assert client.get("/api/status/").status_code == 401
 
 
 @pytest.mark.parametrize(
-    "header",
+    ("header", "outcome"),
     [
-        None,
-        "",
-        "Token",
-        "token {key}",
-        "Token {key}",
-        "TOKEN   {key}  ",
-        "Token {key} extra",
-        "Token not-a-real-token",
-        "Bearer {key}",
-        "Basic dXNlcjpwYXNz",
-        "Token caf\u00e9",
-        b"Token \xff\xfe",
+        (None, None),
+        ("", None),
+        ("Bearer {key}", None),
+        ("Basic dXNlcjpwYXNz", None),
+        ("Api-Key {key}", "Invalid API key."),
+        ("Token", "Invalid header: no key after the scheme."),
+        ("Token {key} extra", "Invalid header: a key has no spaces."),
+        ("Token not-a-real-token", "Invalid token."),
+        ("Token caf\u00e9", "Invalid header: the key is not text."),
+        (b"Token \xff\xfe", "Invalid header: the key is not text."),
+        ("token {key}", "user"),
+        ("Token {key}", "user"),
+        ("TOKEN   {key}  ", "user"),
     ],
 )
 def test_the_authorization_header_is_read_as_drf_reads_it(
-    staff_user: User, settings: object, header: str | bytes | None
+    staff_user: User, settings: object, header: str | bytes | None, outcome: str | None
 ) -> None:
     settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
-    key = Token.objects.create(user=staff_user).key
+    _token, key = AuthToken.objects.create(user=staff_user)
     if isinstance(header, str):
         header = header.format(key=key)
+    django_request = APIRequestFactory().get("/api/status/")
+    if header is not None:
+        django_request.META["HTTP_AUTHORIZATION"] = header
+    request = Request(django_request)
+    authenticators = [UserTokenAuthentication(), SpendFeedAuthentication()]
+    if outcome is not None and outcome != "user":
+        with pytest.raises(AuthenticationFailed) as refused:
+            [authentication.authenticate(request) for authentication in authenticators]
+        assert str(refused.value.detail) == outcome
+        return
+    results = [authentication.authenticate(request) for authentication in authenticators]
+    found = [result for result in results if result is not None]
+    if outcome is None:
+        assert not found
+    else:
+        assert [user.pk for user, _auth in found] == [staff_user.pk]
 
-    def outcome(authentication: TokenAuthentication) -> object:
-        django_request = APIRequestFactory().get("/api/status/")
-        if header is not None:
-            django_request.META["HTTP_AUTHORIZATION"] = header
-        request = Request(django_request)
-        try:
-            result = authentication.authenticate(request)
-        except Exception as exc:  # noqa: BLE001 - the refusal is the outcome
-            return type(exc).__name__, str(exc)
-        return None if result is None else (result[0].pk, result[1].key)
 
-    ours = outcome(RememberedTokenAuthentication())
-    assert ours == outcome(TokenAuthentication())
-    if header == f"Token {key}":
-        assert ours == (staff_user.pk, key)
+def test_a_deactivated_user_is_refused(staff_user: User, settings: object) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 0  # type: ignore[attr-defined]
+    client = token_client(staff_user)
+    assert client.get("/api/status/").status_code == 200
+    staff_user.is_active = False
+    staff_user.save(update_fields=["is_active"])
+    response = client.get("/api/status/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
+
+
+def test_an_expired_token_is_refused_even_when_remembered(
+    staff_user: User, settings: object
+) -> None:
+    settings.API_TOKEN_CACHE_SECONDS = 1  # type: ignore[attr-defined]
+    with time_machine.travel(NOW, tick=False):
+        token, key = token_create(username=staff_user.username, expires_days=1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with time_machine.travel(token.expiry - dt.timedelta(milliseconds=300), tick=False):
+        assert client.get("/api/status/").status_code == 200
+    with time_machine.travel(token.expiry + dt.timedelta(milliseconds=1), tick=False):
+        assert client.get("/api/status/").status_code == 401

@@ -66,7 +66,6 @@ def plain_spend_input(data: Any) -> tuple[SpendInput | None, dict[str, list[str]
         amount=data["amount"],
         occurred_at=occurred_at,
         event_id=data.get("event_id"),
-        source=data.get("source", "api"),
         kind=data.get("kind", "spend"),
     ), {}
 
@@ -137,7 +136,6 @@ BAD_EVENTS = [
     {"campaign": "{campaign}", "amount": "1", "event_id": " "},
     {"campaign": "{campaign}", "amount": "1", "event_id": "x" * 129},
     {"campaign": "{campaign}", "amount": "1", "event_id": "a\u0007b"},
-    {"campaign": "{campaign}", "amount": "1", "source": ""},
     {"campaign": "abc", "amount": "1"},
     {"campaign": 1.5, "amount": "1"},
     {"campaign": -3, "amount": "1"},

@@ -14,7 +14,9 @@ from budgets.models import Brand, Period
 from budgets.tests.factories import AlertFactory, BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory, CampaignStatusChangeFactory
-from spend.models import SpendEvent
+from spend.models import SpendEvent, SpendKind
+from spend.senders import Sender
+from spend.services import spend_record
 from spend.tests.factories import BrandSpendFactory, SpendEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -317,3 +319,29 @@ def test_campaign_search_matches_the_campaign_or_its_brand(staff_client: Client)
     body = staff_client.get("/campaigns/?q=fjord").content.decode()
 
     assert sorted(_ids(body)) == sorted([by_brand.pk, by_name.pk])
+
+
+@time_machine.travel(NOW, tick=False)
+def test_spend_log_shows_adjustments_as_such_with_who_made_them(staff_client: Client) -> None:
+    campaign = CampaignFactory.create()
+    feed = Sender(source="google-ads", may_adjust=False, brand_ids=frozenset({campaign.brand_id}))
+    spent = spend_record(campaign_id=campaign.pk, amount=Decimal("40"), sender=feed).event
+    refund = spend_record(
+        campaign_id=campaign.pk,
+        amount=Decimal("-15"),
+        kind=SpendKind.ADJUSTMENT,
+        occurred_at=NOW,
+        sender=Sender(source="user:ann", may_adjust=True, brand_ids=None),
+    ).event
+
+    body = staff_client.get("/spend/").content.decode()
+    rows = dict(re.findall(r'<tr data-id="(\d+)"(.*?)</tr>', body, flags=re.DOTALL))
+
+    assert 'class="adjustment"' in rows[str(refund.pk)]
+    assert "<strong>Adjustment</strong> by user:ann" in rows[str(refund.pk)]
+    assert "adjustment" not in rows[str(spent.pk)].lower()
+    assert "google-ads" in rows[str(spent.pk)]
+    only = staff_client.get("/spend/?kind=adjustment").content.decode()
+    assert _ids(only, "spend") == [refund.pk]
+    detail = staff_client.get(f"/spend/{refund.pk}/").content.decode()
+    assert "<strong>Adjustment</strong> (refund or correction) by user:ann" in detail

@@ -21,6 +21,7 @@ from budgets.services import brand_update
 from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory, CampaignStatusChangeFactory, DaypartFactory
+from credentials.services import feed_create
 from spend.models import SpendEvent
 from spend.tests.factories import (
     BrandSpendFactory,
@@ -67,6 +68,9 @@ class World:
             SpendEventFactory.create(campaign=self.campaign, occurred_at=NOW)
             SpendEventFactory.create(campaign=campaign, occurred_at=NOW)
             CampaignStatusChangeFactory.create(campaign=self.campaign, changed_at=NOW)
+            # ... a spend feed of the brand, with an event today
+            feed, _key = feed_create(name=f"Feed {other.pk}", brand_ids=[self.brand.pk, other.pk])
+            SpendEventFactory.create(campaign=self.campaign, occurred_at=NOW, source=feed.name)
             # ... and in the brand's settings trail (recorded as a service
             # records it; a real change would reconcile the new dayparts)
             audit.record_changes(
@@ -142,10 +146,11 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * the brand  * its rollups  * its budgets  * their rollups
     # * their campaign counts  * its campaigns  * their rollups  * its day
     # rollups for the charts  * its campaign counts  * alerts  * history
-    # * count its settings changes  * the page of them
-    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 13),
+    # * count its settings changes  * the page of them  * its spend feeds with
+    # today's events
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 14),
     # the same, on the second page of its settings changes
-    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 13),
+    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 14),
     # * count budgets  * the page  * their rollups  * their campaign counts
     ("budgets", lambda w: "/budgets/", 2 + 4),
     # * the brand (filter)  then the same four

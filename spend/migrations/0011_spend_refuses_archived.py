@@ -66,7 +66,7 @@ def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("spend", "0009_alert_delivery_and_ticks"),
+        ("spend", "0010_source_event_id_unique_per_source"),
         ("budgets", "0005_archive"),
         ("campaigns", "0003_archive"),
     ]
