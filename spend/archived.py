@@ -1,7 +1,7 @@
 """The refusal of spend for what is archived (campaigns.archive).
 
 On PostgreSQL the ledger refuses it itself: a statement-level trigger
-(migration spend 0011) aborts the insert with SQLSTATE SPR02, so recording
+(migration spend 0012) aborts the insert with SQLSTATE SPR02, so recording
 costs no extra query and an archive committed while an event is recorded
 is either seen or waits for it (both lock the brand). `archived_error`
 turns that abort into SpendArchived. SQLite has no such trigger: there
@@ -19,7 +19,7 @@ from django.db.models import Q
 from campaigns.models import Campaign
 from spend.errors import SpendArchived
 
-ARCHIVED = "SPR02"  # raised by spend_refuse_archived() (migration spend 0011)
+ARCHIVED = "SPR02"  # raised by spend_refuse_archived() (migration spend 0012)
 
 
 def _refusal(

@@ -172,6 +172,10 @@ class BudgetSpend(PeriodRollup):
     budget = models.ForeignKey(Budget, on_delete=models.PROTECT, related_name="spend_rollups")
 
     class Meta:
+        indexes = [
+            # The current day's and month's rollups of every budget (the overview).
+            models.Index(fields=["period", "period_start"], name="budget_spend_period_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["budget", "period", "period_start"], name="budget_spend_one_row_per_period"

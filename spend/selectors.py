@@ -262,18 +262,19 @@ def local_todays_by_zone(*, now: dt.datetime | None = None) -> dict[str, dt.date
     return {tz: local_date(now, tz) for tz in zones}
 
 
-def current_period_q(todays: dict[str, dt.date], period: str) -> Q:
+def current_period_q(todays: dict[str, dt.date], period: str, *, brand_path: str = "brand") -> Q:
     """Rows of `period` that are the current one for their brand's zone.
 
-    For any model with `brand`, `period` and `period_start` (the brand
-    rollups, alerts); `todays` comes from local_todays_by_zone.
+    For any model with `period`, `period_start` and a brand at `brand_path`
+    (the brand rollups and alerts: "brand"; budget rollups: "budget__brand");
+    `todays` comes from local_todays_by_zone.
     """
     by_key: dict[dt.date, list[str]] = defaultdict(list)
     for tz, day in todays.items():
         by_key[day if period == Period.DAY else month_start(day)].append(tz)
     condition = Q(pk__in=[])
     for key, zones in by_key.items():
-        condition |= Q(period_start=key, brand__timezone__in=zones)
+        condition |= Q(period_start=key, **{f"{brand_path}__timezone__in": zones})
     return Q(period=period) & condition
 
 
@@ -314,12 +315,14 @@ def status_overview(
     user: AnyUser | None,
     now: dt.datetime | None = None,
     todays: dict[str, dt.date] | None = None,
+    over_cap_counts: tuple[int, int] | None = None,
 ) -> StatusOverview:
     """The brands `user` may see, at a glance (GET /api/status/ and the dashboard).
 
     `user=None` is the whole system (for the system's own use). Four queries
-    (three when the caller passes `todays`, the local dates it already read),
-    and one more to learn whether a person is an agency admin.
+    (one fewer when the caller passes `todays`, the local dates it already
+    read, and one fewer again with `over_cap_counts`), and one more to learn
+    whether a person is an agency admin.
     """
     now = now or timezone.now()
     everything = user is None
@@ -342,9 +345,12 @@ def status_overview(
     }
     active = sum(count for (status, _), count in by_state.items() if status == "active")
     # * zones (unless given), then brands over their daily and monthly caps
+    # (unless the caller counted them already, from rows it read anyway)
     if todays is None:
         todays = local_todays_by_zone(now=now)
-    over_daily, over_monthly = brands_over_cap_counts(todays, visible=visible)
+    if over_cap_counts is None:
+        over_cap_counts = brands_over_cap_counts(todays, visible=visible)
+    over_daily, over_monthly = over_cap_counts
     return StatusOverview(
         total_brands=total_brands,
         total_campaigns=sum(by_state.values()),

@@ -367,6 +367,13 @@ class SpendEventSerializer(serializers.ModelSerializer[SpendEvent]):
             "campaign_was_serving",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "source": {
+                "help_text": "Who sent it, set by the server: a spend feed's name, or "
+                "user:<username> for a person."
+            },
+            "event_id": {"help_text": "The sender's id for the event, unique per source."},
+        }
 
 
 class SpendEventRequestSerializer(serializers.Serializer[Any]):

@@ -33,6 +33,15 @@ def _count(key: str, *, timeout: int) -> int:
             return 1
 
 
+def _client_identity(request: Request) -> str | None:
+    """A person by id, a spend feed by its key's id (a feed is no user); None:
+    anonymous, counted by address."""
+    if getattr(request.auth, "is_spend_feed", False) is True:
+        return f"feed-{request.auth.id}"  # type: ignore[union-attr]
+    user = request.user
+    return f"user-{user.pk}" if user and user.is_authenticated else None
+
+
 class ScopeRateThrottle(BaseThrottle):
     """The rate of `throttle_scope` in settings, counted in fixed windows.
 
@@ -54,8 +63,7 @@ class ScopeRateThrottle(BaseThrottle):
         if rate is None:
             return True
         limit, period = parse_rate(str(rate))
-        user = request.user
-        who = f"user-{user.pk}" if user and user.is_authenticated else self.get_ident(request)
+        who = _client_identity(request) or self.get_ident(request)
         now = time.time()
         window = int(now // period)
         key = f"throttle:{scope}:{who}:{window}"

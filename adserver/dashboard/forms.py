@@ -52,7 +52,18 @@ class VisibleChoicesForm(forms.Form):
                 )
 
 
-class PageForm(forms.Form):
+class ExportForm(forms.Form):
+    """`?format=csv` downloads every row the filters select, instead of a page."""
+
+    format = forms.ChoiceField(
+        required=False, choices=[("", "Page"), ("csv", "CSV")], widget=forms.HiddenInput
+    )
+
+    def wants_csv(self) -> bool:
+        return self.cleaned_data.get("format") == "csv"
+
+
+class PageForm(ExportForm):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def page_number(self) -> int:
@@ -113,7 +124,7 @@ class CampaignFilterForm(VisibleChoicesForm, PageForm):
     archived = forms.BooleanField(required=False, label="Archived only")
 
 
-class SpendFilterForm(VisibleChoicesForm, DateRangeMixin, forms.Form):
+class SpendFilterForm(VisibleChoicesForm, DateRangeMixin, ExportForm):
     brand = HiddenModelChoiceField(Brand.objects.all(), brand_field="id")
     campaign = HiddenModelChoiceField(
         Campaign.objects.select_related("brand"), brand_field="brand_id"

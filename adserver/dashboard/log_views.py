@@ -6,11 +6,11 @@ over the ledger); alerts and history, which grow far slower, by page number.
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from adserver.dashboard import forms
+from adserver.dashboard import exports, forms
 from adserver.dashboard.log_selectors import (
     alerts_list,
     spend_events_filtered,
@@ -30,7 +30,7 @@ LOG_PAGES_REACH = 2_000
 
 @dashboard_view
 @require_GET
-def spend_list(request: HttpRequest) -> HttpResponse:
+def spend_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.SpendFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -44,6 +44,8 @@ def spend_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response("spend", exports.SPEND_HEADER, exports.spend_rows(events))
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],
@@ -72,7 +74,7 @@ def spend_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def alert_list(request: HttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.AlertFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -88,6 +90,8 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response("alerts", exports.ALERT_HEADER, exports.alert_rows(alerts))
     context |= {
         "brand": data["brand"],
         "page": paginate(alerts, form.page_number(), count_all=False, max_rows=LOG_PAGES_REACH),
@@ -112,7 +116,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def history_list(request: HttpRequest) -> HttpResponse:
+def history_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.HistoryFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -132,6 +136,10 @@ def history_list(request: HttpRequest) -> HttpResponse:
         first=data["date_from"],
         last=data["date_to"],
     )
+    if form.wants_csv():
+        return exports.csv_response(
+            "status-history", exports.HISTORY_HEADER, exports.history_rows(changes)
+        )
     context |= {
         "brand": data["brand"],
         "campaign": data["campaign"],

@@ -35,14 +35,16 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 
 from adserver.dashboard.charts import level
 from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Alert, Brand, Budget, Period
 from budgets.periods import day_bounds_utc, month_start
-from campaigns.models import Campaign, CampaignStatusChange, Status
+from campaigns.models import Campaign, CampaignStatusChange, Daypart, Status
+from campaigns.next_serving import NextServing, next_serving
 from credentials.models import SpendFeed
-from spend.models import TOTAL_DIGITS, BrandSpend, SpendEvent
+from spend.models import TOTAL_DIGITS, BrandSpend, BudgetSpend, SpendEvent
 from spend.selectors import PeriodTotals, current_period_q
 
 ZERO = Decimal("0")
@@ -153,6 +155,149 @@ def todays_spend_by_currency(
         )
         for currency, total, brands in budgets
     ]
+
+
+NEAR_CAP_SHARE = Decimal("0.8")
+NEAR_CAP_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class NearCap:
+    """A brand's or a shared budget's current day or month at 80% of its cap or more."""
+
+    brand_id: int
+    brand_name: str
+    currency: str
+    budget_id: int | None
+    budget_name: str
+    period: str
+    utilisation: Utilisation
+
+    @property
+    def name(self) -> str:
+        return self.budget_name or self.brand_name
+
+    @property
+    def url(self) -> str:
+        if self.budget_id is not None:
+            return reverse("dashboard:budget-detail", args=[self.budget_id])
+        return reverse("dashboard:brand-detail", args=[self.brand_id])
+
+    @property
+    def at_cap(self) -> bool:
+        return self.utilisation.level == "over"
+
+
+def _near_cap_q(todays: dict[str, dt.date], *, brand_path: str, caps: tuple[str, str]) -> Q:
+    day_cap, month_cap = caps
+    return (
+        current_period_q(todays, Period.DAY, brand_path=brand_path)
+        & Q(amount__gte=F(day_cap) * NEAR_CAP_SHARE)
+    ) | (
+        current_period_q(todays, Period.MONTH, brand_path=brand_path)
+        & Q(amount__gte=F(month_cap) * NEAR_CAP_SHARE)
+    )
+
+
+def _by_share(found: list[NearCap]) -> list[NearCap]:
+    return sorted(found, key=lambda near: (-(near.utilisation.percent or ZERO), near.name))
+
+
+def brands_near_cap(todays: dict[str, dt.date], *, user: AnyUser | None) -> list[NearCap]:
+    """Every brand the user may see at 80% of its daily or monthly cap or more in
+    its own today and month, highest share first: one query.
+
+    All of them, not a page: the overview counts the brands at their caps
+    from these rows instead of scanning the same rollups a second time.
+    """
+    if not todays:
+        return []
+    caps = ("brand__daily_budget", "brand__monthly_budget")
+    # * the current brand rollups at 80% of their cap or more
+    rows = (
+        BrandSpend.objects.filter(
+            _near_cap_q(todays, brand_path="brand", caps=caps),
+            brand_q(user, brand_field="brand_id"),
+        )
+        .order_by()
+        .values_list("brand_id", "brand__name", "brand__currency", "period", "amount", *caps)
+    )
+    return _by_share(
+        [
+            NearCap(
+                brand_id,
+                name,
+                currency,
+                None,
+                "",
+                period,
+                Utilisation(amount, daily if period == Period.DAY else monthly),
+            )
+            for brand_id, name, currency, period, amount, daily, monthly in rows
+        ]
+    )
+
+
+def budgets_near_cap(
+    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
+) -> list[NearCap]:
+    """The first `shown` shared budgets at 80% of a daily or monthly limit or more
+    in their brand's today and month, highest share first: one query."""
+    if not todays:
+        return []
+    caps = ("budget__daily_limit", "budget__monthly_limit")
+    share = DecimalField(max_digits=30, decimal_places=10)
+    by_share = Case(
+        When(
+            period=Period.DAY,
+            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=share),
+        ),
+        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=share),
+        output_field=share,
+    )
+    # * the current shared-budget rollups at 80% of their limit or more, highest first
+    rows = (
+        BudgetSpend.objects.filter(
+            _near_cap_q(todays, brand_path="budget__brand", caps=caps),
+            brand_q(user, brand_field="budget__brand_id"),
+        )
+        .annotate(share=by_share)
+        .order_by("-share", "budget_id", "period")
+        .values_list(
+            "budget__brand_id",
+            "budget__brand__name",
+            "budget__brand__currency",
+            "budget_id",
+            "budget__name",
+            "period",
+            "amount",
+            *caps,
+        )[:shown]
+    )
+    return _by_share(
+        [
+            NearCap(
+                brand_id,
+                brand_name,
+                currency,
+                budget_id,
+                budget_name,
+                period,
+                Utilisation(amount, daily if period == Period.DAY else monthly),
+            )
+            for (
+                brand_id,
+                brand_name,
+                currency,
+                budget_id,
+                budget_name,
+                period,
+                amount,
+                daily,
+                monthly,
+            ) in rows
+        ]
+    )
 
 
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:
@@ -315,6 +460,38 @@ class BudgetRow:
 class CampaignRow:
     campaign: Campaign
     totals: PeriodTotals
+    next_serving: NextServing | None = None
+
+
+def dayparts_by_campaign(campaign_ids: Sequence[int]) -> dict[int, list[Daypart]]:
+    """The dayparts of these campaigns, by campaign: one query (none for no ids)."""
+    if not campaign_ids:
+        return {}
+    found: dict[int, list[Daypart]] = defaultdict(list)
+    # * the dayparts of these campaigns
+    for part in Daypart.objects.filter(campaign_id__in=list(campaign_ids)).order_by("start_time"):
+        found[part.campaign_id].append(part)
+    return found
+
+
+def campaign_rows(
+    campaigns: Sequence[Campaign], totals: dict[int, PeriodTotals], *, now: dt.datetime
+) -> list[CampaignRow]:
+    """Rows of a campaign list, each paused one with when it serves again: one
+    query for the dayparts of the paused ones, none when every campaign serves.
+    Each campaign's brand must be loaded."""
+    paused = [c.pk for c in campaigns if c.status != Status.ACTIVE]
+    parts = dayparts_by_campaign(paused)
+    return [
+        CampaignRow(
+            campaign,
+            totals[campaign.pk],
+            next_serving(
+                campaign, parts.get(campaign.pk, []), now=now, tz_name=campaign.brand.timezone
+            ),
+        )
+        for campaign in campaigns
+    ]
 
 
 # ---------------------------------------------------------------- budgets, campaigns

@@ -29,17 +29,20 @@ from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_POST
 
-from adserver.dashboard import charts, forms
+from adserver.dashboard import charts, exports, forms
 from adserver.dashboard.selectors import (
+    NEAR_CAP_SHOWN,
     BrandRow,
     BudgetRow,
     CampaignCounts,
-    CampaignRow,
     Utilisation,
     brand_feeds,
     brands_list,
+    brands_near_cap,
     budgets_list,
+    budgets_near_cap,
     campaign_counts,
+    campaign_rows,
     campaigns_list,
     chart_days,
     daily_series,
@@ -48,10 +51,11 @@ from adserver.dashboard.selectors import (
     todays_spend_by_currency,
 )
 from budgets.access import AnyUser, may_manage_brand, scope_to_visible
-from budgets.models import Brand, Budget, SettingChange
+from budgets.models import Brand, Budget, Period, SettingChange
 from budgets.periods import local_date, zone
 from campaigns import services
 from campaigns.models import Campaign, PauseReason
+from campaigns.next_serving import next_serving
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend
 from spend.selectors import (
     brand_current_totals,
@@ -179,7 +183,12 @@ def acting_user(request: HttpRequest) -> AbstractBaseUser:
 def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
-    status = status_overview(user=request.user, now=now, todays=todays)
+    brands_near = brands_near_cap(todays, user=request.user)
+    at_cap = (
+        sum(1 for near in brands_near if near.at_cap and near.period == Period.DAY),
+        sum(1 for near in brands_near if near.at_cap and near.period == Period.MONTH),
+    )
+    status = status_overview(user=request.user, now=now, todays=todays, over_cap_counts=at_cap)
     alerts = open_alerts(todays, user=request.user)
     reasons = [
         (reason.value, reason.label, status.paused_by_reason.get(reason.value, 0))
@@ -189,6 +198,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         "status": status,
         "reasons": reasons,
         "currencies": todays_spend_by_currency(todays, user=request.user),
+        "near_caps": sorted(
+            [*brands_near[:NEAR_CAP_SHOWN], *budgets_near_cap(todays, user=request.user)],
+            key=lambda near: -(near.utilisation.percent or 0),
+        ),
         "open_alerts_count": alerts.count(),
         "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
         "changes": list(latest_status_changes(user=request.user)[:ON_DETAIL_PAGE]),
@@ -216,7 +229,7 @@ def _next_sorts(current: str) -> dict[str, str]:
 
 @dashboard_view
 @require_GET
-def brand_list(request: HttpRequest) -> HttpResponse:
+def brand_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.BrandFilterForm(request.GET)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -232,6 +245,10 @@ def brand_list(request: HttpRequest) -> HttpResponse:
         sort=sort,
         archived=form.cleaned_data["archived"],
     )
+    if form.wants_csv():
+        return exports.csv_response(
+            "brands", exports.BRAND_HEADER, exports.brand_rows(brands, now=now)
+        )
     results = paginate(brands, form.page_number())
     listed = list(results)
     totals = brand_current_totals(listed, now=now)
@@ -282,7 +299,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
             BudgetRow(b, budget_totals[b.pk], budget_counts.get(b.pk, CampaignCounts()))
             for b in budgets
         ],
-        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=brand.daily_budget
@@ -318,7 +335,7 @@ def _settings_changes(brand_id: int, number: int) -> Page[SettingChange]:
 
 @dashboard_view
 @require_GET
-def budget_list(request: HttpRequest) -> HttpResponse:
+def budget_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.BudgetFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -326,6 +343,10 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     brand = form.cleaned_data["brand"]
     budgets_found = budgets_list(user=request.user, brand=brand, search=form.cleaned_data["q"])
+    if form.wants_csv():
+        return exports.csv_response(
+            "budgets", exports.BUDGET_HEADER, exports.budget_rows(budgets_found, now=now)
+        )
     results = paginate(budgets_found, form.page_number())
     budgets = list(results)
     totals = budget_current_totals(budgets, now=now)
@@ -368,7 +389,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counts": campaign_counts(field="budget_id", ids=[budget.pk]).get(
             budget.pk, CampaignCounts()
         ),
-        "campaign_rows": [CampaignRow(c, campaign_totals[c.pk]) for c in campaigns],
+        "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=budget.daily_limit
@@ -389,7 +410,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @dashboard_view
 @require_GET
-def campaign_list(request: HttpRequest) -> HttpResponse:
+def campaign_list(request: HttpRequest) -> HttpResponseBase:
     form = forms.CampaignFilterForm(request.GET, user=request.user)
     context: dict[str, Any] = {"form": form}
     if not form.is_valid():
@@ -404,14 +425,19 @@ def campaign_list(request: HttpRequest) -> HttpResponse:
         reason=data["reason"],
         archived=data["archived"],
     )
+    now = timezone.now()
+    if form.wants_csv():
+        return exports.csv_response(
+            "campaigns", exports.CAMPAIGN_HEADER, exports.campaign_rows(campaigns, now=now)
+        )
     results = paginate(campaigns, form.page_number())
     listed = list(results)
-    totals = campaign_current_totals(listed, now=timezone.now())
+    totals = campaign_current_totals(listed, now=now)
     context |= {
         "brand": data["brand"],
         "budget": data["budget"],
         "page": results,
-        "rows": [CampaignRow(c, totals[c.pk]) for c in listed],
+        "rows": campaign_rows(listed, totals, now=now),
     }
     return page(
         request,
@@ -458,6 +484,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     series = daily_series(
         CampaignSpend.objects.filter(campaign=campaign), first=days.fetch_from, last=today
     )
+    caps = _caps_of(campaign, now)
     context = {
         "campaign": campaign,
         "brand": brand,
@@ -466,7 +493,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_manage": may_manage_brand(request.user, brand.pk),
         "today": today,
         "totals": campaign_current_totals([campaign], now=now)[campaign.pk],
-        **_caps_of(campaign, now),
+        **caps,
+        "next_serving": next_serving(
+            campaign, dayparts, now=now, tz_name=brand.timezone, caps_reached=_spent(caps)
+        ),
         "dayparts": dayparts,
         "grid": charts.week_grid(dayparts, now_local=now.astimezone(zone(brand.timezone))),
         "daily_chart": charts.daily_bars(series, first=days.first, last=today, cap=None),
@@ -483,6 +513,15 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_campaign_live.html",
     )
+
+
+def _spent(caps: dict[str, Utilisation | None]) -> set[str]:
+    """The periods ("day", "month") whose caps over the campaign are spent."""
+    spent: set[str] = set()
+    for name, util in caps.items():
+        if util is not None and util.cap is not None and util.spend >= util.cap:
+            spent.add(Period.DAY if name.endswith("daily") else Period.MONTH)
+    return spent
 
 
 def _held_by(campaign: Campaign) -> str:

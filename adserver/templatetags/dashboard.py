@@ -5,7 +5,9 @@ Formatting only; what to show is decided by the views and selectors.
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
+from babel.numbers import format_compact_decimal, get_currency_precision
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -15,29 +17,45 @@ from campaigns.models import PauseReason
 
 register = template.Library()
 
-CENT = Decimal("0.01")
+
+@lru_cache(maxsize=512)
+def minor_digits(currency: str) -> int:
+    """The currency's own decimals by ISO 4217 (CLDR's data): 2 for USD, 0 for JPY, 3 for KWD."""
+    return get_currency_precision(currency) if currency else 2
 
 
 @register.filter
 def money(value: Decimal | None, currency: str = "") -> str:
-    """1234.5 -> "1,234.50 USD"; totals are rounded half up to the cent for display."""
+    """1234.5 USD -> "1,234.50 USD", 1234.5 JPY -> "1,235 JPY": rounded half up to
+    the currency's own decimals for display."""
     if value is None:
         return "—"
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-    text = f"{amount:,.2f}"
+    digits = minor_digits(currency)
+    amount = Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    text = f"{amount:,.{digits}f}"
     return f"{text} {currency}".strip()
 
 
 @register.filter
 def exact_money(value: Decimal | None, currency: str = "") -> str:
-    """Every recorded digit (spend is kept to 6 places), at least to the cent."""
+    """Every recorded digit (spend is kept to 6 places), at least to the currency's decimals."""
     if value is None:
         return "—"
     amount = Decimal(value)
-    if amount == amount.quantize(CENT):
+    if amount == amount.quantize(Decimal(1).scaleb(-minor_digits(currency))):
         return money(amount, currency)
     text = f"{amount.normalize():,f}"
     return f"{text} {currency}".strip()
+
+
+@register.filter
+def compact(value: Decimal | None) -> str:
+    """An axis label that fits at any magnitude: 150000 -> "150k", 1200000 -> "1.2M"."""
+    if value is None:
+        return ""
+    text = format_compact_decimal(Decimal(value), locale="en_US", fraction_digits=2)
+    # CLDR writes thousands as "K"; the dashboard reads "150k" beside "1.2M".
+    return text.replace("K", "k")
 
 
 @register.filter

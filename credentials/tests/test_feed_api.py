@@ -130,6 +130,7 @@ def test_a_feed_gets_403_everywhere_else_in_the_api(
         response = getattr(client, method)(url, {}, format="json")
         assert response.status_code == 403, (method, url, response.status_code)
         assert b"may only record spend" in response.content, (method, url)
+    assert client.get("/api/docs/").status_code == 403  # Swagger UI: the HTML 403 page
     ours.refresh_from_db()
     assert ours.enabled
     assert Campaign.objects.filter(pk=ours.pk).exists()
@@ -261,3 +262,23 @@ def test_creation_and_revocation_are_on_each_brands_trail(ours: Campaign) -> Non
         [ours.brand_id, other.brand_id]
     )
     assert rows.filter(field="revoked", after="yes").count() == 2
+
+
+def test_each_feed_is_throttled_on_its_own(ours: Campaign, settings: Any) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"spend": "2/min"},
+    }
+    _one, first_key = feed_create(name="One", brand_ids=[ours.brand_id])
+    _two, second_key = feed_create(name="Two", brand_ids=[ours.brand_id])
+    body = {"campaign": ours.pk, "amount": "1"}
+
+    def post(client: APIClient) -> int:
+        return int(client.post("/api/spend/", body, format="json").status_code)
+
+    first, second = feed_client(first_key), feed_client(second_key)
+    with time_machine.travel(NOW + dt.timedelta(seconds=1), tick=False):
+        assert [post(first), post(first), post(first)] == [201, 201, 429]
+        # Same address, another feed: its own count.
+        assert [post(second), post(second), post(second)] == [201, 201, 429]
+    assert SpendEvent.objects.count() == 4

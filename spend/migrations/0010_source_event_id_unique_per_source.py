@@ -2,9 +2,30 @@
 
 The new constraint is built before the old one goes, and a new permission,
 spend.add_adjustment, guards adjustments.
+
+SQLite rebuilds spend_spendevent for each change here, which the triggers of
+0007 on campaigns_campaign (they read spend_spendevent) would break: they are
+dropped first, and all of 0007's triggers (the rebuilt table's too) are
+created again afterwards.
 """
 
+from importlib import import_module
+
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+
+triggers = import_module("spend.migrations.0007_spendevent_campaign_brand_key")
+
+
+def drop_sqlite_triggers(apps: StateApps, editor: BaseDatabaseSchemaEditor) -> None:
+    if editor.connection.vendor == "sqlite":
+        for name in ("insert", "move", "delete"):
+            editor.execute(f"DROP TRIGGER IF EXISTS spend_event_campaign_brand_{name};")
+
+
+def create_sqlite_triggers(apps: StateApps, editor: BaseDatabaseSchemaEditor) -> None:
+    triggers.forward_sqlite(apps, editor)
 
 
 class Migration(migrations.Migration):
@@ -15,6 +36,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_sqlite_triggers, create_sqlite_triggers, elidable=False),
         migrations.AlterModelOptions(
             name="spendevent",
             options={
@@ -39,4 +61,5 @@ class Migration(migrations.Migration):
             model_name="spendevent",
             name="spend_event_id_unique",
         ),
+        migrations.RunPython(create_sqlite_triggers, drop_sqlite_triggers, elidable=False),
     ]

@@ -165,6 +165,16 @@ def test_a_feed_may_not_record_for_another_brands_campaign(
     assert list(SpendEvent.objects.values_list("source", flat=True)) == ["system"]
 
 
+def test_a_foreign_campaign_seen_before_is_refused_without_a_query() -> None:
+    ours, theirs = CampaignFactory.create(), CampaignFactory.create()
+    spend_record(campaign_id=theirs.pk, amount=Decimal(1))  # remembered by the fast path
+
+    with CaptureQueriesContext(connection) as queries, pytest.raises(SpendRefused):
+        spend_record(campaign_id=theirs.pk, amount=Decimal(1), sender=feed("g", ours.brand_id))
+
+    assert len(queries) == 0
+
+
 def test_an_unknown_campaign_is_refused_to_a_feed_as_a_foreign_one() -> None:
     ours = CampaignFactory.create()
     with pytest.raises(SpendRefused) as refused:

@@ -136,6 +136,19 @@ def test_swagger_ui_is_served_from_our_own_static_files() -> None:
     assert "/api/schema/" in page
 
 
+def test_the_source_of_spend_is_the_servers_to_set(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert "source" not in components["SpendEventRequest"]["properties"]
+    source = components["SpendEvent"]["properties"]["source"]
+    assert source["readOnly"] is True
+    assert "set by the server" in source["description"]
+    assert "unique per source" in components["SpendEvent"]["properties"]["event_id"]["description"]
+    for path in ("/api/spend/", "/api/spend/batch/"):
+        refused = schema["paths"][path]["post"]["responses"]["403"]["description"]
+        assert "outside its brands" in refused
+        assert "right to adjust" in refused
+
+
 ID_FIELDS = {"id", "brand", "budget", "campaign", "user", "object_id"}
 
 

@@ -3,7 +3,14 @@
 import datetime as dt
 from decimal import Decimal
 
-from adserver.templatetags.dashboard import exact_money, in_zone, money, percent, reason_label
+from adserver.templatetags.dashboard import (
+    compact,
+    exact_money,
+    in_zone,
+    money,
+    percent,
+    reason_label,
+)
 
 
 def test_money_rounds_half_up_to_the_cent_with_the_currency() -> None:
@@ -33,3 +40,24 @@ def test_percent_and_reason_labels() -> None:
     assert percent(None) == "—"
     assert reason_label("budget_daily_limit") == "Shared budget daily limit spent"
     assert reason_label(None) == ""
+
+
+def test_money_has_the_currencys_own_decimals() -> None:
+    assert money(Decimal("1234.5"), "JPY") == "1,235 JPY"
+    assert money(Decimal("1234.5"), "USD") == "1,234.50 USD"
+    assert money(Decimal("1.2345"), "KWD") == "1.235 KWD"
+
+
+def test_exact_money_in_a_currency_without_decimals() -> None:
+    assert exact_money(Decimal("1200.000000"), "JPY") == "1,200 JPY"
+    assert exact_money(Decimal("1200.5"), "JPY") == "1,200.5 JPY"
+
+
+def test_axis_labels_are_compact_at_any_magnitude() -> None:
+    assert compact(Decimal("100000")) == "100k"
+    assert compact(Decimal("150000")) == "150k"
+    assert compact(Decimal("1200000")) == "1.2M"
+    assert compact(Decimal("37500")) == "37.5k"
+    assert compact(Decimal("2500000000")) == "2.5B"
+    assert compact(Decimal("250")) == "250"
+    assert compact(Decimal("0.5")) == "0.5"

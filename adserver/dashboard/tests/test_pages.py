@@ -61,6 +61,8 @@ class World:
             AlertFactory.create(brand=other, period_start=TODAY, raised_at=NOW)
             CampaignStatusChangeFactory.create(campaign=campaign, changed_at=NOW)
             CampaignFactory.create(brand=other, enabled=False)
+            paused = CampaignFactory.create(brand=self.brand, budget=budget, enabled=False)
+            DaypartFactory.create(campaign=paused)
             # ... and on the campaign whose page is measured
             DaypartFactory.create(
                 campaign=self.campaign, start_time=dt.time(22), end_time=dt.time(2)
@@ -93,6 +95,8 @@ def world() -> World:
     brand = BrandFactory.create(timezone="America/New_York", name="Acme")
     budget = BudgetFactory.create(brand=brand, name="Always-on")
     campaign = CampaignFactory.create(brand=brand, budget=budget, name="Search")
+    # Paused by a person: lists say when (or whether) each paused campaign serves again.
+    CampaignFactory.create(brand=brand, budget=budget, name="Paused search", enabled=False)
     # At its daily cap, so that the "at cap" filter lists it.
     BrandSpendFactory.create(brand=brand, period_start=TODAY, amount=Decimal("100"))
     BrandSpendFactory.create(
@@ -130,36 +134,40 @@ def _history_url(world: World) -> str:
 # each query, not a query of their own. The campaign's page reads one more
 # (MEMBER_EXTRA) to show the Pause button.
 PAGES: list[tuple[str, Callable[[World], str], int]] = [
-    # * zones (for today's figures and the caps)  * count brands
-    # * campaigns by state  * brands at their daily and monthly caps
-    # * daily budgets by currency  * today's rollups by currency
-    # * open alerts count  * open alerts  * latest status changes
-    ("overview", lambda w: "/", 2 + 9),
+    # * zones (for today's figures and the caps)  * brands at 80% of a cap
+    # or more (counted at their caps from the same rows)  * count brands
+    # * campaigns by state  * daily budgets by currency  * today's rollups
+    # by currency  * open alerts count  * open alerts  * latest status
+    # changes  * shared budgets near a limit
+    ("overview", lambda w: "/", 2 + 10),
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts
     ("brands", lambda w: "/brands/", 2 + 5),
     # the same, sorted by utilisation in SQL, and  * the brands at their cap
     ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 6),
     # * the matching campaigns' ids (brands matched in a subquery)  * count
-    # * the page  * their rollups
-    ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 4),
+    # * the page  * their rollups  * the paused ones' dayparts
+    ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 5),
     # * the brand  * its rollups  * its budgets  * their rollups
     # * their campaign counts  * its campaigns  * their rollups  * its day
     # rollups for the charts  * its campaign counts  * alerts  * history
     # * count its settings changes  * the page of them  * its spend feeds with
-    # today's events
-    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 14),
+    # today's events  * the paused campaigns' dayparts
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 15),
     # the same, on the second page of its settings changes
-    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 14),
+    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 15),
     # * count budgets  * the page  * their rollups  * their campaign counts
     ("budgets", lambda w: "/budgets/", 2 + 4),
     # * the brand (filter)  then the same four
     ("budgets of a brand", lambda w: f"/budgets/?brand={w.brand.pk}", 2 + 5),
     # * the budget and brand  * its rollups  * its campaigns  * their rollups
-    # * its day rollups  * its campaign counts  * its alerts
-    ("budget", lambda w: w.campaign.budget.get_absolute_url(), 2 + 7),  # type: ignore[union-attr]
-    # * count campaigns  * the page  * their rollups
+    # * its day rollups  * its campaign counts  * its alerts  * the paused
+    # campaigns' dayparts
+    ("budget", lambda w: w.campaign.budget.get_absolute_url(), 2 + 8),  # type: ignore[union-attr]
+    # * count campaigns  * the page  * their rollups (all serve: no dayparts read)
     ("campaigns", lambda w: "/campaigns/?status=active", 2 + 3),
+    # the same, and  * the dayparts of the paused ones, for when they serve again
+    ("paused campaigns", lambda w: "/campaigns/?status=paused", 2 + 4),
     # * the campaign, brand and budget  * its dayparts  * its day rollups
     # * its rollups  * the brand's rollups  * the budget's rollups
     # * its latest spend  * its latest status changes

@@ -66,7 +66,7 @@ def backward(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("spend", "0010_source_event_id_unique_per_source"),
+        ("spend", "0011_budget_spend_period_idx"),
         ("budgets", "0005_archive"),
         ("campaigns", "0003_archive"),
     ]
