@@ -11,7 +11,13 @@ from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
 
 from budgets import access, services
-from budgets.admin_base import BrandScopedAdmin, DeleteThroughServiceAdmin, ReadOnlyAdmin
+from budgets.admin_base import (
+    BrandScopedAdmin,
+    DeleteThroughServiceAdmin,
+    ReadOnlyAdmin,
+    local_time_display,
+    money_display,
+)
 from budgets.forms import BudgetForm
 from budgets.models import Alert, BrandMembership, Budget, SettingChange
 
@@ -21,7 +27,7 @@ from budgets.models import Alert, BrandMembership, Budget, SettingChange
 
 @admin.register(Budget)
 class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
-    list_display = ["name", "brand", "daily_limit", "monthly_limit", "created_at"]
+    list_display = ["name", "brand", "daily_limit_display", "monthly_limit_display"]
     list_select_related = ["brand"]
     search_fields = ["name", "brand__name"]
     autocomplete_fields = ["brand"]
@@ -55,19 +61,27 @@ class BudgetAdmin(DeleteThroughServiceAdmin[Budget]):
     def delete_through_service(self, pk: int) -> None:
         services.budget_delete(budget_id=pk)
 
+    @admin.display(description="Daily limit", ordering="daily_limit")
+    def daily_limit_display(self, budget: Budget) -> str:
+        return money_display(budget.daily_limit, budget.brand.currency)
+
+    @admin.display(description="Monthly limit", ordering="monthly_limit")
+    def monthly_limit_display(self, budget: Budget) -> str:
+        return money_display(budget.monthly_limit, budget.brand.currency)
+
 
 @admin.register(Alert)
 class AlertAdmin(BrandScopedAdmin[Alert]):
     list_display = [
-        "raised_at",
+        "raised_display",
         "brand",
         "budget",
         "period",
         "period_start",
-        "threshold",
-        "spend",
-        "cap",
-        "acknowledged_at",
+        "threshold_display",
+        "spend_display",
+        "cap_display",
+        "acknowledged_display",
         "acknowledged_by",
     ]
     list_select_related = ["brand", "budget", "acknowledged_by"]
@@ -96,6 +110,26 @@ class AlertAdmin(BrandScopedAdmin[Alert]):
         # would raise it again. It is acknowledged, never deleted.
         return False
 
+    @admin.display(description="Raised at (brand's time)", ordering="raised_at")
+    def raised_display(self, alert: Alert) -> str:
+        return local_time_display(alert.raised_at, alert.brand.timezone)
+
+    @admin.display(description="Threshold", ordering="threshold")
+    def threshold_display(self, alert: Alert) -> str:
+        return f"{alert.threshold}%"
+
+    @admin.display(description="Spend", ordering="spend")
+    def spend_display(self, alert: Alert) -> str:
+        return money_display(alert.spend, alert.brand.currency)
+
+    @admin.display(description="Cap", ordering="cap")
+    def cap_display(self, alert: Alert) -> str:
+        return money_display(alert.cap, alert.brand.currency)
+
+    @admin.display(description="Acknowledged at (brand's time)", ordering="acknowledged_at")
+    def acknowledged_display(self, alert: Alert) -> str:
+        return local_time_display(alert.acknowledged_at, alert.brand.timezone)
+
 
 @admin.register(SettingChange)
 class SettingChangeAdmin(ReadOnlyAdmin[SettingChange]):
@@ -105,20 +139,31 @@ class SettingChangeAdmin(ReadOnlyAdmin[SettingChange]):
     """
 
     list_display = [
-        "changed_at",
+        "changed_display",
         "brand_name",
         "object_type",
         "object_repr",
-        "field",
+        "field_display",
         "before",
         "after",
         "actor",
         "via",
     ]
+    list_select_related = ["brand"]
     list_filter = ["via", "object_type", "field"]
     search_fields = ["brand_name", "object_repr", "actor"]
     date_hierarchy = "changed_at"
     show_full_result_count = False
+
+    @admin.display(description="Changed at (brand's time)", ordering="changed_at")
+    def changed_display(self, change: SettingChange) -> str:
+        return local_time_display(
+            change.changed_at, change.brand.timezone if change.brand else None
+        )
+
+    @admin.display(description="Field", ordering="field")
+    def field_display(self, change: SettingChange) -> str:
+        return change.field.replace("_", " ").capitalize()
 
 
 # --- memberships: agency admins give and take roles ---------------------------

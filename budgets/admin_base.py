@@ -13,22 +13,48 @@ An object of another brand is not found (the admin's "doesn't exist"
 redirect), never a 403: its existence is not revealed.
 """
 
-from collections.abc import Collection
+import datetime as dt
+from collections.abc import Collection, Iterator
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import ForeignKey, Model, QuerySet
+from django.db.models import ForeignKey, Model, Q, QuerySet
 from django.forms import ModelChoiceField
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from budgets import access
 from budgets.models import Brand
+from budgets.periods import zone
 from budgets.services import DeletionRefused
 
 M = TypeVar("M", bound=Model)
 P = TypeVar("P", bound=Model)
+
+
+# --- how the admin's lists show money and times --------------------------------------
+
+
+def money_display(amount: Decimal | None, currency: str, *, exact: bool = False) -> str:
+    """`1,234.50 NOK`: two places, or with `exact` every place the ledger keeps (at least two)."""
+    if amount is None:
+        return "-"
+    places = 2
+    if exact:
+        exponent = amount.normalize().as_tuple().exponent
+        places = max(2, -exponent if isinstance(exponent, int) else 0)
+    return f"{amount:,.{places}f} {currency}"
+
+
+def local_time_display(value: dt.datetime | None, timezone_name: str | None) -> str:
+    """An instant in the brand's own zone, with the zone's abbreviation (UTC without a brand)."""
+    if value is None:
+        return "-"
+    return f"{value.astimezone(zone(timezone_name or 'UTC')):%Y-%m-%d %H:%M %Z}"
 
 
 def brand_path_of_model(model: type[Model]) -> str | None:
@@ -153,6 +179,45 @@ class BrandScopedInline(admin.TabularInline[M, P]):
         return super().has_delete_permission(request, obj) and self._parent_ok(request, obj)
 
 
+class ArchivedListFilter(admin.SimpleListFilter):
+    """Lists leave out the archived: "Archived" and "All" show them.
+
+    Only the list: an archived object keeps its change page and history.
+    """
+
+    title = "archive"
+    parameter_name = "archived"
+    # Paths to the archive stamps; a campaign is archived by its brand's too.
+    lookups_of_archive: tuple[str, ...] = ("archived_at",)
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Not archived"), ("yes", "Archived"), ("all", "All")]
+
+    def choices(self, changelist: Any) -> Iterator[Any]:
+        # No "All" of Django's own: without a value the filter means "no".
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": (self.value() or "no") == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        archived = Q()
+        for lookup in self.lookups_of_archive:
+            archived |= Q(**{f"{lookup}__isnull": False})
+        value = self.value() or "no"
+        if value == "yes":
+            return queryset.filter(archived)
+        if value == "all":
+            return queryset
+        return queryset.exclude(archived)
+
+
+class CampaignArchivedListFilter(ArchivedListFilter):
+    lookups_of_archive = ("archived_at", "brand__archived_at")
+
+
 class DeleteThroughServiceAdmin(BrandScopedAdmin[M]):
     """Deletes, one or many, go through the model's delete service.
 
@@ -178,6 +243,30 @@ class DeleteThroughServiceAdmin(BrandScopedAdmin[M]):
         """
         deleted, model_count, _perms_needed, protected = super().get_deleted_objects(objs, request)
         return deleted, model_count, set(), protected
+
+    def deletion_refusal(self, obj: M) -> str | None:
+        """Why `obj` cannot be deleted, said before asking to confirm (None: ask)."""
+        return None
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # Said in words on the object's page, rather than Django's list of
+        # "protected related objects" (rows of the ledger) it cannot delete.
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None and self.has_delete_permission(request, obj):
+            refusal = self.deletion_refusal(obj)
+            if refusal is not None:
+                self.message_user(request, refusal, messages.ERROR)
+                opts = self.model._meta
+                return HttpResponseRedirect(
+                    reverse(
+                        f"admin:{opts.app_label}_{opts.model_name}_change",
+                        args=[obj.pk],
+                        current_app=self.admin_site.name,
+                    )
+                )
+        return super().delete_view(request, object_id, extra_context)
 
     def delete_model(self, request: HttpRequest, obj: M) -> None:
         if not may_manage_object(request, obj, self.brand_field):

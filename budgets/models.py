@@ -99,6 +99,18 @@ class Brand(ConstraintsOnFields, models.Model):
         decimal_places=BUDGET_DECIMALS,
         validators=[MinValueValidator(MIN_BUDGET)],
     )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Archived: out of the lists, takes no spend, keeps its history.",
+    )
+    demo = models.BooleanField(
+        default=False,
+        db_default=False,
+        editable=False,
+        help_text="Made by seed_demo: simulate_spend may write spend to it without asking.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -132,6 +144,10 @@ class Brand(ConstraintsOnFields, models.Model):
         )
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Budget(ConstraintsOnFields, models.Model):
@@ -261,6 +277,9 @@ class Alert(models.Model):
         related_name="+",
         help_text="Who acknowledged it; empty if that user was deleted.",
     )
+    # Raised by simulate_spend's spend: kept in the history, never delivered.
+    # A database default, as the recorder inserts alerts in SQL.
+    simulated = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["-raised_at", "-id"]

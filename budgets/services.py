@@ -80,7 +80,7 @@ def validated_save(
 
 
 @contextmanager
-def deletion_guard(what: str) -> Iterator[None]:
+def deletion_guard(what: str, *, archivable: bool = False) -> Iterator[None]:
     """Run a deletion atomically; turn "still referenced" into DeletionRefused.
 
     Spend is money already spent: it is never deleted, so neither is anything
@@ -92,16 +92,28 @@ def deletion_guard(what: str) -> Iterator[None]:
         with transaction.atomic():
             yield
     except (ProtectedError, RestrictedError) as exc:
-        raise DeletionRefused(_refusal_message(what, exc)) from exc
+        raise DeletionRefused(_refusal_message(what, exc, archivable=archivable)) from exc
     except IntegrityError as exc:
         raise DeletionRefused(f"{what} is still referenced; nothing was deleted.") from exc
 
 
-def _refusal_message(what: str, exc: ProtectedError | RestrictedError) -> str:
+def spend_refusal(what: str, *, archivable: bool) -> str:
+    """Why something with spend is not deleted, and what to do instead."""
+    if archivable:
+        return (
+            f"{what} has recorded spend, which is never deleted; archive it instead. "
+            "Nothing was deleted."
+        )
+    return f"{what} has recorded spend, which is never deleted; nothing was deleted."
+
+
+def _refusal_message(
+    what: str, exc: ProtectedError | RestrictedError, *, archivable: bool = False
+) -> str:
     objects = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
     models_seen = {type(obj)._meta.model_name for obj in objects}
     if models_seen & {"spendevent", "brandspend", "budgetspend", "campaignspend"}:
-        return f"{what} has recorded spend, which is never deleted; nothing was deleted."
+        return spend_refusal(what, archivable=archivable)
     if "campaign" in models_seen:
         return f"{what} is used by campaigns; move or delete them first. Nothing was deleted."
     return f"{what} is still referenced; nothing was deleted."
@@ -200,7 +212,7 @@ def brand_delete(*, brand_id: int) -> None:
     Refused (DeletionRefused) while the brand has any spend; then nothing is
     deleted. Raises Brand.DoesNotExist for an unknown id.
     """
-    with deletion_guard(f"Brand {brand_id}"):
+    with deletion_guard(f"Brand {brand_id}", archivable=True):
         brand = Brand.objects.select_for_update().get(pk=brand_id)
         _record_brand(brand, {f: (getattr(brand, f), None) for f in BRAND_AUDITED_FIELDS})
         # Campaigns first: their budgets are PROTECTed from them, and Django's

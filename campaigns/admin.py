@@ -2,6 +2,8 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, BaseModelFormSet
 from django.http import HttpRequest
@@ -10,18 +12,54 @@ from django.utils.html import format_html
 
 from budgets.admin_base import (
     BrandScopedInline,
+    CampaignArchivedListFilter,
     DeleteThroughServiceAdmin,
     ReadOnlyAdmin,
+    local_time_display,
 )
-from campaigns import services
+from budgets.services import spend_refusal
+from campaigns import archive, services
 from campaigns.forms import CampaignForm, DaypartForm
-from campaigns.models import Campaign, CampaignStatusChange, Daypart, mask_to_days
+from campaigns.models import (
+    Campaign,
+    CampaignStatusChange,
+    Daypart,
+    PauseReason,
+    Status,
+    mask_to_days,
+)
 
 
 class DaypartInline(BrandScopedInline[Daypart, Campaign]):
     model = Daypart
     form = DaypartForm
     extra = 0
+
+
+class _GeneratedChoiceFilter(admin.SimpleListFilter):
+    """A filter on a generated column, by its labels (Django would list its raw codes)."""
+
+    choices_of: type[models.TextChoices]
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(value, str(label)) for value, label in self.choices_of.choices]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        field = str(self.parameter_name)
+        return queryset if value is None else queryset.filter(**{field: value})
+
+
+class StatusFilter(_GeneratedChoiceFilter):
+    title = "status"
+    parameter_name = "status"
+    choices_of = Status
+
+
+class PauseReasonFilter(_GeneratedChoiceFilter):
+    title = "pause reason"
+    parameter_name = "pause_reason"
+    choices_of = PauseReason
 
 
 @admin.register(Campaign)
@@ -31,13 +69,13 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
         "brand",
         "budget",
         "enabled",
-        "status",
-        "pause_reason",
+        "status_display",
+        "reason_display",
         "starts_on",
         "ends_on",
     ]
     list_select_related = ["brand", "budget"]
-    list_filter = ["status", "pause_reason", "enabled"]
+    list_filter = [CampaignArchivedListFilter, StatusFilter, PauseReasonFilter, "enabled"]
     search_fields = ["name", "brand__name", "budget__name"]
     # The budget is a list narrowed to the campaign's brand (an autocomplete
     # would search every brand's), named with its brand on the "add" page.
@@ -48,12 +86,13 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
         "pause_reason",
         "schedule_hold",
         "budget_hold",
+        "archived_at",
         "created_at",
         "updated_at",
     ]
     form = CampaignForm
     inlines = [DaypartInline]
-    actions = ["pause_selected", "resume_selected"]
+    actions = ["pause_selected", "resume_selected", "archive_selected", "unarchive_selected"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> list[str]:
         fields = list(self.readonly_fields)
@@ -109,6 +148,22 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
     def delete_through_service(self, pk: int) -> None:
         services.campaign_delete(campaign_id=pk)
 
+    def deletion_refusal(self, obj: Campaign) -> str | None:
+        if obj.spend_events.exists():
+            return spend_refusal(f'Campaign "{obj.name}"', archivable=True)
+        return None
+
+    # Generated columns: the admin does not map their codes to labels by itself.
+    @admin.display(description="Status", ordering="status")
+    def status_display(self, campaign: Campaign) -> str:
+        return str(Status(campaign.status).label)
+
+    @admin.display(description="Pause reason", ordering="pause_reason")
+    def reason_display(self, campaign: Campaign) -> str:
+        return (
+            "-" if campaign.pause_reason is None else str(PauseReason(campaign.pause_reason).label)
+        )
+
     @admin.display(description="Status history")
     def history_link(self, campaign: Campaign) -> str:
         # A link rather than an inline: a campaign with dayparts changes state
@@ -145,13 +200,39 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
             message += f" {still_held} still held by their schedule or budget."
         self.message_user(request, message, messages.SUCCESS)
 
+    @admin.action(
+        description="Archive selected campaigns (pause; out of lists and spend)",
+        permissions=["change"],
+    )
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self.check_may_write(request, queryset)
+        ids = list(queryset.filter(archived_at__isnull=True).values_list("id", flat=True))
+        for pk in ids:
+            archive.campaign_archive(campaign_id=pk, user=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"{len(ids)} campaign(s) archived.", messages.SUCCESS)
+
+    @admin.action(
+        description="Unarchive selected campaigns (they stay paused)", permissions=["change"]
+    )
+    def unarchive_selected(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self.check_may_write(request, queryset)
+        done = 0
+        for pk in queryset.filter(archived_at__isnull=False).values_list("id", flat=True):
+            try:
+                archive.campaign_unarchive(campaign_id=pk, user=request.user)  # type: ignore[arg-type]
+            except ValidationError as refused:
+                self.message_user(request, " ".join(refused.messages), messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"{done} campaign(s) unarchived.", messages.SUCCESS)
+
 
 @admin.register(CampaignStatusChange)
 class CampaignStatusChangeAdmin(ReadOnlyAdmin[CampaignStatusChange]):
     brand_field = "campaign__brand_id"
 
     list_display = [
-        "changed_at",
+        "changed_display",
         "campaign",
         "old_status",
         "old_reason",
@@ -161,7 +242,11 @@ class CampaignStatusChangeAdmin(ReadOnlyAdmin[CampaignStatusChange]):
         "user",
         "note",
     ]
-    list_select_related = ["campaign", "user"]
+    list_select_related = ["campaign__brand", "user"]
     list_filter = ["new_status", "new_reason", "actor"]
     search_fields = ["campaign__name", "note"]
     date_hierarchy = "changed_at"
+
+    @admin.display(description="Changed at (brand's time)", ordering="changed_at")
+    def changed_display(self, change: CampaignStatusChange) -> str:
+        return local_time_display(change.changed_at, change.campaign.brand.timezone)

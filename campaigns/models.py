@@ -125,6 +125,12 @@ class Campaign(ConstraintsOnFields, models.Model):
         output_field=models.CharField(max_length=32, choices=PauseReason.choices, null=True),
         db_persist=True,
     )
+    archived_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Archived: out of the lists, takes no spend, keeps its history.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -153,6 +159,11 @@ class Campaign(ConstraintsOnFields, models.Model):
                 name="campaign_budget_hold_known",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="campaign_name_not_empty"),
+            # An archived campaign stays paused by a person until it is unarchived.
+            models.CheckConstraint(
+                condition=Q(archived_at__isnull=True) | Q(enabled=False),
+                name="campaign_archived_is_paused",
+            ),
             # The same-brand rule for `budget` is a composite foreign key
             # (budget_id, brand_id) -> budget (id, brand_id), added in SQL by
             # migration 0002: Django cannot declare one.
@@ -163,6 +174,10 @@ class Campaign(ConstraintsOnFields, models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:campaign-detail", args=[self.pk])
+
+    @property
+    def archived(self) -> bool:
+        return self.archived_at is not None
 
     def is_in_flight(self, day: dt.date) -> bool:
         """Whether the brand-local `day` is inside the flight dates."""

@@ -141,7 +141,8 @@ def campaigns_set_enabled(
     """Set the user's intent on many campaigns at once; history for each change.
 
     Only campaigns whose `enabled` differs are written, so repeating a pause
-    or a resume changes nothing.
+    or a resume changes nothing. An archived campaign, or one of an archived
+    brand, is not resumed (campaigns.archive): it stays paused.
     """
     ids = sorted(set(campaign_ids))
     with transaction.atomic():
@@ -149,10 +150,13 @@ def campaigns_set_enabled(
         brands_lock(
             brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
         )
+        candidates = Campaign.objects.select_for_update(of=("self",)).filter(id__in=ids)
+        if enabled:
+            candidates = candidates.filter(
+                archived_at__isnull=True, brand__archived_at__isnull=True
+            )
         rows = list(
-            Campaign.objects.select_for_update(of=("self",))
-            .filter(id__in=ids)
-            .exclude(enabled=enabled)
+            candidates.exclude(enabled=enabled)
             .order_by("id")
             .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
         )
@@ -211,11 +215,24 @@ def campaign_resume(
 ) -> Campaign:
     """Lift the manual pause only; schedule and budget holds stay as they are.
 
-    Raises Campaign.DoesNotExist for an unknown id.
+    Refused (a ValidationError naming `enabled`) while the campaign or its
+    brand is archived. Raises Campaign.DoesNotExist for an unknown id.
     """
     with transaction.atomic():
+        refuse_if_archived(campaign_id)
         campaigns_set_enabled(campaign_ids=[campaign_id], enabled=True, user=user, note=note)
         return Campaign.objects.get(pk=campaign_id)
+
+
+def refuse_if_archived(campaign_id: int) -> None:
+    """A ValidationError naming `enabled` when the campaign or its brand is archived."""
+    campaign, brand, campaign_archived, brand_archived = Campaign.objects.values_list(
+        "name", "brand__name", "archived_at", "brand__archived_at"
+    ).get(pk=campaign_id)
+    if campaign_archived is not None:
+        raise ValidationError({"enabled": [f"{campaign} is archived: unarchive it first."]})
+    if brand_archived is not None:
+        raise ValidationError({"enabled": [f"Its brand {brand} is archived: unarchive it first."]})
 
 
 # PostgreSQL only: the set-based form of campaigns_set_holds. The changes come
@@ -390,6 +407,8 @@ def campaign_update(
                 constraint_fields=CAMPAIGN_CONSTRAINT_FIELDS,
             )
             _record_campaign(campaign, {f: (before[f], getattr(campaign, f)) for f in changed})
+        if changes.get("enabled") and not campaign.enabled:
+            refuse_if_archived(campaign.pk)
         if "enabled" in changes:
             campaigns_set_enabled(campaign_ids=[campaign.pk], enabled=changes["enabled"], user=user)
         if CAMPAIGN_SERVING_FIELDS.intersection(changed):
@@ -403,7 +422,7 @@ def campaign_delete(*, campaign_id: int) -> None:
     Refused (DeletionRefused) while it has spend. Raises Campaign.DoesNotExist
     for an unknown id.
     """
-    with deletion_guard(f"Campaign {campaign_id}"):
+    with deletion_guard(f"Campaign {campaign_id}", archivable=True):
         _lock_brand_of_campaign(campaign_id)
         campaign = (
             Campaign.objects.select_for_update(of=("self",))

@@ -1,17 +1,26 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.forms import BaseModelFormSet
 from django.http import HttpRequest
 
 from budgets import access
 from budgets import services as budget_services
 from budgets.admin import BrandMembersInline, save_memberships
-from budgets.admin_base import DeleteThroughServiceAdmin, ReadOnlyAdmin
+from budgets.admin_base import (
+    ArchivedListFilter,
+    DeleteThroughServiceAdmin,
+    ReadOnlyAdmin,
+    local_time_display,
+    money_display,
+)
 from budgets.forms import BrandForm
 from budgets.models import Brand
+from campaigns import archive as campaign_archive
 from spend import services as spend_services
 from spend.models import AlertWebhook, BrandSpend, BudgetSpend, CampaignSpend, SpendEvent
 from spend.selectors import PeriodTotals, brand_current_totals, brand_has_spend
@@ -50,7 +59,9 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
         "monthly_spend_display",
     ]
     search_fields = ["name"]
-    list_filter = ["timezone", "currency"]
+    list_filter = [ArchivedListFilter, "timezone", "currency"]
+    readonly_fields = ["archived_at"]
+    actions = ["archive_selected", "unarchive_selected"]
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return BrandChangeList
@@ -124,6 +135,39 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
     def delete_through_service(self, pk: int) -> None:
         budget_services.brand_delete(brand_id=pk)
 
+    def deletion_refusal(self, obj: Brand) -> str | None:
+        # * one index probe: the rows the ledger's foreign key protects
+        if SpendEvent.objects.filter(brand_id=obj.pk).exists():
+            return budget_services.spend_refusal(f'Brand "{obj.name}"', archivable=True)
+        return None
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if not access.manages_all_brands(request.user):
+            actions.pop("archive_selected", None)
+            actions.pop("unarchive_selected", None)
+        return actions
+
+    def _refuse_unless_agency_admin(self, request: HttpRequest) -> None:
+        if not access.manages_all_brands(request.user):
+            raise PermissionDenied("Only agency admins may archive or unarchive brands.")
+
+    @admin.action(description="Archive selected brands (pause their campaigns; no spend)")
+    def archive_selected(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
+        self._refuse_unless_agency_admin(request)
+        ids = list(queryset.filter(archived_at__isnull=True).values_list("id", flat=True))
+        for pk in ids:
+            campaign_archive.brand_archive(brand_id=pk, user=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"{len(ids)} brand(s) archived.", messages.SUCCESS)
+
+    @admin.action(description="Unarchive selected brands (their campaigns stay paused)")
+    def unarchive_selected(self, request: HttpRequest, queryset: QuerySet[Brand]) -> None:
+        self._refuse_unless_agency_admin(request)
+        ids = list(queryset.filter(archived_at__isnull=False).values_list("id", flat=True))
+        for pk in ids:
+            campaign_archive.brand_unarchive(brand_id=pk, user=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"{len(ids)} brand(s) unarchived.", messages.SUCCESS)
+
     @staticmethod
     def _totals(brand: Brand) -> PeriodTotals:
         totals: PeriodTotals = brand.current_totals  # type: ignore[attr-defined]
@@ -143,11 +187,11 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
 @admin.register(SpendEvent)
 class SpendEventAdmin(ReadOnlyAdmin[SpendEvent]):
     list_display = [
-        "occurred_at",
+        "occurred_display",
         "campaign",
         "brand",
         "kind",
-        "amount",
+        "amount_display",
         "local_date",
         "source",
         "event_id",
@@ -159,29 +203,70 @@ class SpendEventAdmin(ReadOnlyAdmin[SpendEvent]):
     date_hierarchy = "occurred_at"
     show_full_result_count = False
 
+    @admin.display(description="Occurred at (brand's time)", ordering="occurred_at")
+    def occurred_display(self, event: SpendEvent) -> str:
+        return local_time_display(event.occurred_at, event.brand.timezone)
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, event: SpendEvent) -> str:
+        return money_display(event.amount, event.brand.currency, exact=True)
+
+
+class RollupAdmin(ReadOnlyAdmin[Any]):
+    """A rollup's amount and overspend in its brand's currency."""
+
+    def currency_of(self, row: Any) -> str:
+        raise NotImplementedError
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, row: Any) -> str:
+        return money_display(row.amount, self.currency_of(row))
+
+    @admin.display(description="Overspend", ordering="overspend")
+    def overspend_display(self, row: Any) -> str:
+        return money_display(row.overspend, self.currency_of(row))
+
 
 @admin.register(BrandSpend)
-class BrandSpendAdmin(ReadOnlyAdmin[BrandSpend]):
-    list_display = ["brand", "period", "period_start", "amount", "overspend", "events_count"]
+class BrandSpendAdmin(RollupAdmin):
+    list_display = [
+        "brand", "period", "period_start", "amount_display", "overspend_display", "events_count"
+    ]  # fmt: skip
     list_select_related = ["brand"]
+
+    def currency_of(self, row: BrandSpend) -> str:
+        return row.brand.currency
+
     list_filter = ["period"]
     date_hierarchy = "period_start"
 
 
 @admin.register(BudgetSpend)
-class BudgetSpendAdmin(ReadOnlyAdmin[BudgetSpend]):
+class BudgetSpendAdmin(RollupAdmin):
     brand_field = "budget__brand_id"
-    list_display = ["budget", "period", "period_start", "amount", "overspend", "events_count"]
-    list_select_related = ["budget"]
+    list_display = [
+        "budget", "period", "period_start", "amount_display", "overspend_display", "events_count"
+    ]  # fmt: skip
+    list_select_related = ["budget__brand"]
+
+    def currency_of(self, row: BudgetSpend) -> str:
+        return row.budget.brand.currency
+
     list_filter = ["period"]
     date_hierarchy = "period_start"
 
 
 @admin.register(CampaignSpend)
-class CampaignSpendAdmin(ReadOnlyAdmin[CampaignSpend]):
+class CampaignSpendAdmin(RollupAdmin):
     brand_field = "campaign__brand_id"
-    list_display = ["campaign", "period", "period_start", "amount", "overspend", "events_count"]
-    list_select_related = ["campaign"]
+    list_display = [
+        "campaign", "period", "period_start", "amount_display", "overspend_display", "events_count"
+    ]  # fmt: skip
+    list_select_related = ["campaign__brand"]
+
+    def currency_of(self, row: CampaignSpend) -> str:
+        return row.campaign.brand.currency
+
     list_filter = ["period"]
     date_hierarchy = "period_start"
 

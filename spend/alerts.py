@@ -9,6 +9,11 @@ up at once if the broker is unreachable), and the worker delivers. A beat
 sweep (`spend.tasks.alerts_sweep`) delivers whatever is still undelivered,
 whether the broker was down at commit time or a worker was lost.
 
+Simulated spend (simulate_spend) raises its alerts like any other, so the
+history and the dashboard show them, but under `alerts_withheld()` they are
+marked `simulated` in the transaction that raised them and are never sent:
+neither on commit nor by the sweep.
+
 Channels: "email" (one mail to ALERT_EMAILS) and "webhook <url>" for each
 URL of ALERT_WEBHOOK_URLS and of the alert's brand (`AlertWebhook`). Each
 alert is delivered once per channel: an `AlertDelivery` row is claimed for
@@ -23,7 +28,9 @@ import hmac
 import json
 import logging
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -59,11 +66,29 @@ def alert_summary(alert: Alert) -> str:
     )
 
 
+_withheld: ContextVar[bool] = ContextVar("alerts_withheld", default=False)
+
+
+@contextmanager
+def alerts_withheld() -> Iterator[None]:
+    """Alerts raised inside are kept as simulated and never delivered."""
+    token = _withheld.set(True)
+    try:
+        yield
+    finally:
+        _withheld.reset(token)
+
+
 def alerts_announce_on_commit(alert_ids: Sequence[int]) -> None:
     """Once the transaction commits, hand the new alerts to the worker."""
-    if alert_ids:
-        ids = sorted(alert_ids)
-        transaction.on_commit(lambda: alerts_send_to_worker(ids), robust=True)
+    if not alert_ids:
+        return
+    if _withheld.get():
+        # * mark them, in the transaction that raised them: no sweep can see them unmarked
+        Alert.objects.filter(id__in=alert_ids).update(simulated=True)
+        return
+    ids = sorted(alert_ids)
+    transaction.on_commit(lambda: alerts_send_to_worker(ids), robust=True)
 
 
 def alerts_send_to_worker(alert_ids: Sequence[int]) -> None:
@@ -187,7 +212,9 @@ def alerts_deliver_now(
     """
     result = DeliveryResult()
     alerts = list(
-        Alert.objects.select_related("brand", "budget").filter(id__in=alert_ids).order_by("id")
+        Alert.objects.select_related("brand", "budget")
+        .filter(id__in=alert_ids, simulated=False)
+        .order_by("id")
     )
     if not alerts:
         return result
@@ -259,7 +286,9 @@ def alerts_undelivered(*, now: dt.datetime | None = None, settle_seconds: int = 
     window_start = now - dt.timedelta(hours=settings.ALERT_DELIVERY_WINDOW_HOURS)
     alerts = list(
         Alert.objects.filter(
-            raised_at__gte=window_start, raised_at__lt=now - dt.timedelta(seconds=settle_seconds)
+            raised_at__gte=window_start,
+            raised_at__lt=now - dt.timedelta(seconds=settle_seconds),
+            simulated=False,
         ).only("id", "brand_id")
     )
     if not alerts:

@@ -86,3 +86,19 @@ class AmountRefusedError(Exception):
 
     def __init__(self, problems: dict[int, str]) -> None:
         self.problems = problems
+
+
+class SpendArchived(Exception):  # noqa: N818 - the name is the API contract
+    """Spend for an archived campaign, or a campaign of an archived brand. Nothing stored.
+
+    `index` is the event's position in a batch (None for one event).
+    """
+
+    def __init__(self, *, campaign_id: int, archived: str, index: int | None = None) -> None:
+        self.campaign_id = campaign_id
+        self.archived = archived  # "Campaign 42 (Summer sale)" or "Brand 3 (Fjord Outdoor)"
+        self.index = index
+        super().__init__(
+            f"{archived} is archived: it takes no new spend. Unarchive it to record spend "
+            "for it; nothing was stored."
+        )

@@ -34,19 +34,21 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from budgets.models import Brand, Period
 from campaigns.models import Campaign, Status
-from spend import metrics
+from spend import metrics, sql
 from spend.accounting import RollupKey
+from spend.archived import archived_error, spend_refuse_archived
 from spend.batch import record_batch
 from spend.errors import (
     AmountRefusedError,
     CampaignsRefusedError,
     DatedTooEarlyError,
     EventIdRaceError,
+    SpendArchived,
     SpendBatchInvalid,
     SpendConflict,
     SpendInvalid,
@@ -66,6 +68,7 @@ from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event
 
 __all__ = [
     "BatchRecorded",
+    "SpendArchived",
     "SpendBatchInvalid",
     "SpendConflict",
     "SpendInput",
@@ -189,8 +192,8 @@ def spend_record(
     sender: Sender = SYSTEM,
     now: dt.datetime | None = None,
 ) -> SpendRecorded:
-    """Record one spend event for `sender`. Raises SpendInvalid, SpendRefused or
-    SpendConflict; then stores nothing.
+    """Record one spend event for `sender`. Raises SpendInvalid, SpendRefused,
+    SpendConflict or SpendArchived; then stores nothing.
 
     `now` is the instant of recording (default: the real time): the event's
     recorded_at, the brand's current day and month for enforcement, and the
@@ -215,6 +218,8 @@ def spend_record(
         raise SpendInvalid(errors)
     if clean.kind == SpendKind.ADJUSTMENT and not sender.may_adjust:
         raise SpendRefused(ADJUSTMENT_REFUSED)
+    if not sql.postgres():
+        spend_refuse_archived([clean.campaign_id], batch=False)
     try:
         outcome = record_one(clean, now=now, sender=sender)
     except UnknownCampaignsError:
@@ -223,6 +228,11 @@ def spend_record(
         raise campaigns_refused(sender, refused.campaign_ids) from None
     except AmountRefusedError as refused:
         raise SpendInvalid({"amount": list(refused.problems.values())}) from None
+    except DatabaseError as error:
+        archived = archived_error(error, [clean.campaign_id], batch=False)
+        if archived is error:
+            raise
+        raise archived from error
     except DatedTooEarlyError as refused:
         raise SpendInvalid({"occurred_at": list(refused.problems.values())}) from None
     placed = outcome.placed[0]
@@ -315,8 +325,8 @@ def spend_record_batch(
     `now` as for spend_record.
 
     Raises SpendBatchInvalid (errors by event index), SpendRefused (one event
-    the sender may not record refuses the batch) or SpendConflict (its
-    `index` is the event's in `events`). A constant number of queries
+    the sender may not record refuses the batch), SpendConflict or SpendArchived
+    (their `index` is the event's in `events`). A constant number of queries
     whatever the batch size: lock brands, lock capped rollups, read campaign
     states, insert events, upsert rollups and alerts (plus enforcement when a
     cap was crossed). A batch holding replays of stored events is rolled back
@@ -334,6 +344,12 @@ def spend_record_batch(
         raise SpendRefused(f"Event {first}: {ADJUSTMENT_REFUSED}", index=first)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
+    if not sql.postgres():
+        try:
+            spend_refuse_archived(unique.campaign_ids, batch=True)
+        except SpendArchived as refusal:
+            refusal.index = origins[refusal.index or 0]
+            raise
     look_for_replays = False
 
     def attempt() -> int:
@@ -367,6 +383,12 @@ def spend_record_batch(
         if conflict.index is not None:
             conflict.index = origins[conflict.index]
         raise
+    except DatabaseError as error:
+        archived = archived_error(error, unique.campaign_ids, batch=True)
+        if not isinstance(archived, SpendArchived):
+            raise
+        archived.index = origins[archived.index or 0]
+        raise archived from error
     metrics.SPEND_EVENTS.inc(len(unique) - replayed)
     if not replayed:
         metrics.SPEND_AMOUNT.inc(float(sum(amount for amount in unique.amounts if amount > 0)))

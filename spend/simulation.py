@@ -11,6 +11,8 @@ Two clocks:
 - accelerated: a simulated clock walks over past days and runs the reconcile
   tick itself every `tick_minutes` simulated minutes, as beat would, passing
   the simulated instant to every service.
+
+The alerts its spend raises are kept but never sent (spend.alerts.alerts_withheld).
 """
 
 import datetime as dt
@@ -26,9 +28,10 @@ from django.utils import timezone
 
 from budgets.periods import zone
 from campaigns.models import Campaign, Status
+from spend.alerts import alerts_withheld
 from spend.reconcile import reconcile
 from spend.senders import Sender
-from spend.services import SpendRecorded, spend_record
+from spend.services import SpendArchived, SpendRecorded, spend_record
 
 # Posts spend as an ad platform's feed does: any brand, no adjustments.
 SIMULATOR = Sender(source="simulator", may_adjust=False, brand_ids=None)
@@ -72,12 +75,14 @@ class SimulationStats:
     started_at: dt.datetime
     simulated_until: dt.datetime
     events: int = 0
-    amount: Decimal = Decimal("0")
+    # By currency: amounts in different currencies are never added together.
+    amounts: dict[str, Decimal] = field(default_factory=dict)
     retries: int = 0
     duplicates: int = 0
     late: int = 0
     ticks: int = 0
     recorded_while_paused: int = 0
+    refused_archived: int = 0  # late events of a campaign archived meanwhile
     interrupted: bool = False
 
 
@@ -88,6 +93,7 @@ class _Planned:
     campaign_id: int = field(compare=False)
     brand_id: int = field(compare=False)
     amount: Decimal = field(compare=False)
+    currency: str = field(compare=False)
     occurred_at: dt.datetime = field(compare=False)
     late: bool = field(compare=False, default=False)
 
@@ -123,10 +129,11 @@ class Simulator:
     # -- the clock -----------------------------------------------------
 
     def run(self) -> SimulationStats:
-        if self.options.accelerated:
-            self._run_accelerated()
-        else:
-            self._run_real_time()
+        with alerts_withheld():
+            if self.options.accelerated:
+                self._run_accelerated()
+            else:
+                self._run_real_time()
         # Every event is recorded in its own transaction and the run stops
         # only between two of them, so nothing is ever half-written.
         self.stats.interrupted = self.stop_requested
@@ -235,6 +242,7 @@ class Simulator:
             campaign_id=serving.campaign_id,
             brand_id=serving.brand_id,
             amount=amount,
+            currency=serving.currency,
             occurred_at=occurred_at,
         )
 
@@ -248,9 +256,14 @@ class Simulator:
 
     def _deliver(self, event: _Planned, *, now: dt.datetime | None) -> None:
         event_id = f"sim-{self.options.run_id}-{event.sequence}"
-        result = self._record(event, event_id, now)
+        try:
+            result = self._record(event, event_id, now)
+        except SpendArchived:
+            self.stats.refused_archived += 1
+            return
         self.stats.events += 1
-        self.stats.amount += event.amount
+        amounts = self.stats.amounts
+        amounts[event.currency] = amounts.get(event.currency, Decimal(0)) + event.amount
         self.stats.late += event.late
         if self.random.random() < self.options.retry_ratio:
             # The platform did not hear our answer and sends the event again.

@@ -1,6 +1,7 @@
 """The summary of a simulate_spend run: what was sent, what the ledger holds,
 each brand's spend against its caps per local day and month, the pauses and
-resumes it caused, and overspend (spend recorded after a cap was reached).
+resumes it caused, the alerts it raised (never sent), and overspend (spend
+recorded after a cap was reached). Money is totalled per currency.
 """
 
 import datetime as dt
@@ -11,9 +12,9 @@ from typing import Any
 
 from django.db.models import Count, Sum
 
-from budgets.models import Period
+from budgets.models import Alert, Period
 from budgets.periods import local_date, month_start
-from campaigns.models import CampaignStatusChange, Status
+from campaigns.models import CampaignStatusChange, PauseReason, Status
 from spend.models import BrandSpend, SpendEvent
 from spend.simulation import SimulationOptions, SimulationStats
 from spend.validation import AMOUNT_QUANTUM
@@ -43,33 +44,58 @@ class BrandPeriod:
         return self.spend >= self.cap
 
 
+EXPLANATION = (
+    "Used: the spend of a brand-local day or month as a percentage of the cap. "
+    "Overspend: spend that arrived once the cap was already reached (late, or "
+    "in flight when the campaigns paused); it is money spent upstream and is "
+    "counted in the spend too."
+)
+
+
 @dataclass(frozen=True)
 class SimulationSummary:
     mode: str
+    dry_run: bool
     start: dt.datetime
     end: dt.datetime
     simulated_until: dt.datetime
     interrupted: bool
     ticks: int
     events_sent: int
-    amount_sent: Decimal
+    # Money is kept by currency: amounts of different currencies are never added.
+    amount_sent: dict[str, Decimal]
     retries: int
     duplicates: int
     late: int
     recorded_while_paused: int
     ledger_events: int
-    ledger_amount: Decimal
-    pauses: dict[str, int]
+    ledger_amount: dict[str, Decimal]
+    pauses: dict[str, int]  # by pause reason code
     resumes: int
+    alerts_withheld: int
     periods: list[BrandPeriod] = field(default_factory=list)
 
     @property
-    def overspend(self) -> Decimal:
-        return sum((p.overspend for p in self.periods if p.period == Period.DAY), ZERO)
+    def overspend(self) -> dict[str, Decimal]:
+        """The brands' daily overspend, by currency."""
+        totals: dict[str, Decimal] = {}
+        for p in self.periods:
+            if p.period == Period.DAY:
+                totals[p.currency] = totals.get(p.currency, ZERO) + p.overspend
+        return totals
+
+    @property
+    def currencies(self) -> list[str]:
+        return sorted({*self.amount_sent, *self.ledger_amount, *self.overspend})
+
+    def pauses_by_label(self) -> dict[str, int]:
+        return {_reason_label(code): count for code, count in sorted(self.pauses.items())}
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["overspend_total"] = self.overspend
+        data["overspend"] = self.overspend
+        data["pauses_by_label"] = self.pauses_by_label()
+        data["explanation"] = EXPLANATION
         for row, period in zip(data["periods"], self.periods, strict=True):
             row["utilisation_percent"] = period.utilisation
             row["capped"] = period.capped
@@ -80,32 +106,54 @@ class SimulationSummary:
         lines = [
             f"Simulated {self.start:%Y-%m-%d %H:%M} -> {self.simulated_until:%Y-%m-%d %H:%M} UTC "
             f"({self.mode}{', interrupted' if self.interrupted else ''}; {self.ticks:,} ticks)",
-            f"Events recorded     {self.events_sent:>10,}   amount {self.amount_sent:,.6f}",
-            f"In the ledger       {self.ledger_events:>10,}   amount {self.ledger_amount:,.6f}",
+        ]
+        if self.dry_run:
+            lines.append("Dry run: all of this was rolled back; the database is unchanged.")
+        lines += [
+            f"Events recorded     {self.events_sent:>10,}   in the ledger {self.ledger_events:,}",
             f"Retries sent        {self.retries:>10,}   acknowledged as duplicates "
             f"{self.duplicates:,}",
             f"Late deliveries     {self.late:>10,}   recorded while paused "
             f"{self.recorded_while_paused:,}",
             "Pauses              "
-            + (", ".join(f"{r} {n:,}" for r, n in sorted(self.pauses.items())) or "none"),
+            + (
+                ", ".join(f"{label} {n:,}" for label, n in self.pauses_by_label().items()) or "none"
+            ),
             f"Resumes             {self.resumes:>10,}",
-            f"Overspend (days)    {self.overspend:,.6f}",
+            f"Alerts raised       {self.alerts_withheld:>10,}   not sent (simulated spend)",
+            "",
+            f"{'Currency':<8} {'Sent':>18} {'In the ledger':>18} {'Overspend (days)':>18}",
+        ]
+        for currency in self.currencies:
+            lines.append(
+                f"{currency:<8} {self.amount_sent.get(currency, ZERO):>18,.2f} "
+                f"{self.ledger_amount.get(currency, ZERO):>18,.2f} "
+                f"{self.overspend.get(currency, ZERO):>18,.2f}"
+            )
+        lines += [
             "",
             f"{'Brand':<28} {'Period':<6} {'Start':<10} {'Spend':>16} {'Cap':>14} "
-            f"{'Used':>7} {'Overspend':>14}",
+            f"{'Used':>7} {'Overspend':>12}",
         ]
         days = [p for p in self.periods if p.period == Period.DAY]
         shown = [p for p in self.periods if p.period == Period.MONTH or p.capped]
         for p in shown:
             lines.append(
-                f"{p.brand[:28]:<28} {p.period:<6} {p.period_start:%Y-%m-%d} "
+                f"{p.brand[:28]:<28} {Period(p.period).label:<6} {p.period_start:%Y-%m-%d} "
                 f"{p.spend:>12,.2f} {p.currency} {p.cap:>10,.2f} {p.currency} "
-                f"{p.utilisation:>6}% {p.overspend:>14,.6f}"
+                f"{p.utilisation:>6}% {p.overspend:>12,.2f}"
             )
         hidden = len(days) - sum(1 for p in days if p.capped)
         if hidden:
             lines.append(f"(and {hidden:,} brand-days under their cap; --json lists every period)")
+        lines += ["", EXPLANATION]
         return "\n".join(lines) + "\n"
+
+
+def _reason_label(code: str) -> str:
+    if code in PauseReason.values:
+        return str(PauseReason(code).label)
+    return code or "Paused"
 
 
 def _jsonable(value: Any) -> Any:
@@ -121,13 +169,28 @@ def _jsonable(value: Any) -> Any:
 
 
 def simulation_summary(
-    *, stats: SimulationStats, options: SimulationOptions, after_change_id: int
+    *,
+    stats: SimulationStats,
+    options: SimulationOptions,
+    after_change_id: int,
+    after_alert_id: int = 0,
+    dry_run: bool = False,
 ) -> SimulationSummary:
-    """Four queries: the run's ledger, the status changes, the brand periods."""
-    # * the ledger rows of this run
-    ledger = SpendEvent.objects.filter(event_id__startswith=f"sim-{options.run_id}-").aggregate(
-        events=Count("id"), amount=Sum("amount")
+    """Five queries: the run's ledger, the status changes, its alerts, the brand periods."""
+    # * the ledger rows of this run, by currency
+    ledger = (
+        SpendEvent.objects.filter(event_id__startswith=f"sim-{options.run_id}-")
+        .order_by()
+        .values_list("brand__currency")
+        .annotate(events=Count("id"), amount=Sum("amount"))
     )
+    ledger_events = 0
+    ledger_amount: dict[str, Decimal] = {}
+    for currency, events, amount in ledger.values_list("brand__currency", "events", "amount"):
+        ledger_events += events
+        # SQLite (the embedded default) sums decimals as floating point: the
+        # ledger's amounts have 6 places, so its total is exact at 6 places.
+        ledger_amount[currency] = (amount or ZERO).quantize(AMOUNT_QUANTUM)
     # * the status changes made while it ran
     changes = CampaignStatusChange.objects.filter(id__gt=after_change_id)
     if options.brand_ids is not None:
@@ -144,25 +207,27 @@ def simulation_summary(
             resumes += count
         else:
             pauses[reason or ""] += count
+    # * the alerts its spend raised (kept, not sent)
+    withheld = Alert.objects.filter(id__gt=after_alert_id, simulated=True).count()
     return SimulationSummary(
         mode="accelerated" if options.accelerated else "real time",
+        dry_run=dry_run,
         start=options.start,
         end=options.end,
         simulated_until=stats.simulated_until,
         interrupted=stats.interrupted,
         ticks=stats.ticks,
         events_sent=stats.events,
-        amount_sent=stats.amount,
+        amount_sent=dict(stats.amounts),
         retries=stats.retries,
         duplicates=stats.duplicates,
         late=stats.late,
         recorded_while_paused=stats.recorded_while_paused,
-        ledger_events=ledger["events"],
-        # SQLite (the embedded default) sums decimals as floating point: the
-        # ledger's amounts have 6 places, so its total is exact at 6 places.
-        ledger_amount=(ledger["amount"] or ZERO).quantize(AMOUNT_QUANTUM),
+        ledger_events=ledger_events,
+        ledger_amount=ledger_amount,
         pauses=dict(pauses),
         resumes=resumes,
+        alerts_withheld=withheld,
         periods=_brand_periods(options, stats.simulated_until),
     )
 

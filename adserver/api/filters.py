@@ -11,11 +11,12 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django_filters import fields
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
-from budgets.models import Budget
+from budgets.models import Brand, Budget
 from campaigns.models import Campaign, Daypart, PauseReason, Status
 from spend.models import SpendEvent, SpendKind
 
@@ -67,6 +68,39 @@ class IdFilter(filters.Filter):
         super().__init__(*args, **kwargs)
 
 
+ARCHIVED_HELP = (
+    "true: only the archived; false (the default): only the others. An archived object "
+    "keeps its page and history."
+)
+
+
+def archived_q(lookups: tuple[str, ...]) -> Q:
+    """Rows archived by any of `lookups` (a campaign also by its brand's archive)."""
+    archived = Q()
+    for lookup in lookups:
+        archived |= Q(**{f"{lookup}__isnull": False})
+    return archived
+
+
+class ArchivedFilterSet(StrictFilterSet):
+    """`?archived=true` lists the archived; the view leaves them out of a list by default."""
+
+    archived = filters.BooleanFilter(method="filter_archived", help_text=ARCHIVED_HELP)
+    archived_lookups: tuple[str, ...] = ("archived_at",)
+
+    def filter_archived(self, queryset: Any, name: str, value: bool | None) -> Any:
+        if value is None:
+            return queryset
+        archived = archived_q(self.archived_lookups)
+        return queryset.filter(archived) if value else queryset.exclude(archived)
+
+
+class BrandFilter(ArchivedFilterSet):
+    class Meta:
+        model = Brand
+        fields = ["archived"]
+
+
 class BudgetFilter(StrictFilterSet):
     brand = IdFilter(field_name="brand_id", help_text="Brand id.")
 
@@ -75,15 +109,17 @@ class BudgetFilter(StrictFilterSet):
         fields = ["brand"]
 
 
-class CampaignFilter(StrictFilterSet):
+class CampaignFilter(ArchivedFilterSet):
     brand = IdFilter(field_name="brand_id", help_text="Brand id.")
     budget = IdFilter(field_name="budget_id", help_text="Shared budget id.")
     status = filters.ChoiceFilter(choices=Status.choices)
     pause_reason = filters.ChoiceFilter(choices=PauseReason.choices)
+    # A campaign of an archived brand is archived with it.
+    archived_lookups = ("archived_at", "brand__archived_at")
 
     class Meta:
         model = Campaign
-        fields = ["brand", "budget", "status", "pause_reason"]
+        fields = ["brand", "budget", "status", "pause_reason", "archived"]
 
 
 class DaypartFilter(StrictFilterSet):

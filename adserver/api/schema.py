@@ -2,6 +2,10 @@
 
 drf-spectacular describes only the 2xx answer of each operation; clients
 (and the schema-driven tests) also need the 400/401/403/404/409/413/429 shapes.
+
+Its examples come from one small, consistent world (`EXAMPLES`): without
+them Swagger UI invents values from the types and patterns (a campaign id
+of 9223372036854776000, an amount of "-872926").
 """
 
 from typing import Any
@@ -25,6 +29,97 @@ FIELD_ERRORS = OpenApiResponse(
     },
     description="Bad input, named by field.",
 )
+
+
+# One brand in Oslo spending kroner, with a shared budget, a campaign and its
+# overnight daypart. Per component, then for any component by field name.
+_ANY: dict[str, Any] = {
+    "id": 42,
+    "brand": 3,
+    "budget": 7,
+    "campaign": 42,
+    "user": 5,
+    "username": "maria",
+    "object_id": 42,
+    "timezone": "Europe/Oslo",
+    "currency": "NOK",
+    "daily_budget": "4000.00",
+    "monthly_budget": "100000.00",
+    "daily_limit": "1600.00",
+    "monthly_limit": "30000.00",
+    "daily_spend": "1234.50",
+    "monthly_spend": "38210.75",
+    "daily_remaining": "2765.50",
+    "monthly_remaining": "61789.25",
+    "daily_overspend": "0.00",
+    "monthly_overspend": "0.00",
+    "amount": "12.50",
+    "occurred_at": "2026-03-10T14:05:00+01:00",
+    "recorded_at": "2026-03-10T14:05:01+01:00",
+    "changed_at": "2026-03-10T09:30:00+01:00",
+    "server_time": "2026-03-10T14:05:00Z",
+    "local_date": "2026-03-10",
+    "starts_on": "2026-03-01",
+    "ends_on": "2026-03-31",
+    "event_id": "dsp-7f3a9c21",
+    "source": "api",
+    "days": ["fri", "sat"],
+    "start_time": "22:00",
+    "end_time": "02:00",
+    "brand_daily_spend": "1234.50",
+    "brand_monthly_spend": "38210.75",
+    "brand_daily_remaining": "2765.50",
+    "brand_monthly_remaining": "61789.25",
+    "note": "Creative under review",
+}
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "Brand": {"name": "Fjord Outdoor"},
+    "Budget": {"name": "Always-on"},
+    "Campaign": {"name": "Social - evenings"},
+    "SpendEvent": {"id": 1234},
+    "SpendRecorded": {"id": 1234},
+    "SettingChange": {
+        "id": 311,
+        "object_type": "brand",
+        "object_id": 3,
+        "object_repr": "Fjord Outdoor",
+        "field": "daily_budget",
+        "before": "3500.00",
+        "after": "4000.00",
+    },
+}
+# Path and query parameters, by name.
+PARAMETER_EXAMPLES: dict[str, Any] = {
+    "id": 42,
+    "user_id": 5,
+    "brand": 3,
+    "budget": 7,
+    "campaign": 42,
+    "date": "2026-03-10",
+    "since": "2026-03-10T00:00:00+01:00",
+    "until": "2026-03-11T00:00:00+01:00",
+}
+
+
+def _example_for(component: str, field: str) -> Any:
+    base = component.removeprefix("Patched").removesuffix("Request")
+    return EXAMPLES.get(base, {}).get(field, _ANY.get(field))
+
+
+def add_examples(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: the examples of `EXAMPLES` on every component and parameter."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        for field, prop in component.get("properties", {}).items():
+            example = _example_for(name, field)
+            if example is not None:
+                prop["example"] = example
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                example = PARAMETER_EXAMPLES.get(parameter["name"])
+                if example is not None:
+                    parameter["schema"]["example"] = example
+    return result
 
 
 class UserTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
@@ -63,6 +158,18 @@ class AutoSchema(openapi.AutoSchema):
         if self.method == "POST" and getattr(self.view, "action", None) in actions:
             return auth
         return [scheme for scheme in auth if SpendFeedScheme.name not in scheme]
+
+    def get_serializer_name(self, serializer: serializers.Serializer[Any], direction: Any) -> str:
+        """`SpendEventRequestSerializer` is `SpendEventRequest`, not `SpendEventRequestRequest`.
+
+        Requests have their own components (COMPONENT_SPLIT_REQUEST), which
+        drf-spectacular names by adding "Request": a serializer written for
+        requests only loses its own "Request" first.
+        """
+        name = serializer.__class__.__name__
+        if direction == "request" and name.endswith("RequestSerializer"):
+            return name.removesuffix("RequestSerializer") + "Serializer"
+        return name
 
     def _get_response_bodies(self, direction: Any = "response") -> Any:
         responses = super()._get_response_bodies(direction)

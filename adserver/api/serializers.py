@@ -200,7 +200,9 @@ class BrandSerializer(WithCurrentTotals[Brand]):
             "daily_overspend",
             "monthly_overspend",
             "campaigns_count",
+            "archived_at",
         ]
+        read_only_fields = ["archived_at"]
         # Uniqueness is the service's rule; it names the field.
         validators: list[Any] = []
 
@@ -275,7 +277,9 @@ class CampaignSerializer(WithCurrentTotals[Campaign]):
             "pause_reason",
             "daily_spend",
             "monthly_spend",
+            "archived_at",
         ]
+        read_only_fields = ["archived_at"]
         extra_kwargs = {
             "enabled": {"help_text": "False is a manual pause (see /pause/ and /resume/)."},
         }
@@ -485,8 +489,21 @@ class SpendBatchRecordedSerializer(serializers.Serializer[Any]):
 
 class SpendConflictSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
-    event_id = serializers.CharField()
-    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
+    event_id = serializers.CharField(
+        required=False, help_text="A replay with another payload: the event_id."
+    )
+    fields = serializers.ListField(  # type: ignore[assignment]
+        child=serializers.CharField(),
+        required=False,
+        help_text="A replay with another payload: the fields that differ.",
+    )
+    archived = serializers.CharField(
+        required=False,
+        help_text='Spend for something archived: what is, e.g. "Campaign 42 (Summer sale)".',
+    )
+    campaign = serializers.IntegerField(
+        required=False, help_text="Spend for something archived: the event's campaign."
+    )
     index = serializers.IntegerField(required=False, help_text="Position of the event in a batch.")
 
 

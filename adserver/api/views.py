@@ -74,6 +74,7 @@ from adserver.api.spend_input import spend_input, spend_input_errors
 from budgets import services as budget_services
 from budgets.access import may_manage_brand, scope_to_visible
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
+from campaigns import archive as campaign_archive
 from campaigns import services as campaign_services
 from campaigns.access import campaigns_not_managed
 from campaigns.models import Campaign, Daypart
@@ -81,6 +82,7 @@ from spend.models import SpendEvent
 from spend.selectors import status_overview
 from spend.senders import Sender, sender_of
 from spend.services import (
+    SpendArchived,
     SpendBatchInvalid,
     SpendConflict,
     SpendInput,
@@ -115,6 +117,17 @@ class ServiceModelViewSet(viewsets.ModelViewSet[M]):
     def get_queryset(self) -> models.QuerySet[M]:
         queryset = super().get_queryset()
         return scope_to_visible(queryset, self.request.user, brand_field=self.brand_field)
+
+    def filter_queryset(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """A list leaves out what is archived unless `?archived=` is given.
+
+        Only a list: an archived object keeps its page, history and changes.
+        """
+        filterset = getattr(self, "filterset_class", None)
+        lookups = getattr(filterset, "archived_lookups", None)
+        if self.action == "list" and lookups and "archived" not in self.request.query_params:
+            queryset = queryset.exclude(filters.archived_q(lookups))
+        return super().filter_queryset(queryset)
 
     def brand_id_of(self, obj: M) -> int:
         brand_id: int = getattr(obj, self.brand_field)
@@ -165,7 +178,8 @@ USER_ID = OpenApiParameter(
 @extend_schema_view(
     create=extend_schema(description="Agency admins only."),
     destroy=extend_schema(
-        description="Agency admins only; refused (409) while the brand has spend.",
+        description="Agency admins only; refused (409) while the brand has spend: "
+        "archive it instead (`archive/`).",
         responses={204: None, 409: CONFLICT},
     ),
 )
@@ -175,11 +189,14 @@ class BrandViewSet(ServiceModelViewSet[Brand]):
     # Meta.ordering does not apply to a GROUP BY query: order explicitly.
     queryset = Brand.objects.annotate(campaigns_count=Count("campaigns")).order_by("name")
     serializer_class = BrandSerializer
+    filterset_class = filters.BrandFilter
     brand_field = "id"
-    agency_admin_actions = frozenset({"create", "destroy", "members", "member"})
+    agency_admin_actions = frozenset(
+        {"create", "destroy", "members", "member", "archive", "unarchive"}
+    )
 
     def get_queryset(self) -> models.QuerySet[Brand]:
-        if self.action in {"members", "member", "changes", "destroy"}:
+        if self.action in {"members", "member", "changes", "destroy", "archive", "unarchive"}:
             # The brand itself is all these need: no campaign count.
             return scope_to_visible(Brand.objects.all(), self.request.user, brand_field="id")
         return super().get_queryset()
@@ -267,6 +284,36 @@ class BrandViewSet(ServiceModelViewSet[Brand]):
         changes = SettingChange.objects.filter(brand_id=brand.pk).order_by("-changed_at", "-id")
         return _page(request, changes, SettingChangeSerializer)
 
+    @extend_schema(
+        summary="Archive the brand",
+        description="Agency admins only. It leaves the lists (`?archived=true` shows it), "
+        "takes no new spend (409), and keeps its history; its campaigns are paused.",
+        request=None,
+        responses=BrandSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        brand = self.get_object()
+        campaign_archive.brand_archive(brand_id=brand.pk, user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(self._with_count(brand.pk)).data)
+
+    @extend_schema(
+        summary="Bring the brand back from the archive",
+        description="Agency admins only. Its campaigns stay paused until a person resumes them.",
+        request=None,
+        responses=BrandSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+        brand = self.get_object()
+        campaign_archive.brand_unarchive(brand_id=brand.pk, user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(self._with_count(brand.pk)).data)
+
+    def _with_count(self, pk: int) -> Brand:
+        return scope_to_visible(BrandViewSet.queryset, self.request.user, brand_field="id").get(
+            pk=pk
+        )
+
     def create_with_service(self, data: dict[str, Any]) -> Brand:
         return budget_services.brand_create(**data)
 
@@ -346,6 +393,23 @@ class CampaignViewSet(ServiceModelViewSet[Campaign]):
         """Lift the manual pause; the campaign serves only if nothing else holds it."""
         return self._set_enabled(request, enabled=True)
 
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def archive(self, request: Request, pk: str | None = None) -> Response:
+        """Pause and archive: it leaves the lists (`?archived=true` shows it), takes no new
+        spend (409), and keeps its history."""
+        campaign = self.get_object()
+        campaign_archive.campaign_archive(campaign_id=campaign.pk, user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(self.reread(campaign.pk)).data)
+
+    @extend_schema(request=None, responses=CampaignSerializer)
+    @action(detail=True, methods=["post"])
+    def unarchive(self, request: Request, pk: str | None = None) -> Response:
+        """Back from the archive; it stays paused until a person resumes it."""
+        campaign = self.get_object()
+        campaign_archive.campaign_unarchive(campaign_id=campaign.pk, user=request.user)  # type: ignore[arg-type]
+        return Response(self.get_serializer(self.reread(campaign.pk)).data)
+
 
 class DaypartViewSet(ServiceModelViewSet[Daypart]):
     """Weekly windows in the brand's wall-clock time; none means all week."""
@@ -375,7 +439,8 @@ class DaypartViewSet(ServiceModelViewSet[Daypart]):
 SPEND_CONFLICT = OpenApiResponse(
     SpendConflictSerializer,
     description=(
-        "The event_id was recorded before by the same sender with another payload; "
+        "The event_id was recorded before by the same sender with another payload "
+        "(`event_id`, `fields`), or the campaign or its brand is archived (`archived`); "
         "nothing was stored."
     ),
 )
@@ -435,8 +500,12 @@ def _refuse_unless_manager(
         raise PermissionDenied(f"You may not record spend for {which} {names}: {why}.")
 
 
-def _conflict(exc: SpendConflict) -> Response:
-    body: dict[str, Any] = {"detail": str(exc), "event_id": exc.event_id, "fields": exc.fields}
+def _conflict(exc: SpendConflict | SpendArchived) -> Response:
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, SpendConflict):
+        body.update(event_id=exc.event_id, fields=exc.fields)
+    else:
+        body.update(archived=exc.archived, campaign=exc.campaign_id)
     if exc.index is not None:
         body["index"] = exc.index
     return Response(body, status=status.HTTP_409_CONFLICT)
@@ -504,7 +573,7 @@ class SpendViewSet(
             )
         except SpendRefused as exc:
             raise PermissionDenied(str(exc)) from exc
-        except SpendConflict as exc:
+        except (SpendConflict, SpendArchived) as exc:
             return _conflict(exc)
         return Response(
             spend_recorded_body(recorded),
@@ -537,7 +606,7 @@ class SpendViewSet(
         except SpendBatchInvalid as exc:
             problems: Any = exc.errors or [str(exc)]
             raise ValidationError({"events": problems}) from exc
-        except SpendConflict as exc:
+        except (SpendConflict, SpendArchived) as exc:
             return _conflict(exc)
         body = SpendBatchRecordedSerializer(recorded).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -104,6 +104,7 @@ class BrandFilterForm(PageForm):
         label="At cap",
         choices=_blank([("daily", "Daily budget spent"), ("monthly", "Monthly budget spent")]),
     )
+    archived = forms.BooleanField(required=False, label="Archived only")
     sort = forms.ChoiceField(
         required=False, choices=[(key, key) for key in BRAND_SORTS], widget=forms.HiddenInput
     )
@@ -120,6 +121,7 @@ class CampaignFilterForm(VisibleChoicesForm, PageForm):
     q = forms.CharField(required=False, max_length=200, label="Search")
     status = forms.ChoiceField(required=False, choices=_blank(Status.choices))
     reason = forms.ChoiceField(required=False, choices=_blank(PauseReason.choices))
+    archived = forms.BooleanField(required=False, label="Archived only")
 
 
 class SpendFilterForm(VisibleChoicesForm, DateRangeMixin, ExportForm):

@@ -352,14 +352,17 @@ def brands_list(
     currency: str = "",
     over: str = "",
     sort: str = "name",
+    archived: bool = False,
 ) -> QuerySet[Brand]:
     """Brands, searched, filtered to those at a cap, and sorted (by utilisation too).
+
+    The archived brands instead of the others when `archived`.
 
     Utilisation is computed in SQL from each brand's own current rollups, so
     the sort is right across every page; the figures printed come from
     spend.selectors for the page's brands.
     """
-    brands = visible_brands(user)
+    brands = visible_brands(user).filter(archived_at__isnull=not archived)
     if search:
         brands = brands.filter(name__icontains=search)
     if currency:
@@ -514,10 +517,15 @@ def campaigns_list(
     search: str = "",
     status: str = "",
     reason: str = "",
+    archived: bool = False,
 ) -> QuerySet[Campaign]:
+    """The archived campaigns (by themselves or by their brand) instead of the others
+    when `archived`."""
     campaigns = Campaign.objects.filter(brand_q(user, brand_field="brand_id")).select_related(
         "brand", "budget"
     )
+    archived_q = Q(archived_at__isnull=False) | Q(brand__archived_at__isnull=False)
+    campaigns = campaigns.filter(archived_q) if archived else campaigns.exclude(archived_q)
     if brand is not None:
         campaigns = campaigns.filter(brand=brand)
     if budget is not None:

@@ -244,6 +244,7 @@ def brand_list(request: HttpRequest) -> HttpResponseBase:
         currency=form.cleaned_data["currency"],
         over=form.cleaned_data["over"],
         sort=sort,
+        archived=form.cleaned_data["archived"],
     )
     if form.wants_csv():
         return exports.csv_response(
@@ -436,6 +437,7 @@ def campaign_list(request: HttpRequest) -> HttpResponseBase:
         search=data["q"],
         status=data["status"],
         reason=data["reason"],
+        archived=data["archived"],
     )
     now = timezone.now()
     if form.wants_csv():

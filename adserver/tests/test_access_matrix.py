@@ -351,6 +351,10 @@ API: dict[str, list[Probe]] = {
     ],
     "campaign-pause": [Probe("POST", WRITE, "campaign")],
     "campaign-resume": [Probe("POST", WRITE, "spare")],
+    "campaign-archive": [Probe("POST", WRITE, "campaign")],
+    "campaign-unarchive": [Probe("POST", WRITE, "campaign")],
+    "brand-archive": [Probe("POST", "agency_object", "brand")],
+    "brand-unarchive": [Probe("POST", "agency_object", "brand")],
     "daypart-list": [
         Probe("GET", LIST),
         Probe("POST", "create", body=_daypart_body, ok=frozenset({201})),
@@ -589,8 +593,12 @@ READ_ONLY = {
 AGENCY_ADDS_AND_DELETES = {"budgets.brand"}
 NO_ADD = READ_ONLY | {"budgets.alert"}
 NO_DELETE = READ_ONLY | {"budgets.alert"}
+# Their objects in the world have spend: the delete page sends the person back
+# to the object's page with "archive it instead".
+ARCHIVED_INSTEAD = {"budgets.brand", "campaigns.campaign"}
 ADMIN_VIEWS = ("changelist", "add", "history", "delete", "change")
 HIDDEN, LOGIN, FORBIDDEN, OK = "hidden", "login", 403, 200
+ARCHIVE_INSTEAD = "archive instead"
 
 
 def _admin_models() -> dict[str, str]:
@@ -620,6 +628,8 @@ def admin_expected(label: str, view: str, person: str, letter: str, world: World
         label in NO_DELETE or (label in AGENCY_ADDS_AND_DELETES and person != "agency")
     ):
         return FORBIDDEN  # asked before the object is looked up: the same for every object
+    if view == "delete" and label in ARCHIVED_INSTEAD and manages:
+        return ARCHIVE_INSTEAD
     return OK if manages else HIDDEN
 
 
@@ -642,6 +652,9 @@ def _check_answer(response: Any, want: Any, what: str) -> None:
     elif want == HIDDEN:
         assert response.status_code == 302, what
         assert response["Location"] == reverse("admin:index"), what
+    elif want == ARCHIVE_INSTEAD:
+        assert response.status_code == 302, what
+        assert response["Location"].endswith("/change/"), what
     else:
         assert response.status_code == want, f"{what}: {response.status_code}"
 

@@ -61,6 +61,28 @@ def test_dev_admin_prints_the_three_logins_that_work() -> None:
 
 
 @override_settings(DEBUG=True)
+def test_dev_admin_never_prints_a_changed_password_as_the_default() -> None:
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    call_command("dev_admin", stdout=io.StringIO())
+    for username in ("admin", "manager"):
+        user = User.objects.get(username=username)
+        user.set_password("a much better secret")
+        user.save(update_fields=["password"])
+    out = io.StringIO()
+    call_command("dev_admin", stdout=out)
+    lines = [" ".join(line.split()) for line in out.getvalue().splitlines()[1:]]
+    assert lines == [
+        "admin (password changed since; not shown) agency admin: every brand "
+        "(dashboard, API and admin)",
+        "manager (password changed since; not shown) manager of Kolkata Spice Co, "
+        "Northwind Coffee (dashboard, API and admin)",
+        "viewer / viewer viewer of Northwind Coffee (dashboard and API)",
+    ]
+    # Nor did printing it reset it.
+    assert User.objects.get(username="admin").check_password("a much better secret")
+
+
+@override_settings(DEBUG=True)
 def test_dev_admin_says_when_the_demo_logins_are_not_made() -> None:
     out = io.StringIO()
     call_command("dev_admin", stdout=out)

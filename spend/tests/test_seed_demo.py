@@ -11,6 +11,7 @@ from django.test import Client, override_settings
 
 from budgets.models import Brand, BrandMembership, Budget, SettingChange
 from budgets.staff import BRAND_MANAGERS
+from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 
 pytestmark = pytest.mark.django_db
@@ -39,6 +40,16 @@ def test_default_set_covers_zones_currencies_dayparts_flights_and_a_manual_pause
     assert {"ended", "not_started", "manual"} <= reasons
     manual = CampaignStatusChange.objects.filter(new_reason="manual")
     assert manual.count() == Brand.objects.count()
+    # Marked as demo data: simulate_spend may write to them without asking.
+    assert not Brand.objects.filter(demo=False).exists()
+
+
+def test_a_brand_of_the_same_name_made_before_is_not_marked_as_demo() -> None:
+    BrandFactory.create(name="Northwind Coffee")
+    call_command("seed_demo", "--brands", "2", stdout=io.StringIO())
+    assert list(Brand.objects.filter(demo=False).values_list("name", flat=True)) == [
+        "Northwind Coffee"
+    ]
 
 
 def test_seeding_twice_changes_nothing() -> None:

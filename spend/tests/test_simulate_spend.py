@@ -99,7 +99,7 @@ def test_a_simulated_month_keeps_every_cap_and_resets_in_each_zone() -> None:
 
     # The summary's totals are the ledger's.
     ledger = SpendEvent.objects.aggregate(total=Sum("amount"))["total"]
-    assert summary.ledger_amount == summary.amount_sent == ledger
+    assert summary.ledger_amount == summary.amount_sent == {"USD": ledger}
     assert summary.ledger_events == summary.events_sent == SpendEvent.objects.count()
     assert summary.duplicates == summary.retries > 0
 
@@ -189,12 +189,12 @@ def _run(*args: str) -> dict[str, object]:
 
 @pytest.mark.django_db
 def test_command_prints_a_json_summary_that_matches_the_ledger() -> None:
-    brand = BrandFactory.create(daily_budget="10.00")
+    brand = BrandFactory.create(daily_budget="10.00", demo=True)
     CampaignFactory.create_batch(2, brand=brand)
     data = _run("--simulated-days", "0.5", "--rate", "30", "--seed", "1", "--tick-minutes", "5")
     assert data["mode"] == "accelerated"
     assert data["events_sent"] == SpendEvent.objects.count() > 0
-    assert Decimal(str(data["ledger_amount"])) == SpendEvent.objects.aggregate(t=Sum("amount"))["t"]
+    assert data["ledger_amount"] == {"USD": str(SpendEvent.objects.aggregate(t=Sum("amount"))["t"])}
     periods = data["periods"]
     assert isinstance(periods, list)
     assert {p["period"] for p in periods} >= {"day", "month"}
@@ -202,7 +202,7 @@ def test_command_prints_a_json_summary_that_matches_the_ledger() -> None:
 
 @pytest.mark.django_db
 def test_text_summary_names_brands_and_caps() -> None:
-    brand = BrandFactory.create(name="Acme Widgets", daily_budget="3.00")
+    brand = BrandFactory.create(name="Acme Widgets", daily_budget="3.00", demo=True)
     CampaignFactory.create(brand=brand)
     out = io.StringIO()
     call_command(
@@ -219,7 +219,8 @@ def test_text_summary_names_brands_and_caps() -> None:
     text = out.getvalue()
     assert "Acme Widgets" in text
     assert "Events recorded" in text
-    assert "brand_daily_budget" in text
+    assert "Brand daily budget spent" in text
+    assert "brand_daily_budget" not in text
 
 
 @pytest.mark.parametrize(
@@ -256,7 +257,7 @@ def test_both_modes_at_once_is_refused() -> None:
 
 @pytest.mark.django_db
 def test_real_time_mode_records_with_the_real_clock() -> None:
-    CampaignFactory.create(brand=BrandFactory.create(daily_budget="1000.00"))
+    CampaignFactory.create(brand=BrandFactory.create(daily_budget="1000.00", demo=True))
     data = _run("--minutes", "0.05", "--rate", "20000", "--seed", "5")
     assert data["mode"] == "real time"
     assert data["ticks"] == 0
@@ -266,7 +267,7 @@ def test_real_time_mode_records_with_the_real_clock() -> None:
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_ctrl_c_stops_cleanly_and_prints_the_summary_so_far() -> None:
-    CampaignFactory.create_batch(3, brand=BrandFactory.create(daily_budget="100000.00"))
+    CampaignFactory.create_batch(3, brand=BrandFactory.create(daily_budget="100000.00", demo=True))
     settings = connection.settings_dict
     env = {
         **os.environ,

@@ -59,6 +59,7 @@ def test_list_shows_spend_and_remaining_for_each_brands_local_day(api: APIClient
                 "daily_overspend": "0.000000",
                 "monthly_overspend": "0.000000",
                 "campaigns_count": 2,
+                "archived_at": None,
             }
         ],
     }

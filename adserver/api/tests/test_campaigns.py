@@ -41,6 +41,7 @@ def test_detail_shows_every_contract_field(api: APIClient) -> None:
         "pause_reason": "budget_daily_limit",
         "daily_spend": "2.500000",
         "monthly_spend": "0.000000",
+        "archived_at": None,
     }
 
 

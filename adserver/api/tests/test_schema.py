@@ -167,7 +167,7 @@ def test_swagger_ui_is_served_from_our_own_static_files(staff_client: Client) ->
 
 def test_the_source_of_spend_is_the_servers_to_set(schema: dict[str, Any]) -> None:
     components = schema["components"]["schemas"]
-    assert "source" not in components["SpendEventRequestRequest"]["properties"]
+    assert "source" not in components["SpendEventRequest"]["properties"]
     source = components["SpendEvent"]["properties"]["source"]
     assert source["readOnly"] is True
     assert "set by the server" in source["description"]
@@ -176,3 +176,71 @@ def test_the_source_of_spend_is_the_servers_to_set(schema: dict[str, Any]) -> No
         refused = schema["paths"][path]["post"]["responses"]["403"]["description"]
         assert "outside its brands" in refused
         assert "right to adjust" in refused
+
+
+ID_FIELDS = {"id", "brand", "budget", "campaign", "user", "object_id"}
+
+
+def test_component_names_do_not_repeat_a_word(schema: dict[str, Any]) -> None:
+    names = list(schema["components"]["schemas"])
+    assert "SpendEventRequest" in names
+    assert "SpendBatchRequest" in names
+    assert "MembershipRequest" in names
+    repeated = [n for n in names if re.search(r"([A-Z][a-z]+)\1", n)]
+    assert repeated == []
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (component, name, prop)
+        for component, body in schema["components"]["schemas"].items()
+        for name, prop in body.get("properties", {}).items()
+    ]
+
+
+def test_ids_have_small_examples(schema: dict[str, Any]) -> None:
+    ids = [(c, n, p) for c, n, p in _properties(schema) if n in ID_FIELDS]
+    assert len(ids) > 15
+    for component, name, prop in ids:
+        assert isinstance(prop.get("example"), int), (component, name)
+        assert 1 <= prop["example"] <= 10_000, (component, name)
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["schema"].get("type") == "integer" and parameter["name"] not in {
+                    "page",
+                    "page_size",
+                }:
+                    assert 1 <= parameter["schema"]["example"] <= 10_000, parameter
+
+
+def test_money_examples_are_positive_decimal_strings_their_pattern_accepts(
+    schema: dict[str, Any],
+) -> None:
+    money = [(c, n, p) for c, n, p in _properties(schema) if p.get("format") == "decimal"]
+    assert len(money) > 20
+    for component, name, prop in money:
+        example = prop.get("example")
+        assert isinstance(example, str), (component, name)
+        assert re.fullmatch(r"\d+\.\d{2}", example), (component, name, example)
+        if "pattern" in prop:
+            assert re.search(prop["pattern"], example), (component, name, example)
+    spend = schema["components"]["schemas"]["SpendEventRequest"]["properties"]["amount"]
+    assert float(spend["example"]) > 0
+
+
+def test_zones_currencies_and_times_are_real(schema: dict[str, Any]) -> None:
+    from zoneinfo import available_timezones
+
+    zones = [p["example"] for c, n, p in _properties(schema) if n == "timezone"]
+    assert zones
+    assert all(zone in available_timezones() and zone != "UTC" for zone in zones)
+    for _component, name, prop in _properties(schema):
+        if name == "currency":
+            assert re.fullmatch(r"[A-Z]{3}", prop["example"])
+        if prop.get("format") == "date-time" and name != "archived_at":
+            assert re.fullmatch(
+                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", prop.get("example", "")
+            ), name
+    daypart = schema["components"]["schemas"]["DaypartRequest"]["properties"]
+    assert (daypart["start_time"]["example"], daypart["end_time"]["example"]) == ("22:00", "02:00")

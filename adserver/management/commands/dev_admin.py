@@ -3,12 +3,17 @@
 The agency admin `admin` is made here; the demo manager and viewer are made
 by `seed_demo` (with their brands) and only printed here, with what each
 may do, so a newcomer can log in as each role and see the difference.
+
+A password is printed only when it is known to work: the login was made by
+this run, or its password is still the public default. A password changed
+since is never printed as the default.
 """
 
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.management.base import BaseCommand, CommandError
 
 from budgets.models import BrandMembership
@@ -45,7 +50,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Development logins (dashboard {url}/ , admin {url}/admin/):")
         )
-        admin_line = f"{USERNAME} / {PASSWORD}"
+        admin_line = login_line(user, PASSWORD, created=created)
         self.stdout.write(
             f"  {admin_line:<20} agency admin: every brand (dashboard, API and admin)"
         )
@@ -63,11 +68,12 @@ class Command(BaseCommand):
         for membership in memberships:
             by_role = roles.setdefault(membership.user.get_username(), {})
             by_role.setdefault(membership.role, []).append(membership.brand.name)
-        staff = set(
-            get_user_model()
-            .objects.filter(username__in=[d.username for d in DEMO_LOGINS], is_staff=True)
-            .values_list("username", flat=True)
-        )
+        users = {
+            user.get_username(): user
+            for user in get_user_model().objects.filter(
+                username__in=[d.username for d in DEMO_LOGINS]
+            )
+        }
         lines = []
         for login in DEMO_LOGINS:
             if login.username not in roles:
@@ -76,7 +82,15 @@ class Command(BaseCommand):
             what = "; ".join(
                 f"{role} of {', '.join(names)}" for role, names in roles[login.username].items()
             )
-            where = "dashboard, API and admin" if login.username in staff else "dashboard and API"
-            pair = f"{login.username} / {login.password}"
+            user = users[login.username]
+            where = "dashboard, API and admin" if user.is_staff else "dashboard and API"
+            pair = login_line(user, login.password, created=False)
             lines.append(f"  {pair:<20} {what} ({where})")
         return lines
+
+
+def login_line(user: AbstractBaseUser, default: str, *, created: bool) -> str:
+    """`name / password`, the password only when it still is the default."""
+    if created or user.check_password(default):
+        return f"{user.get_username()} / {default}"
+    return f"{user.get_username()} (password changed since; not shown)"

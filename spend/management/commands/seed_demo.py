@@ -178,6 +178,8 @@ class Command(BaseCommand):
                 "currency": currency,
                 "daily_budget": daily,
                 "monthly_budget": daily * 25,
+                # Marked, so that simulate_spend may write to it without asking.
+                "demo": True,
             },
         )
         budgets = {

@@ -2,9 +2,13 @@
 
 manage.py simulate_spend --minutes 10            # real time; beat and worker tick
 manage.py simulate_spend --simulated-days 30     # replay the last 30 days, ticking itself
+manage.py simulate_spend --simulated-days 7 --dry-run   # the same report, nothing kept
+
+Simulated spend cannot be taken out of the ledger and its pauses are real,
+so the command writes only to brands seed_demo made, unless it is told
+otherwise (--brand, --write-real-data). Its alerts are kept but never sent.
 """
 
-import contextlib
 import datetime as dt
 import json
 import math
@@ -15,12 +19,13 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 from django.utils import timezone
 
-from budgets.models import Brand
+from budgets.models import Alert, Brand
 from campaigns.models import CampaignStatusChange
 from spend.simulation import SimulationOptions, SimulationStats, Simulator
-from spend.simulation_report import simulation_summary
+from spend.simulation_report import SimulationSummary, simulation_summary
 
 MAX_DAYS = 366
 MAX_MINUTES = 24 * 60
@@ -106,7 +111,25 @@ class Command(BaseCommand):
             action="append",
             type=int,
             metavar="ID",
-            help="Only this brand (repeatable). Default: every brand.",
+            help=(
+                "Only this brand (repeatable). Default: every brand, if seed_demo made them all."
+            ),
+        )
+        parser.add_argument(
+            "--write-real-data",
+            action="store_true",
+            help=(
+                "Write simulated spend to every brand, including brands seed_demo did not "
+                "make. The spend stays in the ledger and its pauses are real."
+            ),
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help=(
+                "With --simulated-days: run in one transaction, print the report, then roll "
+                "everything back."
+            ),
         )
         parser.add_argument("--seed", type=int, help="Random seed, for a repeatable run.")
         parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
@@ -114,22 +137,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         sim_options = self._options(options)
-        first_change = CampaignStatusChange.objects.order_by("-id").values_list("id", flat=True)
-        after_change_id = first_change.first() or 0
-        bar = ProgressBar(self.stderr._out, enabled=not options["no_progress"])
-        simulator = Simulator(sim_options, on_progress=bar.update)
-        previous = signal.signal(signal.SIGINT, lambda *_: self._stop(simulator))
-        try:
-            # Alert mail printed by the console backend goes to stderr, so that
-            # stdout holds only the summary (and stays valid JSON with --json).
-            with contextlib.redirect_stdout(sys.stderr):
-                stats = simulator.run()
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        bar.close()
-        summary = simulation_summary(
-            stats=stats, options=sim_options, after_change_id=after_change_id
-        )
+        self._refuse_real_data(sim_options, write_real_data=options["write_real_data"])
+        if options["dry_run"]:
+            if not sim_options.accelerated:
+                raise CommandError(
+                    "--dry-run needs --simulated-days: in real time its open transaction would "
+                    "hold the brands' locks against beat's ticks for the whole run."
+                )
+            with transaction.atomic():
+                stats, summary = self._simulate(sim_options, options)
+                transaction.set_rollback(True)
+        else:
+            stats, summary = self._simulate(sim_options, options)
         if options["json"]:
             self.stdout.write(json.dumps(summary.as_dict(), indent=2))
         else:
@@ -137,6 +156,45 @@ class Command(BaseCommand):
         if stats.interrupted:
             self.stderr.write("Interrupted: the summary covers what was recorded until then.")
             sys.exit(130)
+
+    def _simulate(
+        self, sim_options: SimulationOptions, options: dict[str, Any]
+    ) -> tuple[SimulationStats, SimulationSummary]:
+        last_change = CampaignStatusChange.objects.order_by("-id").values_list("id", flat=True)
+        last_alert = Alert.objects.order_by("-id").values_list("id", flat=True)
+        after_change_id, after_alert_id = last_change.first() or 0, last_alert.first() or 0
+        bar = ProgressBar(self.stderr._out, enabled=not options["no_progress"])
+        simulator = Simulator(sim_options, on_progress=bar.update)
+        previous = signal.signal(signal.SIGINT, lambda *_: self._stop(simulator))
+        try:
+            stats = simulator.run()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        bar.close()
+        summary = simulation_summary(
+            stats=stats,
+            options=sim_options,
+            after_change_id=after_change_id,
+            after_alert_id=after_alert_id,
+            dry_run=options["dry_run"],
+        )
+        return stats, summary
+
+    def _refuse_real_data(self, sim_options: SimulationOptions, *, write_real_data: bool) -> None:
+        """Brands seed_demo did not make are written to only when asked by name or by flag."""
+        if sim_options.brand_ids is not None or write_real_data:
+            return
+        real = Brand.objects.filter(demo=False).order_by("name")
+        names = list(real.values_list("name", flat=True)[:4])
+        if not names:
+            return
+        shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+        raise CommandError(
+            f"Refused: this database holds brands that seed_demo did not create ({shown}). "
+            "Simulated spend cannot be taken out of the ledger, and the pauses it causes are "
+            "real. Name the brands to simulate with --brand ID (repeatable), or pass "
+            "--write-real-data if this database may hold simulated spend. Nothing was written."
+        )
 
     def _stop(self, simulator: Simulator) -> None:
         if simulator.stop_requested:
