@@ -24,9 +24,10 @@ from budgets.models import Brand
 
 # An event's `source` is the feed's name (`spend.SpendEvent.source`, 64 characters).
 FEED_NAME_MAX_LENGTH = 64
-# People's events are `user:<username>`; the server's own are `system`.
+# People's events are `user:<username>`; the server's own are `system`, the
+# simulator's `simulator` (spend.simulation), and events from before feeds `api`.
 RESERVED_PREFIX = "user:"
-RESERVED_NAMES = frozenset({"system", "api"})
+RESERVED_NAMES = frozenset({"system", "simulator", "api"})
 # How stale `last_used_at` may get: written at most once a minute per feed.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")

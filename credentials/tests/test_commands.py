@@ -74,6 +74,7 @@ def test_feed_create_refuses_a_duplicate_name() -> None:
     [
         ("user:alice", "names people's or the server's own events"),
         ("system", "names people's or the server's own events"),
+        ("Simulator", "names people's or the server's own events"),
         ("bad\x07name", "control characters"),
         (" padded", "blanks"),
         ("x" * 65, "at most 64"),
