@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,30 @@ def test_a_window_counter_expires_after_its_window() -> None:
     assert len(keys) == 1
     assert 0 < client.ttl(keys[0]) <= 61
     assert int(client.get(keys[0])) == 1
+
+
+def test_a_high_rate_is_counted_in_redis_in_batches_and_still_shared() -> None:
+    """At 20,000 a window a process sends its counts 50 at a time; once it has
+    sent a batch it sees the other processes' counts, and refuses past the limit."""
+    cache: Any = caches["default"]
+    client = cache._cache.get_client(write=True)
+    rate = "20000/day"
+    window = int(time.time() // 86400)
+    key = cache.make_key(f"throttle:spend:feed-batched:{window}")
+    client.set(key, 19_960)  # what the other web processes counted already
+
+    answers = [window_count("spend", "feed-batched", rate)[0] for _ in range(49)]
+    assert all(answers)
+    assert int(client.get(key)) == 19_960  # nothing sent yet: one round trip per 50
+    assert window_count("spend", "feed-batched", rate)[0] is False  # 19,960 + 50
+    assert int(client.get(key)) == 20_010
+    assert window_count("spend", "feed-batched", rate)[0] is False  # seen: refused at once
+    assert client.ttl(key) > 0 or client.ttl(key) == -1
+
+
+def test_a_low_rate_is_counted_request_by_request() -> None:
+    cache: Any = caches["default"]
+    client = cache._cache.get_client(write=True)
+    assert [window_count("api", "user-exact", "199/min")[0] for _ in range(3)] == [True] * 3
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*throttle:api:user-exact:*"))
+    assert [int(client.get(k)) for k in keys] == [3]
