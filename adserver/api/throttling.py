@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
+from adserver.api.permissions import is_spend_feed
+
 if TYPE_CHECKING:  # rest_framework.views reads DEFAULT_THROTTLE_CLASSES, naming this module
     from rest_framework.views import APIView
 
@@ -165,9 +167,9 @@ class ScopeRateThrottle(BaseThrottle):
         return allowed
 
     def client_of(self, request: Request) -> str:
-        auth: Any = request.auth
-        if getattr(auth, "is_spend_feed", False) is True:
-            return f"feed-{auth.id}"  # its key's id: a feed is no user
+        if is_spend_feed(request):
+            feed: Any = request.auth
+            return f"feed-{feed.id}"  # its key's id: a feed is no user
         user = request.user
         if user and user.is_authenticated:
             return f"user-{user.pk}"
