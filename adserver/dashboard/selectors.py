@@ -33,6 +33,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -199,43 +200,78 @@ def _near_cap_q(todays: dict[str, dt.date], *, brand_path: str, caps: tuple[str,
     )
 
 
+_SHARE = DecimalField(max_digits=30, decimal_places=10)
+
+
+def _share_of_cap(caps: tuple[str, str]) -> Case:
+    """A rollup's amount over its period's cap (the near-cap rows' sort key)."""
+    return Case(
+        When(
+            period=Period.DAY,
+            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=_SHARE),
+        ),
+        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=_SHARE),
+        output_field=_SHARE,
+    )
+
+
 def _by_share(found: list[NearCap]) -> list[NearCap]:
     return sorted(found, key=lambda near: (-(near.utilisation.percent or ZERO), near.name))
 
 
-def brands_near_cap(todays: dict[str, dt.date], *, user: AnyUser | None) -> list[NearCap]:
-    """Every brand the user may see at 80% of its daily or monthly cap or more in
-    its own today and month, highest share first: one query.
+@dataclass(frozen=True)
+class BrandsNearCap:
+    """The overview's brands near their caps, and how many are at them."""
 
-    All of them, not a page: the overview counts the brands at their caps
-    from these rows instead of scanning the same rollups a second time.
+    shown: list[NearCap]
+    at_daily_cap: int
+    at_monthly_cap: int
+
+
+def brands_near_cap(
+    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
+) -> BrandsNearCap:
+    """The first `shown` brands the user may see at 80% of their daily or monthly
+    cap or more in their own today and month, highest share first, and how many
+    of them all stand at their caps: one query.
+
+    The counts are window aggregates over the same rows, so the rollups are
+    read once and only the shown rows leave the database.
     """
     if not todays:
-        return []
+        return BrandsNearCap([], 0, 0)
     caps = ("brand__daily_budget", "brand__monthly_budget")
-    # * the current brand rollups at 80% of their cap or more
-    rows = (
+    # * the current brand rollups at 80% of their cap or more, highest first,
+    #   each carrying the counts of all of them at their day and month caps
+    rows = list(
         BrandSpend.objects.filter(
             _near_cap_q(todays, brand_path="brand", caps=caps),
             brand_q(user, brand_field="brand_id"),
         )
-        .order_by()
-        .values_list("brand_id", "brand__name", "brand__currency", "period", "amount", *caps)
+        .annotate(
+            share=_share_of_cap(caps),
+            at_day=Window(Count("id", filter=Q(period=Period.DAY, amount__gte=F(caps[0])))),
+            at_month=Window(Count("id", filter=Q(period=Period.MONTH, amount__gte=F(caps[1])))),
+        )
+        .order_by("-share", "brand__name", "period")
+        .values_list(
+            "brand_id",
+            "brand__name",
+            "brand__currency",
+            "period",
+            "amount",
+            *caps,
+            "at_day",
+            "at_month",
+        )[:shown]
     )
-    return _by_share(
-        [
-            NearCap(
-                brand_id,
-                name,
-                currency,
-                None,
-                "",
-                period,
-                Utilisation(amount, daily if period == Period.DAY else monthly),
-            )
-            for brand_id, name, currency, period, amount, daily, monthly in rows
-        ]
-    )
+    found = [
+        NearCap(brand_id, name, currency, None, "", period, Utilisation(amount, cap))
+        for brand_id, name, currency, period, amount, *cap_of, _, _ in rows
+        for cap in [cap_of[0] if period == Period.DAY else cap_of[1]]
+    ]
+    at_day, at_month = (rows[0][-2], rows[0][-1]) if rows else (0, 0)
+    return BrandsNearCap(_by_share(found), at_day, at_month)
 
 
 def budgets_near_cap(
@@ -246,22 +282,13 @@ def budgets_near_cap(
     if not todays:
         return []
     caps = ("budget__daily_limit", "budget__monthly_limit")
-    share = DecimalField(max_digits=30, decimal_places=10)
-    by_share = Case(
-        When(
-            period=Period.DAY,
-            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=share),
-        ),
-        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=share),
-        output_field=share,
-    )
     # * the current shared-budget rollups at 80% of their limit or more, highest first
     rows = (
         BudgetSpend.objects.filter(
             _near_cap_q(todays, brand_path="budget__brand", caps=caps),
             brand_q(user, brand_field="budget__brand_id"),
         )
-        .annotate(share=by_share)
+        .annotate(share=_share_of_cap(caps))
         .order_by("-share", "budget_id", "period")
         .values_list(
             "budget__brand_id",
