@@ -1,7 +1,7 @@
 """Budget alerts: rows written with the spend, delivered by the worker (an outbox).
 
 The recorder inserts each alert with `INSERT ... ON CONFLICT DO NOTHING`
-inside its transaction (spend.ledger.rollups_add), so an alert exists once
+inside its transaction (spend.recording.ledger.rollups_add), so an alert exists once
 per cap, period and threshold however many processes cross it together.
 Nothing is sent inside the request: once the transaction commits, a robust
 on-commit callback sends `spend.tasks.alerts_deliver` to the broker (giving

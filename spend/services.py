@@ -5,7 +5,7 @@ settings.SPEND_BATCH_MAX_EVENTS) validate everything first and store nothing
 on bad input. Then, atomically:
 
 1. the campaigns' brands are locked FOR SHARE, then the capped rollup rows
-   the events touch (spend.ledger explains the lock order): the totals read
+   the events touch (spend.recording.ledger explains the lock order): the totals read
    there are the exact ones the events are added to;
 2. the events are appended to the ledger; an `event_id` seen before is not
    counted again (the same payload returns the original, a different payload
@@ -19,7 +19,7 @@ on bad input. Then, atomically:
 
 Spend for a campaign that is already paused is recorded all the same: it is
 money spent upstream. It counts in the totals and as overspend
-(spend.accounting defines both).
+(spend.recording.rule defines both).
 
 Every event is recorded for a `Sender` (spend.senders; the system's when
 none is given): it names the event's `source`, within which `event_id` is
@@ -38,11 +38,10 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from budgets.models import Brand, Period
+from budgets.periods import local_date, month_start
 from campaigns.models import Campaign, Status
-from spend import metrics, sql
-from spend.accounting import RollupKey
+from spend import metrics
 from spend.archived import archived_error, spend_refuse_archived
-from spend.batch import record_batch
 from spend.errors import (
     AmountRefusedError,
     CampaignsRefusedError,
@@ -56,15 +55,14 @@ from spend.errors import (
     UnknownCampaignsError,
 )
 from spend.models import AlertWebhook, BrandSpend, SpendEvent, SpendKind
-from spend.recording import (
-    Outcome,
-    Placed,
-    current_period,
-    record_one,
-    retrying,
-)
+from spend.recording import cursors
+from spend.recording.batch import Outcome, retrying
+from spend.recording.copy_batch import record_batch
+from spend.recording.placing import Placed
+from spend.recording.rule import BRAND, RollupKey
+from spend.recording.single import record_one
+from spend.recording.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 from spend.senders import SYSTEM, Sender
-from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 
 __all__ = [
     "BatchRecorded",
@@ -140,10 +138,11 @@ class BatchRecorded:
 
 def _brand_now(p: Placed, outcome: Outcome, now: dt.datetime) -> tuple[Decimal, Decimal]:
     """The brand's spend for its current local day and month."""
-    today, month = current_period(p.context, now)
+    today = local_date(now, p.context.timezone)
+    month = month_start(today)
     brand_id = p.context.brand_id
-    day_key: RollupKey = ("brand", brand_id, Period.DAY, today)
-    month_key: RollupKey = ("brand", brand_id, Period.MONTH, month)
+    day_key = RollupKey(BRAND, brand_id, Period.DAY, today)
+    month_key = RollupKey(BRAND, brand_id, Period.MONTH, month)
     daily, monthly = outcome.closing(day_key), outcome.closing(month_key)
     if daily is not None and monthly is not None:
         return daily, monthly
@@ -218,7 +217,7 @@ def spend_record(
         raise SpendInvalid(errors)
     if clean.kind == SpendKind.ADJUSTMENT and not sender.may_adjust:
         raise SpendRefused(ADJUSTMENT_REFUSED)
-    if not sql.postgres():
+    if not cursors.postgres():
         spend_refuse_archived([clean.campaign_id], batch=False)
     try:
         outcome = record_one(clean, now=now, sender=sender)
@@ -344,7 +343,7 @@ def spend_record_batch(
         raise SpendRefused(f"Event {first}: {ADJUSTMENT_REFUSED}", index=first)
     if not unique:
         return BatchRecorded(created=0, duplicates=replays_in_batch)
-    if not sql.postgres():
+    if not cursors.postgres():
         try:
             spend_refuse_archived(unique.campaign_ids, batch=True)
         except SpendArchived as refusal:

@@ -1,41 +1,44 @@
-"""The transaction behind spend_record and spend_record_batch.
+"""The generic path: any number of events, any database, one transaction.
 
-spend.services validates and answers; this module records: it locks (see
-spend.ledger for the order), appends to the ledger, applies the accounting
-(spend.accounting) to the rollups, raises alerts and, when a cap moved,
-holds or releases campaigns (spend.enforcement) -- all in one transaction,
-or, for one event outside any transaction on PostgreSQL, in one statement
-that commits by itself (spend.one_event).
+spend.services validates and answers; this records: the events placed
+(spend.recording.placing, their brands locked), the capped rollup rows
+locked (spend.recording.ledger has the order), replays found, the rule
+applied (spend.recording.rule), the ledger appended (by COPY from
+COPY_MIN_EVENTS events), the rollups added to, alerts raised and, when a cap
+moved, campaigns held or released (spend.enforcement). One event on
+PostgreSQL takes spend.recording.single instead, a large batch
+spend.recording.copy_batch; both answer with this module's Outcome.
 """
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from budgets.models import Period
-from budgets.periods import local_date, month_start
-from campaigns.models import Status
 from campaigns.services import StateChange
-from spend import ledger, one_event, sql
-from spend.accounting import Charge, Movement, Opening, RollupKey, sorted_keys, tally
 from spend.alerts import alerts_announce_on_commit
 from spend.enforcement import budget_holds_reconcile
-from spend.errors import EventIdRaceError, SpendConflict, UnknownCampaignsError
-from spend.ledger import AlertRow, CampaignContext, LedgerRow, RollupDelta, StoredEvent
-from spend.limits import (
-    amounts_within_brands,
-    campaigns_of_brands,
-    dated_since_last_month,
-    totals_stay_positive,
+from spend.errors import EventIdRaceError, SpendConflict
+from spend.recording import cursors, ledger
+from spend.recording.ledger import AlertRow, RollupDelta, StoredEvent
+from spend.recording.limits import totals_stay_positive
+from spend.recording.placing import Placed, caps_of, place
+from spend.recording.rule import (
+    BRAND,
+    Movement,
+    Opening,
+    RollupKey,
+    Tally,
+    locking_order,
+    tally,
 )
+from spend.recording.validation import CleanEvent
 from spend.senders import Sender
-from spend.validation import CleanEvent
 
 logger = logging.getLogger("spend.services")
 
@@ -46,122 +49,6 @@ ATTEMPTS = 3
 # From this many events a batch's ledger rows go by COPY (PostgreSQL): below
 # it, INSERT's single round trip costs less than COPY's two.
 COPY_MIN_EVENTS = 50
-
-
-def capped_keys(context: CampaignContext, day: dt.date) -> tuple[RollupKey, ...]:
-    """The brand's (and budget's) rollup rows of `day` and of its month."""
-    month = month_start(day)
-    keys: tuple[RollupKey, ...] = (
-        ("brand", context.brand_id, Period.DAY, day),
-        ("brand", context.brand_id, Period.MONTH, month),
-    )
-    if context.budget_id is not None:
-        keys += (
-            ("budget", context.budget_id, Period.DAY, day),
-            ("budget", context.budget_id, Period.MONTH, month),
-        )
-    return keys
-
-
-class _SharedKeys:
-    """Memos for placing many events: equal keys are computed, and stored, once."""
-
-    __slots__ = ("_current", "_days", "_keys")
-
-    def __init__(self) -> None:
-        self._days: dict[tuple[dt.datetime, str], dt.date] = {}
-        self._keys: dict[tuple[int, dt.date], tuple[dt.date, tuple[RollupKey, ...]]] = {}
-        self._current: dict[tuple[int, dt.date], tuple[RollupKey, ...]] = {}
-
-    def local_date(self, instant: dt.datetime, tz: str) -> dt.date:
-        day = self._days.get((instant, tz))
-        if day is None:
-            day = self._days[(instant, tz)] = local_date(instant, tz)
-        return day
-
-    def keys(self, context: CampaignContext, day: dt.date) -> tuple[dt.date, tuple[RollupKey, ...]]:
-        found = self._keys.get((context.campaign_id, day))
-        if found is None:
-            month = month_start(day)
-            keys = (
-                *capped_keys(context, day),
-                ("campaign", context.campaign_id, Period.DAY, day),
-                ("campaign", context.campaign_id, Period.MONTH, month),
-            )
-            found = self._keys[(context.campaign_id, day)] = (month, keys)
-        return found
-
-    def current_caps(self, context: CampaignContext, today: dt.date) -> tuple[RollupKey, ...]:
-        found = self._current.get((context.campaign_id, today))
-        if found is None:
-            found = self._current[(context.campaign_id, today)] = capped_keys(context, today)
-        return found
-
-
-class Placed:
-    """A valid event, its campaign's context, its brand-local day and rollup keys."""
-
-    __slots__ = ("context", "current_caps", "event", "index", "keys", "local_date", "month")
-
-    def __init__(
-        self,
-        index: int,
-        event: CleanEvent,
-        context: CampaignContext,
-        *,
-        today: dt.date,
-        shared: "_SharedKeys | None" = None,
-    ) -> None:
-        self.index = index
-        self.event = event
-        self.context = context
-        if shared is None:
-            shared = _SharedKeys()
-        self.local_date = day = shared.local_date(event.occurred_at, context.timezone)
-        self.month, self.keys = shared.keys(context, day)
-        # The caps that can hold the campaign now: its brand's (and budget's)
-        # current local day and month, whatever day the event is for.
-        self.current_caps = shared.current_caps(context, today)
-
-    def charge(
-        self,
-        *,
-        active: bool,
-        held: bool,
-        locked: Collection[RollupKey],
-        watches: "dict[int, tuple[tuple[RollupKey, ...], bool]] | None" = None,
-    ) -> Charge:
-        """What the event charges; `watches` memoises the watched caps by campaign."""
-        found = None if watches is None else watches.get(self.context.campaign_id)
-        if found is None:
-            watch = tuple(key for key in self.current_caps if key in locked)
-            found = (watch, len(watch) == len(self.current_caps))
-            if watches is not None:
-                watches[self.context.campaign_id] = found
-        watch, complete = found
-        return Charge(
-            self.keys,
-            self.event.amount,
-            active,
-            watch,
-            watch_complete=complete,
-            budget_held=held,
-        )
-
-    def ledger_row(self, *, campaign_was_serving: bool) -> LedgerRow:
-        event, ctx = self.event, self.context
-        return LedgerRow(
-            ctx.campaign_id,
-            ctx.brand_id,
-            ctx.budget_id,
-            event.kind,
-            event.amount,
-            event.occurred_at,
-            self.local_date,
-            event.source,
-            event.event_id,
-            campaign_was_serving,
-        )
 
 
 @dataclass
@@ -183,68 +70,6 @@ class Outcome:
         return None if movement is None else movement.closing
 
 
-def current_period(context: CampaignContext, now: dt.datetime) -> tuple[dt.date, dt.date]:
-    today = local_date(now, context.timezone)
-    return today, month_start(today)
-
-
-def place(
-    events: Sequence[CleanEvent], now: dt.datetime, *, sender: Sender, lock: bool = True
-) -> list[Placed]:
-    """Load the campaigns, locking their brands; raise for unknown ones.
-
-    Raises CampaignsRefusedError for a campaign outside the sender's brands
-    (an unknown one too, for a sender limited to some brands: the answer
-    does not tell them apart), AmountRefusedError and DatedTooEarlyError.
-    """
-    wanted = {e.campaign_id for e in events}
-    contexts = ledger.campaigns_load_locking_brands(wanted, lock=lock)
-    if sender.brand_ids is not None:
-        campaigns_of_brands(wanted, contexts, sender.brand_ids)
-    unknown = [i for i, e in enumerate(events) if e.campaign_id not in contexts]
-    if unknown:
-        raise UnknownCampaignsError(unknown)
-    amounts_within_brands([e.campaign_id for e in events], [e.amount for e in events], contexts)
-    placed = place_in(events, contexts, now)
-    dated = ((p.index, p.local_date, p.context.timezone) for p in placed)
-    dated_since_last_month(dated, now, sender=sender)
-    return placed
-
-
-def place_in(
-    events: Sequence[CleanEvent], contexts: dict[int, CampaignContext], now: dt.datetime
-) -> list[Placed]:
-    """The events placed in their campaigns' contexts (loaded and checked already)."""
-    todays = {tz: local_date(now, tz) for tz in {c.timezone for c in contexts.values()}}
-    shared = _SharedKeys()
-    return [
-        Placed(i, e, context, today=todays[context.timezone], shared=shared)
-        for i, e in enumerate(events)
-        for context in [contexts[e.campaign_id]]
-    ]
-
-
-def caps_of(placed: Sequence[Placed]) -> dict[RollupKey, Decimal | None]:
-    caps: dict[RollupKey, Decimal | None] = {}
-    seen: set[tuple[int, dt.date]] = set()  # the keys of a campaign's day, once
-    for p in placed:
-        if (p.context.campaign_id, p.local_date) in seen:
-            continue
-        seen.add((p.context.campaign_id, p.local_date))
-        for key in p.keys:
-            if key[0] != "campaign":
-                caps[key] = cap_of(p.context, key)
-    return caps
-
-
-def cap_of(context: CampaignContext, key: RollupKey) -> Decimal | None:
-    """The cap of a brand or budget rollup row of the campaign's (None: no cap at that level)."""
-    daily = key[2] == Period.DAY
-    if key[0] == "brand":
-        return context.brand_daily_budget if daily else context.brand_monthly_budget
-    return context.budget_daily_limit if daily else context.budget_monthly_limit
-
-
 def differences(stored: StoredEvent, event: CleanEvent) -> list[str]:
     fields = []
     if stored.campaign_id != event.campaign_id:
@@ -262,7 +87,7 @@ def same_time(stored: StoredEvent, occurred_at: dt.datetime) -> bool:
     """Whether a replay's `occurred_at` (after validation) is the stored event's.
 
     An event dated ahead of the server's clock was booked at the server's
-    now (spend.validation); its replay, clamped to a later now or no longer
+    now (spend.recording.validation); its replay, clamped to a later now or no longer
     ahead, is dated at or after that instant and within the allowed skew.
     """
     if stored.occurred_at == occurred_at:
@@ -307,13 +132,6 @@ def replays(placed: Sequence[Placed], stored: Stored) -> dict[int, StoredEvent]:
     return originals
 
 
-def deltas_and_alerts(
-    placed: Sequence[Placed], movements: dict[RollupKey, Movement]
-) -> tuple[list[RollupDelta], list[AlertRow]]:
-    brand_of_budget = {p.context.budget_id: p.context.brand_id for p in placed}
-    return rollup_changes(movements, brand_of_budget)
-
-
 def rollup_changes(
     movements: dict[RollupKey, Movement], brand_of_budget: Mapping[int | None, int]
 ) -> tuple[list[RollupDelta], list[AlertRow]]:
@@ -323,14 +141,14 @@ def rollup_changes(
         if not m.events_count:  # watched only
             continue
         deltas.append(RollupDelta(key, m.amount, m.events_count, m.overspend, m.alerted_threshold))
-        scope, owner, period, start = key
+        scope, owner = key.scope, key.owner
         alerts += [
             AlertRow(
-                brand_id=owner if scope == "brand" else brand_of_budget[owner],
-                budget_id=None if scope == "brand" else owner,
+                brand_id=owner if scope == BRAND else brand_of_budget[owner],
+                budget_id=None if scope == BRAND else owner,
                 scope=scope,
-                period=period,
-                period_start=start,
+                period=key.period,
+                period_start=key.start,
                 threshold=threshold,
                 cap=m.cap or ZERO,
                 spend=spend,
@@ -340,25 +158,32 @@ def rollup_changes(
     return deltas, alerts
 
 
+def brand_of_caps(placed: Sequence[Placed]) -> dict[RollupKey, int]:
+    """The brand of each cap of the current day or month that can hold the events' campaigns."""
+    return {key: p.context.brand_id for p in placed for key in p.current_caps}
+
+
 def enforce(
-    placed: Sequence[Placed], unsettled: set[RollupKey], now: dt.datetime
+    brand_of_cap: Mapping[RollupKey, int], unsettled: set[RollupKey], now: dt.datetime
 ) -> list[StateChange]:
     """Hold or release the campaigns under every unsettled cap of the current day or month."""
-    brand_of = {key: p.context.brand_id for p in placed for key in p.current_caps}
-    return enforce_caps(brand_of, unsettled, now)
-
-
-def enforce_caps(
-    brand_of: Mapping[RollupKey, int], unsettled: set[RollupKey], now: dt.datetime
-) -> list[StateChange]:
-    """As enforce, given the brand of each cap of the current day or month."""
-    brand_ids = {brand_of[key] for key in unsettled if key in brand_of}
+    brand_ids = {brand_of_cap[key] for key in unsettled if key in brand_of_cap}
     if not brand_ids:
         return []
     return budget_holds_reconcile(brand_ids=brand_ids, now=now, brand_locked=True)
 
 
-# --- the generic path: any number of events, any database -----------------------------
+def rollups_counted(
+    tallied: Tally,
+    *,
+    brand_of_budget: Mapping[int | None, int],
+    brand_of_cap: Mapping[RollupKey, int],
+    now: dt.datetime,
+) -> list[StateChange]:
+    """Upsert the rollups, raise the alerts due, enforce the caps that need it."""
+    deltas, alerts = rollup_changes(tallied.movements, brand_of_budget)
+    alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
+    return enforce(brand_of_cap, tallied.unsettled, now)
 
 
 def record_many(
@@ -386,10 +211,7 @@ def record_placed(
     """record_many once the events are placed (their brands locked), in its transaction."""
     outcome = Outcome(placed=list(placed))
     caps = caps_of(placed)
-    openings: dict[RollupKey, Opening] = ledger.rollups_lock(
-        sorted_keys(k for k in caps if k[0] == "brand"),
-        sorted_keys(k for k in caps if k[0] == "budget"),
-    )
+    openings: dict[RollupKey, Opening] = ledger.rollups_lock(*locking_order(caps))
     # Read after the locks: whatever committed before us is visible now.
     if look_for_replays:
         outcome.replayed = replays(placed, events_stored(p.event for p in placed))
@@ -398,9 +220,28 @@ def record_placed(
         return outcome
     if any(p.event.amount < 0 for p in fresh):
         totals_stay_positive([(p.index, p.keys, p.event.amount) for p in fresh], openings)
+    result = _tally_fresh(fresh, openings, caps)
+    outcome.movements = result.movements
+    outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
+    _ledger_append(fresh, outcome, now)
+    outcome.changes = rollups_counted(
+        result,
+        brand_of_budget={p.context.budget_id: p.context.brand_id for p in placed},
+        brand_of_cap=brand_of_caps(placed),
+        now=now,
+    )
+    return outcome
+
+
+def _tally_fresh(
+    fresh: Sequence[Placed],
+    openings: Mapping[RollupKey, Opening],
+    caps: Mapping[RollupKey, Decimal | None],
+) -> Tally:
+    """The rule applied to the new events in order, on their campaigns' states read now."""
     states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
     watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}
-    result = tally(
+    return tally(
         (
             p.charge(active=active, held=held, locked=caps, watches=watches)
             for p in fresh
@@ -409,210 +250,20 @@ def record_placed(
         openings=openings,
         caps=caps,
     )
-    outcome.movements = result.movements
-    outcome.serving = {p.index: was for p, was in zip(fresh, result.serving, strict=True)}
+
+
+def _ledger_append(fresh: Sequence[Placed], outcome: Outcome, now: dt.datetime) -> None:
+    """The new events into the ledger, with their flags; a lone event's id into the outcome."""
     rows = [p.ledger_row(campaign_was_serving=outcome.serving[p.index]) for p in fresh]
     # COPY returns no ids: one event (whose answer names its id) is inserted.
-    if sql.postgres() and len(rows) >= COPY_MIN_EVENTS and len(rows) > 1:
+    if cursors.postgres() and len(rows) >= COPY_MIN_EVENTS and len(rows) > 1:
         ledger.events_copy((*row, now) for row in rows)
-    else:
-        ids = ledger.events_insert(rows, recorded_at=now)
-        if len(ids) != len(rows):
-            raise EventIdRaceError
-        if len(fresh) == 1:
-            outcome.event_ids[fresh[0].index] = ids[0]
-    deltas, alerts = deltas_and_alerts(placed, outcome.movements)
-    alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
-    outcome.changes = enforce(placed, result.unsettled, now)
-    return outcome
-
-
-# --- the fast path: one event on PostgreSQL, one statement ---------------------------
-
-
-def one_event_params(p: Placed, now: dt.datetime, *, alone: bool) -> dict[str, Any]:
-    ctx, event = p.context, p.event
-    today, month = current_period(ctx, now)
-    return {
-        "campaign": ctx.campaign_id,
-        "brand": ctx.brand_id,
-        "budget": ctx.budget_id,
-        "kind": event.kind,
-        "amount": event.amount,
-        "occurred_at": event.occurred_at,
-        "day": p.local_date,
-        "month": p.month,
-        "now": now,
-        "source": event.source,
-        "event_id": event.event_id,
-        "brand_daily": ctx.brand_daily_budget,
-        "brand_monthly": ctx.brand_monthly_budget,
-        "budget_daily": ctx.budget_daily_limit,
-        "budget_monthly": ctx.budget_monthly_limit,
-        "day_current": p.local_date == today,
-        "month_current": p.month == month,
-        "expected": 2 if ctx.budget_id is None else 4,
-        "timezone": ctx.timezone,
-        "alone": alone,
-    }
-
-
-def one_statement(placed: list[Placed], now: dt.datetime, *, alone: bool) -> one_event.RecordedOne:
-    """Run the one-event statement, creating the day's rollup rows first if missing."""
-    params = one_event_params(placed[0], now, alone=alone)
-    try:
-        result = one_event.event_record_postgres(params)
-    except one_event.CampaignGoneError:
-        raise UnknownCampaignsError([0]) from None
-    if result.complete:
-        return result
-    missing = [k for k in sorted_keys(caps_of(placed)) if (k[0], k[2]) not in result.openings]
-    ledger.rollups_create_missing(
-        [k for k in missing if k[0] == "brand"], [k for k in missing if k[0] == "budget"]
-    )
-    result = one_event.event_record_postgres(params)
-    if not result.complete:
-        raise RuntimeError("rollup rows missing after they were created")
-    return result
-
-
-def one_outcome(
-    placed: list[Placed], result: one_event.RecordedOne, now: dt.datetime
-) -> tuple[Outcome, set[RollupKey]]:
-    """What the statement did, as the batch path would have: movements, flags, alerts."""
-    p = placed[0]
-    outcome = Outcome(placed=placed)
-    if result.event_pk is None:
-        outcome.replayed = replays(placed, events_stored([p.event]))
-        return outcome, set()
-    caps = caps_of(placed)
-    openings = {key: result.openings[(key[0], key[2])] for key in caps}
-    charge = p.charge(
-        active=result.campaign_status == Status.ACTIVE, held=result.budget_held, locked=caps
-    )
-    counted = tally([charge], openings=openings, caps=caps)
-    if counted.serving[0] != result.campaign_was_serving:  # pragma: no cover - a defect
-        logger.error("Spend rules disagree on campaign %s serving", p.context.campaign_id)
-    outcome.movements = counted.movements
-    outcome.serving[0] = bool(result.campaign_was_serving)
-    outcome.event_ids[0] = result.event_pk
-    alerts_announce_on_commit(result.alert_ids)
-    return outcome, counted.unsettled
-
-
-def alone_outcome(placed: list[Placed], result: one_event.RecordedOne) -> Outcome:
-    """What the statement did when it committed alone, read off its answer.
-
-    Nothing to enforce: the statement refuses to commit alone when campaigns
-    must be held or released. Its rules are spend.accounting's (the property
-    tests compare both), so the totals need no second tally here.
-    """
-    p = placed[0]
-    outcome = Outcome(placed=placed)
-    if result.event_pk is None:
-        outcome.replayed = replays(placed, events_stored([p.event]))
-        return outcome
-    outcome.serving[0] = bool(result.campaign_was_serving)
-    outcome.event_ids[0] = result.event_pk
-    ctx, amount = p.context, p.event.amount
-    owners = {"brand": ctx.brand_id, "budget": ctx.budget_id}
-    for (scope, period), opening in result.openings.items():
-        owner = owners[scope]
-        if owner is not None:
-            start = p.local_date if period == Period.DAY else p.month
-            outcome.totals[(scope, owner, period, start)] = opening.amount + amount
-    alerts_announce_on_commit(result.alert_ids)
-    return outcome
-
-
-# The campaigns the one-statement path has stored events for, by database
-# and campaign id: a spend stream names the same campaigns again and again, and reading
-# one costs a round trip and about as much client time as the statement. A
-# remembered context may be stale; it is never trusted: the statement
-# compares each of its facts (the campaign's brand and budget, the brand's
-# time zone and caps, the budget's limits) with the rows it locks and, when
-# one differs, aborts itself before anything is written (SPR01). The event
-# then takes the transaction, which reads the campaign afresh.
-_CONTEXTS: dict[tuple[str, int], CampaignContext] = {}
-CONTEXTS_MAX = 10_000
-
-
-def _context_key(campaign_id: int) -> tuple[str, int]:
-    return str(connection.settings_dict["NAME"]), campaign_id
-
-
-def contexts_forget(campaign_id: int) -> None:
-    _CONTEXTS.pop(_context_key(campaign_id), None)
-
-
-def place_remembered(
-    event: CleanEvent, now: dt.datetime, key: tuple[str, int], *, sender: Sender
-) -> list[Placed]:
-    """The event placed with its campaign's remembered context, or one read now (no lock).
-
-    The sender's rules are checked as `place` checks them. A remembered
-    brand is safe to check against: the statement compares it with the
-    campaign's row and aborts when it moved (the event then takes the
-    transaction, which reads it afresh).
-    """
-    context = _CONTEXTS.get(key)
-    if context is None:
-        return place([event], now, sender=sender, lock=False)
-    campaign = {event.campaign_id: context}
-    if sender.brand_ids is not None:
-        campaigns_of_brands([event.campaign_id], campaign, sender.brand_ids)
-    # The statement checks that the brand's monthly budget is still this one.
-    amounts_within_brands([event.campaign_id], [event.amount], campaign)
-    placed = Placed(0, event, context, today=local_date(now, context.timezone))
-    dated_since_last_month([(0, placed.local_date, context.timezone)], now, sender=sender)
-    return [placed]
-
-
-def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
-    """One event in a transaction: lock the brand, one statement, enforcement if due."""
-    with transaction.atomic():
-        placed = place([event], now, sender=sender)
-        outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=False), now)
-        outcome.changes = enforce(placed, unsettled, now)
-        return outcome
-
-
-def record_one_alone(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
-    """One event outside any transaction: one statement that commits by itself.
-
-    The statement refuses to finish (NeedsTransactionError, nothing written)
-    when campaigns must be held or released with it, or the campaign's or
-    brand's settings differ from the context used here (read now, or
-    remembered); then the event takes the transaction.
-    """
-    key = _context_key(event.campaign_id)
-    placed = place_remembered(event, now, key, sender=sender)
-    try:
-        result = one_statement(placed, now, alone=True)
-    except (one_event.NeedsTransactionError, UnknownCampaignsError):
-        _CONTEXTS.pop(key, None)
-        raise
-    # Remembered once an event was stored with it: the ledger's foreign keys
-    # then keep the campaign, its brand and its budget from going away.
-    if key not in _CONTEXTS:
-        if len(_CONTEXTS) >= CONTEXTS_MAX:
-            _CONTEXTS.clear()
-        _CONTEXTS[key] = placed[0].context
-    return alone_outcome(placed, result)
-
-
-def record_one(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
-    # An adjustment takes the generic path: it is rare, and its campaign's
-    # totals must be read under the locks to keep every total from going
-    # below zero (spend.limits), which the one statement does not do.
-    if not sql.postgres() or event.amount < 0:
-        return retrying(lambda: record_many([event], now=now, sender=sender))
-    if not connection.in_atomic_block:
-        try:
-            return retrying(lambda: record_one_alone(event, now=now, sender=sender))
-        except one_event.NeedsTransactionError:
-            logger.debug("Spend for campaign %s recorded in a transaction", event.campaign_id)
-    return retrying(lambda: record_one_in_transaction(event, now=now, sender=sender))
+        return
+    ids = ledger.events_insert(rows, recorded_at=now)
+    if len(ids) != len(rows):
+        raise EventIdRaceError
+    if len(fresh) == 1:
+        outcome.event_ids[fresh[0].index] = ids[0]
 
 
 T = TypeVar("T")

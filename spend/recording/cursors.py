@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -142,3 +143,8 @@ def in_clause(values: Sequence[Any]) -> tuple[str, list[Any]]:
     if postgres():
         return "= ANY(%s)", [list(values)]
     return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def sql_beside(module_file: str, name: str) -> str:
+    """The text of the .sql file `name` beside the module: read once, when the module loads."""
+    return Path(module_file).with_name(name).read_text(encoding="utf-8")

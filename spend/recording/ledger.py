@@ -13,13 +13,13 @@ same for every recorder so that none can deadlock another:
    (a campaign's rows are only ever written under its brand's row locks).
 
 PostgreSQL receives rows as arrays through `unnest`, one statement whatever
-the number of events (spend.sql has the cursors), and a batch's ledger rows
+the number of events (spend.recording.cursors has the cursors), and a batch's ledger rows
 through COPY, its bulk load. One event takes a single statement instead
-(spend.one_event). SQLite (the embedded default of `make run`) takes the
+(spend.recording.single). SQLite (the embedded default of `make run`) takes the
 database's write lock at BEGIN, so there plain reads are as good as locks
 and portable statements do.
 
-A batch on PostgreSQL may append its events before step 2 (spend.batch): it
+A batch on PostgreSQL may append its events before step 2 (spend.recording.copy_batch): it
 reads the rows of step 2 without locks first, and checks after locking them
 that what it wrote still holds.
 """
@@ -34,9 +34,9 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-from spend import sql
-from spend.accounting import Opening, RollupKey
 from spend.errors import EventIdRaceError
+from spend.recording import cursors
+from spend.recording.rule import Opening, RollupKey
 
 SQLITE_CHUNK = 500
 
@@ -72,19 +72,19 @@ def campaigns_load_locking_brands(
     campaign_ids: Collection[int], *, lock: bool = True
 ) -> dict[int, CampaignContext]:
     """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
-    condition, params = sql.in_clause(sorted(set(campaign_ids)))
-    lock_clause = "FOR SHARE OF b" if sql.postgres() and lock else ""
-    rows = sql.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
+    condition, params = cursors.in_clause(sorted(set(campaign_ids)))
+    lock_clause = "FOR SHARE OF b" if cursors.postgres() and lock else ""
+    rows = cursors.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
     return {
         row[0]: CampaignContext(
             campaign_id=row[0],
             brand_id=row[1],
             budget_id=row[2],
             timezone=row[3],
-            brand_daily_budget=sql.to_decimal(row[4]),
-            brand_monthly_budget=sql.to_decimal(row[5]),
-            budget_daily_limit=sql.to_optional_decimal(row[6]),
-            budget_monthly_limit=sql.to_optional_decimal(row[7]),
+            brand_daily_budget=cursors.to_decimal(row[4]),
+            brand_monthly_budget=cursors.to_decimal(row[5]),
+            budget_daily_limit=cursors.to_optional_decimal(row[6]),
+            budget_monthly_limit=cursors.to_optional_decimal(row[7]),
         )
         for row in rows
     }
@@ -123,15 +123,15 @@ ON CONFLICT ({scope}_id, period, period_start) DO NOTHING
 
 
 def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
-    return [[k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]]
+    return [[k.owner for k in keys], [k.period for k in keys], [k.start for k in keys]]
 
 
 def _select_locked(
     brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
 ) -> dict[RollupKey, Opening]:
-    rows = sql.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
+    rows = cursors.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
     return {
-        (scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
+        RollupKey(scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
         for scope, owner, period, start, amount, alerted in rows
     }
 
@@ -139,19 +139,19 @@ def _select_locked(
 def _select_plain(keys: Sequence[RollupKey]) -> dict[RollupKey, Opening]:
     found: dict[RollupKey, Opening] = {}
     for scope in ("brand", "budget"):
-        wanted = [k for k in keys if k[0] == scope]
+        wanted = [k for k in keys if k.scope == scope]
         if not wanted:
             continue
         statement = (
             f"SELECT {scope}_id, period, period_start, amount, alerted_threshold "  # noqa: S608
             f"FROM spend_{scope}spend WHERE ({scope}_id, period, period_start) "
-            f"IN (VALUES {sql.placeholders(len(wanted), 3)})"
+            f"IN (VALUES {cursors.placeholders(len(wanted), 3)})"
         )
-        for owner, period, start, amount, alerted in sql.fetch(
+        for owner, period, start, amount, alerted in cursors.fetch(
             statement, [value for k in wanted for value in k[1:]]
         ):
-            found[(scope, owner, period, sql.to_date(start))] = Opening(
-                sql.to_decimal(amount), alerted
+            found[RollupKey(scope, owner, period, cursors.to_date(start))] = Opening(
+                cursors.to_decimal(amount), alerted
             )
     return found
 
@@ -162,7 +162,7 @@ def rollups_create_missing(
     """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
     for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
         if keys:
-            sql.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+            cursors.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
 
 
 def rollups_lock(
@@ -170,9 +170,9 @@ def rollups_lock(
 ) -> dict[RollupKey, Opening]:
     """Lock the capped rollup rows; their totals as they stand.
 
-    The keys must come sorted (accounting.sorted_keys).
+    The keys must come sorted (rule.sorted_keys).
     """
-    if not sql.postgres():
+    if not cursors.postgres():
         return _select_plain([*brand_keys, *budget_keys])
     found = _select_locked(brand_keys, budget_keys)
     if len(found) == len(brand_keys) + len(budget_keys):
@@ -212,11 +212,13 @@ def rollups_and_states_read(
     params = [*_columns(brand_keys), *_columns(budget_keys), sorted(campaign_ids)]
     openings: dict[RollupKey, Opening] = {}
     states: dict[int, tuple[bool, bool]] = {}
-    for scope, owner, period, start, amount, alerted, active, held in sql.fetch(_READ_SQL, params):
+    for scope, owner, period, start, amount, alerted, active, held in cursors.fetch(
+        _READ_SQL, params
+    ):
         if scope == "campaign":
             states[owner] = (active, held)
         else:
-            openings[(scope, owner, period, start)] = Opening(amount, alerted)
+            openings[RollupKey(scope, owner, period, start)] = Opening(amount, alerted)
     return openings, states
 
 
@@ -241,7 +243,7 @@ def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEven
     """
     if not event_ids:
         return {}
-    condition, params = sql.in_clause(event_ids)
+    condition, params = cursors.in_clause(event_ids)
     statement = (
         "SELECT event_id, id, campaign_id, amount, kind, occurred_at, recorded_at "  # noqa: S608
         f"FROM spend_spendevent WHERE source = %s AND event_id {condition}"
@@ -251,23 +253,25 @@ def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEven
         event_id: StoredEvent(
             pk,
             campaign,
-            sql.to_decimal(amount),
+            cursors.to_decimal(amount),
             kind,
-            sql.to_datetime(occurred),
-            sql.to_datetime(recorded),
+            cursors.to_datetime(occurred),
+            cursors.to_datetime(recorded),
         )
-        for event_id, pk, campaign, amount, kind, occurred, recorded in sql.fetch(statement, params)
+        for event_id, pk, campaign, amount, kind, occurred, recorded in cursors.fetch(
+            statement, params
+        )
     }
 
 
 def campaigns_state(campaign_ids: Collection[int]) -> dict[int, tuple[bool, bool]]:
     """Each campaign's (active, budget-held), read after the locks: current."""
-    condition, params = sql.in_clause(sorted(campaign_ids))
+    condition, params = cursors.in_clause(sorted(campaign_ids))
     statement = (
         "SELECT id, status = 'active', budget_hold IS NOT NULL "  # noqa: S608
         f"FROM campaigns_campaign WHERE id {condition}"
     )
-    return {pk: (bool(active), bool(held)) for pk, active, held in sql.fetch(statement, params)}
+    return {pk: (bool(active), bool(held)) for pk, active, held in cursors.fetch(statement, params)}
 
 
 # --- the ledger ------------------------------------------------------------------
@@ -311,9 +315,9 @@ RETURNING id
 
 def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> list[int]:
     """Append the events; an event_id stored meanwhile is skipped. The new ids."""
-    if sql.postgres():
+    if cursors.postgres():
         columns = [list(column) for column in zip(*rows, strict=True)]
-        return [row[0] for row in sql.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
+        return [row[0] for row in cursors.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
     adapt = connection.ops.adapt_datetimefield_value
     inserted: list[int] = []
     for offset in range(0, len(rows), SQLITE_CHUNK):
@@ -323,8 +327,8 @@ def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> lis
             values: list[Any] = list(row)
             values[LEDGER_COLUMNS.index("occurred_at")] = adapt(row.occurred_at)
             params += [*values, adapt(recorded_at)]
-        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=sql.placeholders(len(chunk), 11))
-        inserted += [row[0] for row in sql.fetch(statement, params)]
+        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=cursors.placeholders(len(chunk), 11))
+        inserted += [row[0] for row in cursors.fetch(statement, params)]
     return inserted
 
 
@@ -500,16 +504,16 @@ def rollups_add(
     Returns the ids of the alerts that were new. Each rollup key must appear
     at most once (aggregate first).
     """
-    if sql.postgres():
+    if cursors.postgres():
         params: list[Any] = []
         for scope in ("brand", "budget", "campaign"):
-            params += _transposed([_delta_values(d) for d in deltas if d.key[0] == scope], 7)
+            params += _transposed([_delta_values(d) for d in deltas if d.key.scope == scope], 7)
         params.append(raised_at)
         params += _transposed([_alert_values(a) for a in alerts], 8)
-        return [row[0] for row in sql.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
+        return [row[0] for row in cursors.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
     with connection.cursor() as cursor:
         for scope in ("brand", "budget", "campaign"):
-            rows = [_delta_values(d) for d in deltas if d.key[0] == scope]
+            rows = [_delta_values(d) for d in deltas if d.key.scope == scope]
             if rows:
                 cursor.executemany(_SQLITE_UPSERT_SQL.format(scope=scope), rows)
         raised: list[int] = []

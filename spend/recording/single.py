@@ -1,141 +1,71 @@
-"""One spend event, one statement (PostgreSQL): lock, append, upsert, raise alerts.
+"""One event on PostgreSQL: one statement (single.sql) locks, appends, upserts, raises alerts.
 
-Used by spend.recording for single events; the batch path is spend.ledger.
+The statement holds the rule of spend.recording.rule for one event, on the
+opening totals of the rows it has just locked (a locking read returns the
+newest committed version), so whether the campaign was serving is judged on
+them, not on a snapshot taken before the lock was granted. Nothing is
+written unless every capped row was there to lock (`complete`); the caller
+then creates the missing rows and runs it again. The alert levels are
+ALERT_THRESHOLDS, passed in as a parameter.
+
+Outside any transaction the statement runs alone (`alone`) and commits by
+itself, in one round trip. It may only do so when nothing else has to
+happen in its transaction: when campaigns must be held or released (a cap
+crossed, a hold that no longer matches the totals), or when the brand's
+time zone or caps changed since the caller read them, it aborts itself
+through spend_needs_transaction() (SQLSTATE SPR01) and the event is
+recorded again inside a transaction. The context used may be remembered
+from an earlier event of the campaign (CONTEXTS below): every fact of it --
+the campaign's brand and budget, the brand's time zone and caps, the
+budget's limits -- is compared with the rows locked.
+
+Inside a transaction (the caller's, or the one a crossed cap needs) the same
+statement runs after the brand is locked, and enforcement follows. That
+variant stays rather than leaving the event to spend.recording.batch: a
+caller's open transaction (simulate_spend's dry run, any code inside
+atomic()) would pay three more round trips per event for the batch path's
+separate locks, replay look-up and state read, and test_services holds the
+serving event in a transaction to its four queries.
 """
 
+import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, transaction
 
-from spend import sql
-from spend.accounting import Opening
-
-# The same rules as spend.accounting, for one event, in the statement that
-# takes the locks: the opening totals are those of the rows just locked (a
-# locking read returns the newest committed version), so whether the
-# campaign was serving is judged on them, not on a snapshot taken before the
-# lock was granted. Nothing is written unless every capped row was there to
-# lock (`complete`); the caller then creates the missing rows and runs it again.
-#
-# With `alone` the statement runs outside any transaction and commits by
-# itself, in one round trip. It may only do so when nothing else has to
-# happen in its transaction: when campaigns must be held or released (a cap
-# crossed, a hold that no longer matches the totals), or when the brand's
-# time zone or caps changed since the caller read them, it aborts itself
-# through spend_needs_transaction() (SQLSTATE SPR01) and the caller records
-# the event again inside a transaction. The caller may pass a campaign's
-# context remembered from an earlier event (spend.recording): every fact of
-# it -- the campaign's brand and budget, the brand's time zone and caps, the
-# budget's limits -- is compared here with the rows locked.
-_RECORD_ONE_SQL = """
-WITH p AS (
-    SELECT %(campaign)s::bigint AS campaign, %(brand)s::bigint AS brand,
-        %(budget)s::bigint AS budget, %(amount)s::numeric AS amount,
-        %(day)s::date AS day, %(month)s::date AS month, %(now)s::timestamptz AS now,
-        ARRAY[%(brand_daily)s::numeric, %(brand_monthly)s::numeric,
-              %(budget_daily)s::numeric, %(budget_monthly)s::numeric] AS caps,
-        ARRAY[%(day_current)s::boolean, %(month_current)s::boolean] AS current,
-        %(timezone)s::varchar AS timezone, %(alone)s::boolean AS alone
-), brand AS (
-    SELECT b.timezone = p.timezone AND b.daily_budget = p.caps[1]
-           AND b.monthly_budget = p.caps[2] AS unchanged
-    FROM budgets_brand b, p WHERE b.id = p.brand
-    FOR SHARE OF b
-), periods AS (
-    SELECT 'day' AS period, p.day AS start, p.current[1] AS is_current FROM p
-    UNION ALL SELECT 'month', p.month, p.current[2] FROM p
-), o AS (
-    -- The capped rows, locked (and their newest totals read) by a function:
-    -- see migration spend 0008 for why not by a locking CTE of this statement.
-    SELECT l.scope, l.period, l.start, l.amount, l.alerted,
-        p.current[CASE l.period WHEN 'day' THEN 1 ELSE 2 END] AS is_current,
-        p.caps[CASE l.scope WHEN 'brand' THEN 0 ELSE 2 END
-               + CASE l.period WHEN 'day' THEN 1 ELSE 2 END] AS cap
-    FROM p, brand, LATERAL spend_rollups_lock(p.brand, p.budget, p.day, p.month, brand.unchanged) l
-), s AS (
-    SELECT c.status, c.budget_hold,
-        c.status = 'active'
-            AND NOT EXISTS (SELECT FROM o WHERE o.is_current AND o.amount >= o.cap) AS serving,
-        (SELECT count(*) FROM o) = %(expected)s::int AS complete,
-        c.brand_id = p.brand AND c.budget_id IS NOT DISTINCT FROM p.budget AND NOT EXISTS (
-            SELECT FROM budgets_budget g
-            WHERE g.id = p.budget AND (g.daily_limit IS DISTINCT FROM p.caps[3]
-                OR g.monthly_limit IS DISTINCT FROM p.caps[4])
-        ) AS campaign_unchanged
-    FROM campaigns_campaign c, p WHERE c.id = p.campaign
-), ins AS (
-    INSERT INTO spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,
-        local_date, recorded_at, source, event_id, campaign_was_serving)
-    SELECT p.campaign, p.brand, p.budget, %(kind)s::varchar, p.amount,
-        %(occurred_at)s::timestamptz, p.day, p.now, %(source)s::varchar, %(event_id)s::varchar,
-        s.serving
-    FROM p, s WHERE s.complete
-    ON CONFLICT (source, event_id) DO NOTHING
-    RETURNING id, campaign_was_serving AS serving
-), x AS (
-    SELECT o.*, o.amount + p.amount AS closing,
-        CASE WHEN p.amount > 0 AND o.amount >= o.cap THEN p.amount ELSE 0 END AS over,
-        (SELECT max(t) FROM unnest('{50,80,100}'::int[]) t
-         WHERE t > o.alerted AND o.amount + p.amount >= o.cap * t / 100) AS reached
-    FROM o, p, ins
-), b AS (
-    INSERT INTO spend_brandspend AS r (brand_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT p.brand, x.period, x.start, p.amount, 1, x.over, GREATEST(x.alerted, x.reached)
-    FROM x, p WHERE x.scope = 'brand'
-    ON CONFLICT (brand_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
-), g AS (
-    INSERT INTO spend_budgetspend AS r (budget_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT p.budget, x.period, x.start, p.amount, 1, x.over, GREATEST(x.alerted, x.reached)
-    FROM x, p WHERE x.scope = 'budget'
-    ON CONFLICT (budget_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
-), c AS (
-    INSERT INTO spend_campaignspend AS r (campaign_id, period, period_start, amount,
-        events_count, overspend)
-    SELECT p.campaign, k.period, k.start, p.amount, 1,
-        CASE WHEN NOT ins.serving AND p.amount > 0 THEN p.amount ELSE 0 END
-    FROM ins, p, periods k
-    ON CONFLICT (campaign_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend
-), a AS (
-    INSERT INTO budgets_alert (brand_id, budget_id, scope, period, period_start, threshold,
-        cap, spend, raised_at)
-    SELECT p.brand, CASE x.scope WHEN 'budget' THEN p.budget END, x.scope, x.period,
-        x.start, t, x.cap, x.closing, p.now
-    FROM x, p, unnest('{50,80,100}'::int[]) t
-    WHERE t > x.alerted AND x.closing >= x.cap * t / 100
-    ON CONFLICT DO NOTHING
-    RETURNING id
-), unsettled AS (
-    SELECT spend_needs_transaction('campaigns to hold or release, or brand settings changed')
-    FROM p, s, ins
-    WHERE p.alone AND (
-        NOT (SELECT unchanged FROM brand) OR NOT s.campaign_unchanged
-        OR EXISTS (SELECT FROM o WHERE o.is_current
-                   AND (o.amount >= o.cap) <> (o.amount + p.amount >= o.cap))
-        OR s.status = 'active'
-            AND EXISTS (SELECT FROM o WHERE o.is_current AND o.amount + p.amount >= o.cap)
-        OR s.budget_hold IS NOT NULL AND p.current[1] AND p.current[2]
-            AND NOT EXISTS (SELECT FROM o WHERE o.amount + p.amount >= o.cap)
-    )
+from budgets.models import ALERT_THRESHOLDS, Period
+from budgets.periods import local_date, month_start
+from campaigns.models import Status
+from spend.alerts import alerts_announce_on_commit
+from spend.errors import UnknownCampaignsError
+from spend.recording import cursors, ledger
+from spend.recording.batch import (
+    Outcome,
+    brand_of_caps,
+    enforce,
+    events_stored,
+    record_many,
+    replays,
+    retrying,
 )
-SELECT s.complete, ins.id, ins.serving, s.status, s.budget_hold IS NOT NULL,
-    ARRAY(SELECT concat_ws(' ', scope, period, amount, alerted) FROM o),
-    ARRAY(SELECT id FROM a ORDER BY id),
-    (SELECT count(*) FROM unsettled)
-FROM s LEFT JOIN ins ON true
-"""
+from spend.recording.ledger import CampaignContext
+from spend.recording.limits import (
+    amounts_within_brands,
+    campaigns_of_brands,
+    dated_since_last_month,
+)
+from spend.recording.placing import Placed, caps_of, place
+from spend.recording.rule import BRAND, BUDGET, Opening, RollupKey, sorted_keys, tally
+from spend.recording.validation import CleanEvent
+from spend.senders import Sender
 
+logger = logging.getLogger("spend.services")
+
+RECORD_ONE_SQL = cursors.sql_beside(__file__, "single.sql")
+THRESHOLDS = list(ALERT_THRESHOLDS)
 NEEDS_TRANSACTION = "SPR01"  # raised by spend_needs_transaction() (migration 0004)
 
 
@@ -161,7 +91,7 @@ class RecordedOne:
 def event_record_postgres(params: dict[str, Any]) -> RecordedOne:
     """Lock, append, upsert and raise alerts for one event, in one statement."""
     try:
-        rows = sql.fetch(_RECORD_ONE_SQL, params, raw=True)
+        rows = cursors.fetch(RECORD_ONE_SQL, params, raw=True)
     except DatabaseError as error:
         if getattr(error.__cause__, "sqlstate", None) == NEEDS_TRANSACTION:
             raise NeedsTransactionError from error
@@ -182,3 +112,196 @@ def event_record_postgres(params: dict[str, Any]) -> RecordedOne:
         },
         alert_ids=list(alerts),
     )
+
+
+def one_event_params(p: Placed, now: dt.datetime, *, alone: bool) -> dict[str, Any]:
+    ctx, event = p.context, p.event
+    today = local_date(now, ctx.timezone)
+    return {
+        "campaign": ctx.campaign_id,
+        "brand": ctx.brand_id,
+        "budget": ctx.budget_id,
+        "kind": event.kind,
+        "amount": event.amount,
+        "occurred_at": event.occurred_at,
+        "day": p.local_date,
+        "month": p.month,
+        "now": now,
+        "source": event.source,
+        "event_id": event.event_id,
+        "brand_daily": ctx.brand_daily_budget,
+        "brand_monthly": ctx.brand_monthly_budget,
+        "budget_daily": ctx.budget_daily_limit,
+        "budget_monthly": ctx.budget_monthly_limit,
+        "day_current": p.local_date == today,
+        "month_current": p.month == month_start(today),
+        "expected": 2 if ctx.budget_id is None else 4,
+        "timezone": ctx.timezone,
+        "alone": alone,
+        "thresholds": THRESHOLDS,
+    }
+
+
+def one_statement(placed: list[Placed], now: dt.datetime, *, alone: bool) -> RecordedOne:
+    """Run the one-event statement, creating the day's rollup rows first if missing."""
+    params = one_event_params(placed[0], now, alone=alone)
+    try:
+        result = event_record_postgres(params)
+    except CampaignGoneError:
+        raise UnknownCampaignsError([0]) from None
+    if result.complete:
+        return result
+    missing = [
+        k for k in sorted_keys(caps_of(placed)) if (k.scope, k.period) not in result.openings
+    ]
+    ledger.rollups_create_missing(
+        [k for k in missing if k.scope == BRAND], [k for k in missing if k.scope == BUDGET]
+    )
+    result = event_record_postgres(params)
+    if not result.complete:
+        raise RuntimeError("rollup rows missing after they were created")
+    return result
+
+
+def _recorded(placed: list[Placed], result: RecordedOne) -> Outcome:
+    """The outcome's event: its id and flag, or the stored original it replays."""
+    outcome = Outcome(placed=placed)
+    if result.event_pk is None:
+        outcome.replayed = replays(placed, events_stored([placed[0].event]))
+        return outcome
+    outcome.serving[0] = bool(result.campaign_was_serving)
+    outcome.event_ids[0] = result.event_pk
+    alerts_announce_on_commit(result.alert_ids)
+    return outcome
+
+
+def one_outcome(placed: list[Placed], result: RecordedOne) -> tuple[Outcome, set[RollupKey]]:
+    """What the statement did, as the batch path would have: movements, flags, alerts."""
+    outcome = _recorded(placed, result)
+    if result.event_pk is None:
+        return outcome, set()
+    p = placed[0]
+    caps = caps_of(placed)
+    openings = {key: result.openings[(key.scope, key.period)] for key in caps}
+    charge = p.charge(
+        active=result.campaign_status == Status.ACTIVE, held=result.budget_held, locked=caps
+    )
+    counted = tally([charge], openings=openings, caps=caps)
+    if counted.serving[0] != result.campaign_was_serving:  # pragma: no cover - a defect
+        logger.error("Spend rules disagree on campaign %s serving", p.context.campaign_id)
+    outcome.movements = counted.movements
+    return outcome, counted.unsettled
+
+
+def alone_outcome(placed: list[Placed], result: RecordedOne) -> Outcome:
+    """What the statement did when it committed alone, read off its answer.
+
+    Nothing to enforce: the statement refuses to commit alone when campaigns
+    must be held or released. Its rules are spend.recording.rule's (the
+    property tests compare both), so the totals need no second tally here.
+    """
+    outcome = _recorded(placed, result)
+    if result.event_pk is None:
+        return outcome
+    p = placed[0]
+    owners = {BRAND: p.context.brand_id, BUDGET: p.context.budget_id}
+    for (scope, period), opening in result.openings.items():
+        owner = owners[scope]
+        if owner is not None:
+            start = p.local_date if period == Period.DAY else p.month
+            outcome.totals[RollupKey(scope, owner, period, start)] = opening.amount + p.event.amount
+    return outcome
+
+
+# The campaigns the one-statement path has stored events for, by database
+# and campaign id: a spend stream names the same campaigns again and again,
+# and reading one costs a round trip and about as much client time as the
+# statement. A remembered context may be stale; it is never trusted: the
+# statement compares each of its facts with the rows it locks and, when one
+# differs, aborts itself before anything is written (SPR01). The event then
+# takes the transaction, which reads the campaign afresh. No expiry is
+# needed for that; the size bound keeps a process's memory in check.
+CONTEXTS_MAX = 10_000
+_CONTEXTS: dict[tuple[str, int], CampaignContext] = {}
+
+
+def _context_key(campaign_id: int) -> tuple[str, int]:
+    return str(connection.settings_dict["NAME"]), campaign_id
+
+
+def contexts_forget(campaign_id: int) -> None:
+    _CONTEXTS.pop(_context_key(campaign_id), None)
+
+
+def _context_remember(key: tuple[str, int], context: CampaignContext) -> None:
+    if key not in _CONTEXTS:
+        if len(_CONTEXTS) >= CONTEXTS_MAX:
+            _CONTEXTS.clear()
+        _CONTEXTS[key] = context
+
+
+def place_remembered(
+    event: CleanEvent, now: dt.datetime, key: tuple[str, int], *, sender: Sender
+) -> list[Placed]:
+    """The event placed with its campaign's remembered context, or one read now (no lock).
+
+    The sender's rules are checked as `place` checks them. A remembered
+    brand is safe to check against: the statement compares it with the
+    campaign's row and aborts when it moved (the event then takes the
+    transaction, which reads it afresh).
+    """
+    context = _CONTEXTS.get(key)
+    if context is None:
+        return place([event], now, sender=sender, lock=False)
+    campaign = {event.campaign_id: context}
+    if sender.brand_ids is not None:
+        campaigns_of_brands([event.campaign_id], campaign, sender.brand_ids)
+    # The statement checks that the brand's monthly budget is still this one.
+    amounts_within_brands([event.campaign_id], [event.amount], campaign)
+    placed = Placed(0, event, context, today=local_date(now, context.timezone))
+    dated_since_last_month([(0, placed.local_date, context.timezone)], now, sender=sender)
+    return [placed]
+
+
+def record_one_in_transaction(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
+    """One event in a transaction: lock the brand, one statement, enforcement if due."""
+    with transaction.atomic():
+        placed = place([event], now, sender=sender)
+        outcome, unsettled = one_outcome(placed, one_statement(placed, now, alone=False))
+        outcome.changes = enforce(brand_of_caps(placed), unsettled, now)
+        return outcome
+
+
+def record_one_alone(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
+    """One event outside any transaction: one statement that commits by itself.
+
+    The statement refuses to finish (NeedsTransactionError, nothing written)
+    when campaigns must be held or released with it, or the campaign's or
+    brand's settings differ from the context used here (read now, or
+    remembered); then the event takes the transaction.
+    """
+    key = _context_key(event.campaign_id)
+    placed = place_remembered(event, now, key, sender=sender)
+    try:
+        result = one_statement(placed, now, alone=True)
+    except (NeedsTransactionError, UnknownCampaignsError):
+        _CONTEXTS.pop(key, None)
+        raise
+    # Remembered once an event was stored with it: the ledger's foreign keys
+    # then keep the campaign, its brand and its budget from going away.
+    _context_remember(key, placed[0].context)
+    return alone_outcome(placed, result)
+
+
+def record_one(event: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
+    # An adjustment takes the generic path: it is rare, and its campaign's
+    # totals must be read under the locks to keep every total from going
+    # below zero (spend.recording.limits), which the one statement does not do.
+    if not cursors.postgres() or event.amount < 0:
+        return retrying(lambda: record_many([event], now=now, sender=sender))
+    if not connection.in_atomic_block:
+        try:
+            return retrying(lambda: record_one_alone(event, now=now, sender=sender))
+        except NeedsTransactionError:
+            logger.debug("Spend for campaign %s recorded in a transaction", event.campaign_id)
+    return retrying(lambda: record_one_in_transaction(event, now=now, sender=sender))

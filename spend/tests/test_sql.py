@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from spend.sql import to_datetime
+from spend.recording.cursors import to_datetime
 
 
 def test_naive_datetimes_from_sqlite_are_read_as_utc() -> None:
