@@ -166,24 +166,7 @@ def campaigns_set_enabled(
         Campaign.objects.filter(id__in=[row[0] for row in rows]).update(
             enabled=enabled, updated_at=now
         )
-        actor = audit.current_actor() if user is None else _audit_actor(user)
-        audit.record_many(
-            [
-                audit.change_row(
-                    brand_id=brand_id,
-                    brand_name=brand_name,
-                    object_type="campaign",
-                    object_id=pk,
-                    object_repr=name,
-                    field="enabled",
-                    before=not enabled,
-                    after=enabled,
-                    actor=actor,
-                    now=now,
-                )
-                for pk, _status, _reason, name, brand_id, brand_name in rows
-            ]
-        )
+        _enabled_audited(rows, enabled=enabled, user=user, now=now)
         return status_changes_record(
             before={pk: (status, reason) for pk, status, reason, *_ in rows},
             actor=Actor.USER if user is not None else Actor.SYSTEM,
@@ -191,6 +174,34 @@ def campaigns_set_enabled(
             note=note or ("Resumed manually" if enabled else "Paused manually"),
             now=now,
         )
+
+
+def _enabled_audited(
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    enabled: bool,
+    user: AbstractBaseUser | None,
+    now: dt.datetime,
+) -> None:
+    """The audit rows of campaigns_set_enabled: one per campaign changed."""
+    actor = audit.current_actor() if user is None else _audit_actor(user)
+    audit.record_many(
+        [
+            audit.change_row(
+                brand_id=brand_id,
+                brand_name=brand_name,
+                object_type="campaign",
+                object_id=pk,
+                object_repr=name,
+                field="enabled",
+                before=not enabled,
+                after=enabled,
+                actor=actor,
+                now=now,
+            )
+            for pk, _status, _reason, name, brand_id, brand_name in rows
+        ]
+    )
 
 
 def _audit_actor(user: AbstractBaseUser) -> audit.Actor:

@@ -232,23 +232,27 @@ def alerts_deliver_now(
     for alert in alerts:
         logger.warning("Budget alert %s: %s", alert.pk, alert_summary(alert))
     for delivery_id, alert_id, channel in _claim(by_id, lease):
-        alert = by_id[alert_id]
-        try:
-            _send(channel, alert, alert_summary(alert))
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
-                last_error=error, claimed_until=None
-            )
-            logger.warning("Alert %s not delivered by %s: %s", alert_id, channel, error)
-            result.failed.append((alert_id, channel, error))
-            continue
-        marked = AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
-            delivered_at=timezone.now(), last_error="", claimed_until=None
-        )
-        if marked:
-            result.delivered.append((alert_id, channel))
+        _deliver(delivery_id, by_id[alert_id], channel, result)
     return result
+
+
+def _deliver(delivery_id: int, alert: Alert, channel: str, result: DeliveryResult) -> None:
+    """Send one claimed delivery; mark it delivered, or record its error for a retry."""
+    try:
+        _send(channel, alert, alert_summary(alert))
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
+            last_error=error, claimed_until=None
+        )
+        logger.warning("Alert %s not delivered by %s: %s", alert.pk, channel, error)
+        result.failed.append((alert.pk, channel, error))
+        return
+    marked = AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
+        delivered_at=timezone.now(), last_error="", claimed_until=None
+    )
+    if marked:
+        result.delivered.append((alert.pk, channel))
 
 
 def _claim(by_id: dict[int, Alert], lease: int) -> list[tuple[int, int, str]]:
