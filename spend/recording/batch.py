@@ -30,8 +30,10 @@ from spend.recording.limits import totals_stay_positive
 from spend.recording.placing import Placed, caps_of, place
 from spend.recording.rule import (
     BRAND,
+    Caps,
     Movement,
     Opening,
+    Openings,
     RollupKey,
     Tally,
     locking_order,
@@ -233,11 +235,7 @@ def record_placed(
     return outcome
 
 
-def _tally_fresh(
-    fresh: Sequence[Placed],
-    openings: Mapping[RollupKey, Opening],
-    caps: Mapping[RollupKey, Decimal | None],
-) -> Tally:
+def _tally_fresh(fresh: Sequence[Placed], openings: Openings, caps: Caps) -> Tally:
     """The rule applied to the new events in order, on their campaigns' states read now."""
     states = ledger.campaigns_state({p.context.campaign_id for p in fresh})
     watches: dict[int, tuple[tuple[RollupKey, ...], bool]] = {}

@@ -33,7 +33,7 @@ small one, go through record_many.
 
 import datetime as dt
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -52,8 +52,10 @@ from spend.recording.placing import (
     rollup_keys,
 )
 from spend.recording.rule import (
+    Caps,
     ChargeGroup,
     Opening,
+    Openings,
     RollupKey,
     Tally,
     locking_order,
@@ -203,8 +205,8 @@ def dated_recently(
 def tally_of(
     days: Sequence[CampaignDay],
     states: States,
-    openings: Mapping[RollupKey, Opening],
-    caps: Mapping[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally | None:
     return tally_groups([d.charges(states) for d in days], openings=openings, caps=caps)
 

@@ -92,26 +92,20 @@ def campaigns_load_locking_brands(
 
 # --- locking the capped rollup rows ----------------------------------------------
 
-_LOCK_SQL = """
-WITH brand_rows AS (
-    SELECT 'brand'::text AS scope, r.brand_id AS owner_id, r.period, r.period_start,
+_LOCK_CTE = """
+{scope}_rows AS (
+    SELECT '{scope}'::text AS scope, r.{scope}_id AS owner_id, r.period, r.period_start,
            r.amount, r.alerted_threshold
     FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-    JOIN spend_brandspend r ON r.brand_id = k.owner_id AND r.period = k.period
+    JOIN spend_{scope}spend r ON r.{scope}_id = k.owner_id AND r.period = k.period
          AND r.period_start = k.period_start
-    ORDER BY r.brand_id, r.period, r.period_start
+    ORDER BY r.{scope}_id, r.period, r.period_start
     FOR NO KEY UPDATE OF r
-), budget_rows AS (
-    SELECT 'budget'::text AS scope, r.budget_id AS owner_id, r.period, r.period_start,
-           r.amount, r.alerted_threshold
-    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-    JOIN spend_budgetspend r ON r.budget_id = k.owner_id AND r.period = k.period
-         AND r.period_start = k.period_start
-    ORDER BY r.budget_id, r.period, r.period_start
-    FOR NO KEY UPDATE OF r
+)"""
+_LOCK_SQL = (
+    f"WITH {_LOCK_CTE.format(scope='brand')}, {_LOCK_CTE.format(scope='budget')} "  # noqa: S608 - constants
+    "SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows"
 )
-SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows
-"""
 
 _CREATE_MISSING_SQL = """
 INSERT INTO spend_{scope}spend ({scope}_id, period, period_start, amount, events_count)

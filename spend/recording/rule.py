@@ -55,6 +55,10 @@ class Opening:
 
 
 NO_OPENING = Opening()
+# What a tally starts from: the locked totals of the capped rows, and their caps
+# (None: no cap at that level).
+Openings = Mapping[RollupKey, Opening]
+Caps = Mapping[RollupKey, Decimal | None]
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,7 @@ class Movements(dict[RollupKey, Movement]):
 
     __slots__ = ("_caps", "_openings")
 
-    def __init__(
-        self, openings: Mapping[RollupKey, Opening], caps: Mapping[RollupKey, Decimal | None]
-    ) -> None:
+    def __init__(self, openings: Openings, caps: Caps) -> None:
         super().__init__()
         self._openings = openings
         self._caps = caps
@@ -202,8 +204,8 @@ class Tally:
 def tally(
     charges: Iterable[Charge],
     *,
-    openings: Mapping[RollupKey, Opening],
-    caps: Mapping[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally:
     """Apply the charges in order: each row's movement, who was serving, what to enforce.
 
@@ -291,8 +293,8 @@ def _rises_and_falls(
 def tally_groups(
     groups: Sequence[ChargeGroup],
     *,
-    openings: Mapping[RollupKey, Opening],
-    caps: Mapping[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally | None:
     """`tally` of the groups' charges in one pass per group, when their order cannot matter.
 

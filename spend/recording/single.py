@@ -64,7 +64,11 @@ from spend.senders import Sender
 
 logger = logging.getLogger("spend.services")
 
-RECORD_ONE_SQL = cursors.sql_beside(__file__, "single.sql")
+_CAPPED_ROLLUP = cursors.sql_beside(__file__, "capped_rollup.sql")
+RECORD_ONE_SQL = cursors.sql_beside(__file__, "single.sql").format(
+    brand_rollups=_CAPPED_ROLLUP.format(scope=BRAND),
+    budget_rollups=_CAPPED_ROLLUP.format(scope=BUDGET),
+)
 THRESHOLDS = list(ALERT_THRESHOLDS)
 NEEDS_TRANSACTION = "SPR01"  # raised by spend_needs_transaction() (migration 0004)
 

@@ -1,7 +1,8 @@
 -- One spend event, one statement: lock, append, upsert, raise alerts.
 -- The rule of spend/recording/rule.py for one event; spend/recording/single.py
 -- explains when it runs alone and when in a transaction. Each step is named
--- for what it holds.
+-- for what it holds. The brand and budget rollups are
+-- capped_rollup.sql for each scope.
 WITH event AS (
     SELECT %(campaign)s::bigint AS campaign, %(brand)s::bigint AS brand,
         %(budget)s::bigint AS budget, %(amount)s::numeric AS amount,
@@ -58,23 +59,9 @@ WITH event AS (
          WHERE t > o.alerted AND o.amount + event.amount >= o.cap * t / 100) AS reached
     FROM capped_opening o, event, appended
 ), brand_rollups AS (
-    INSERT INTO spend_brandspend AS r (brand_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT event.brand, m.period, m.start, event.amount, 1, m.over, GREATEST(m.alerted, m.reached)
-    FROM capped_movement m, event WHERE m.scope = 'brand'
-    ON CONFLICT (brand_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
+{brand_rollups}
 ), budget_rollups AS (
-    INSERT INTO spend_budgetspend AS r (budget_id, period, period_start, amount, events_count,
-        overspend, alerted_threshold)
-    SELECT event.budget, m.period, m.start, event.amount, 1, m.over, GREATEST(m.alerted, m.reached)
-    FROM capped_movement m, event WHERE m.scope = 'budget'
-    ON CONFLICT (budget_id, period, period_start) DO UPDATE SET
-        amount = r.amount + EXCLUDED.amount, events_count = r.events_count + 1,
-        overspend = r.overspend + EXCLUDED.overspend,
-        alerted_threshold = EXCLUDED.alerted_threshold
+{budget_rollups}
 ), campaign_rollups AS (
     INSERT INTO spend_campaignspend AS r (campaign_id, period, period_start, amount,
         events_count, overspend)
