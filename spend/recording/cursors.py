@@ -47,15 +47,35 @@ def cursor_for(*, raw: bool = False) -> Iterator[tuple[CursorWrapper, bool]]:
         return
     import psycopg
 
-    # As Django's own cursor() does: a pooled connection that the server
-    # dropped (a restart) is replaced here, once per request, instead of
-    # failing the request's first statement.
+    kind = psycopg.RawCursor if raw else psycopg.Cursor
+    with server_cursor(db, kind) as cursor:
+        yield cursor, True
+
+
+# The members of Django's database wrapper that server_cursor relies on
+# beyond its documented API: test_sql checks that this Django has them.
+DJANGO_BACKEND_INTERNALS = (
+    "close_if_health_check_failed",
+    "ensure_connection",
+    "validate_thread_sharing",
+    "make_cursor",
+    "queries_logged",
+)
+
+
+def server_cursor(db: Any, kind: Any) -> CursorWrapper:
+    """A cursor of class `kind` (a psycopg cursor) on Django's connection, wrapped by Django.
+
+    The one place that reaches into Django's backend: what Django's own
+    cursor() does (a pooled connection that the server dropped, a restart, is
+    replaced here, once per request, instead of failing the request's first
+    statement), with a cursor class of our choosing.
+    """
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
-    kind = psycopg.RawCursor if raw else psycopg.Cursor
-    with db.make_cursor(kind(db.connection)) as cursor:  # type: ignore[arg-type]  # Django wraps a DB-API cursor
-        yield cursor, True
+    wrapped: CursorWrapper = db.make_cursor(kind(db.connection))
+    return wrapped
 
 
 @lru_cache(maxsize=64)
