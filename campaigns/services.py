@@ -146,20 +146,7 @@ def campaigns_set_enabled(
     """
     ids = sorted(set(campaign_ids))
     with transaction.atomic():
-        # The brands first, as every writer of serving state does (budgets.locks).
-        brands_lock(
-            brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
-        )
-        candidates = Campaign.objects.select_for_update(of=("self",)).filter(id__in=ids)
-        if enabled:
-            candidates = candidates.filter(
-                archived_at__isnull=True, brand__archived_at__isnull=True
-            )
-        rows = list(
-            candidates.exclude(enabled=enabled)
-            .order_by("id")
-            .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
-        )
+        rows = _to_set_enabled(ids, enabled=enabled)
         if not rows:
             return []
         now = timezone.now()
@@ -174,6 +161,24 @@ def campaigns_set_enabled(
             note=note or ("Resumed manually" if enabled else "Paused manually"),
             now=now,
         )
+
+
+def _to_set_enabled(ids: Sequence[int], *, enabled: bool) -> list[tuple[Any, ...]]:
+    """The campaigns whose `enabled` is to change, locked: their brands first (budgets.locks).
+
+    An archived campaign, or one of an archived brand, is never resumed.
+    """
+    brands_lock(
+        brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
+    )
+    candidates = Campaign.objects.select_for_update(of=("self",)).filter(id__in=ids)
+    if enabled:
+        candidates = candidates.filter(archived_at__isnull=True, brand__archived_at__isnull=True)
+    return list(
+        candidates.exclude(enabled=enabled)
+        .order_by("id")
+        .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
+    )
 
 
 def _enabled_audited(

@@ -352,11 +352,8 @@ def status_overview(
     active = sum(count for (status, _), count in by_state.items() if status == "active")
     # * zones (unless given), then brands over their daily and monthly caps
     # (unless the caller counted them already, from rows it read anyway)
-    if todays is None:
-        todays = local_todays_by_zone(now=now)
-    if over_cap_counts is None:
-        over_cap_counts = brands_over_cap_counts(todays, visible=visible)
-    over_daily, over_monthly = over_cap_counts
+    todays = todays if todays is not None else local_todays_by_zone(now=now)
+    over_daily, over_monthly = over_cap_counts or brands_over_cap_counts(todays, visible=visible)
     return StatusOverview(
         total_brands=total_brands,
         total_campaigns=sum(by_state.values()),

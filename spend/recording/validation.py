@@ -224,15 +224,10 @@ def clean_event(
     instant, occurred_at_error = _parse_occurred_at(occurred_at, now, str(dating))
     parsed_event_id, event_id_error = _parse_event_id(event_id)
     parsed_source, source_error = _parse_source(source)
-    errors.update(
-        _named(
-            campaign=campaign_error,
-            amount=amount_error,
-            occurred_at=occurred_at_error,
-            event_id=event_id_error,
-            source=source_error,
-        )
-    )
+    errors |= _named(
+        campaign=campaign_error, amount=amount_error, occurred_at=occurred_at_error,
+        event_id=event_id_error, source=source_error,
+    )  # fmt: skip
     if errors or campaign is None or value is None or instant is None or parsed_source is None:
         return None, errors
     return CleanEvent(
