@@ -145,12 +145,6 @@ class RememberedAuthentication(TokenAuthentication):
         """The credentials of `key` and when they expire; refuse a bad key."""
         raise NotImplementedError
 
-    @classmethod
-    def forget_all(cls) -> None:
-        for subclass in cls.__subclasses__():
-            with subclass._lock:
-                subclass._remembered.clear()
-
 
 class UserTokenAuthentication(RememberedAuthentication):
     """A person's token: knox's rule (digest, expiry, active user) in one query.

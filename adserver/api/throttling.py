@@ -47,12 +47,6 @@ _pending: dict[str, list[int]] = {}  # key -> [unsent requests, last total Redis
 _pending_lock = threading.Lock()
 
 
-def forget_unsent_counts() -> None:
-    """Drop this process's unsent counts (tests: each starts with none counted)."""
-    with _pending_lock:
-        _pending.clear()
-
-
 def _batch_of(limit: int) -> int:
     return max(1, min(MAX_BATCH, limit // BATCH_SHARE))
 

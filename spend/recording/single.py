@@ -233,10 +233,6 @@ def _context_key(campaign_id: int) -> tuple[str, int]:
     return str(connection.settings_dict["NAME"]), campaign_id
 
 
-def contexts_forget(campaign_id: int) -> None:
-    _CONTEXTS.pop(_context_key(campaign_id), None)
-
-
 def _context_remember(key: tuple[str, int], context: CampaignContext) -> None:
     if key not in _CONTEXTS:
         if len(_CONTEXTS) >= CONTEXTS_MAX:

@@ -279,15 +279,9 @@ class _UsualForms:
         self.latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
         self.sources: set[str] = set()  # checked already: a feed sends the same few
 
-    def __call__(
-        self,
-        campaign_id: object,
-        amount: object,
-        occurred_at: object,
-        event_id: object,
-        source: object,
-        kind: object,
-    ) -> CleanEvent | None:
+    def __call__(self, *fields: object) -> CleanEvent | None:
+        """`fields`: (campaign_id, amount, occurred_at, event_id, source, kind)."""
+        campaign_id, amount, occurred_at, event_id, source, kind = fields
         if type(campaign_id) is not int or not 0 < campaign_id <= BIGINT_MAX:
             return None
         if not isinstance(kind, str) or kind not in KINDS:
