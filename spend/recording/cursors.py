@@ -168,3 +168,19 @@ def in_clause(values: Sequence[Any]) -> tuple[str, list[Any]]:
 def sql_beside(module_file: str, name: str) -> str:
     """The text of the .sql file `name` beside the module: read once, when the module loads."""
     return Path(module_file).with_name(name).read_text(encoding="utf-8")
+
+
+def statements_beside(module_file: str, name: str) -> dict[str, str]:
+    """The statements of the .sql file `name` beside the module, by the name each follows.
+
+    Each statement follows a line `-- name: <its name>`; other lines that
+    are comments only are left out. Read once, when the module loads.
+    """
+    statements: dict[str, list[str]] = {}
+    lines: list[str] = []
+    for line in sql_beside(module_file, name).splitlines():
+        if line.startswith("-- name:"):
+            lines = statements[line.removeprefix("-- name:").strip()] = []
+        elif not line.lstrip().startswith("--"):
+            lines.append(line)
+    return {key: "\n".join(text).strip() for key, text in statements.items()}

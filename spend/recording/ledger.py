@@ -1,4 +1,4 @@
-"""The SQL of spend recording: locks, the ledger insert, the rollup upserts.
+"""The SQL of spend recording (ledger.sql beside it): locks, the ledger insert, the upserts.
 
 Only `spend.services` calls these, inside its transaction. Lock order, the
 same for every recorder so that none can deadlock another:
@@ -39,6 +39,15 @@ from spend.recording import cursors
 from spend.recording.rule import Opening, RollupKey
 
 SQLITE_CHUNK = 500
+SCOPES = ("brand", "budget", "campaign")
+
+SQL = cursors.statements_beside(__file__, "ledger.sql")
+_ROWS_LOCKED = SQL["rows_locked"].format(
+    **{f"{scope}_rows": SQL["locked_rows"].format(scope=scope) for scope in SCOPES[:2]}
+)
+_ROLLUPS_AND_ALERTS = SQL["rollups_and_alerts"].format(
+    **{f"{scope}_rows": SQL["rows_added"].format(scope=scope) for scope in SCOPES}
+)
 
 
 # --- campaigns and their brands -------------------------------------------------
@@ -56,25 +65,13 @@ class CampaignContext:
     budget_monthly_limit: Decimal | None
 
 
-_CAMPAIGNS_SQL = """
-SELECT c.id, c.brand_id, c.budget_id, b.timezone, b.daily_budget, b.monthly_budget,
-       g.daily_limit, g.monthly_limit
-FROM campaigns_campaign c
-JOIN budgets_brand b ON b.id = c.brand_id
-LEFT JOIN budgets_budget g ON g.id = c.budget_id
-WHERE c.id {condition}
-ORDER BY c.brand_id, c.id
-{lock}
-"""
-
-
 def campaigns_load_locking_brands(
     campaign_ids: Collection[int], *, lock: bool = True
 ) -> dict[int, CampaignContext]:
     """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
     condition, params = cursors.in_clause(sorted(set(campaign_ids)))
     lock_clause = "FOR SHARE OF b" if cursors.postgres() and lock else ""
-    rows = cursors.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
+    rows = cursors.fetch(SQL["campaigns"].format(condition=condition, lock=lock_clause), params)
     return {
         row[0]: CampaignContext(
             campaign_id=row[0],
@@ -92,29 +89,6 @@ def campaigns_load_locking_brands(
 
 # --- locking the capped rollup rows ----------------------------------------------
 
-_LOCK_CTE = """
-{scope}_rows AS (
-    SELECT '{scope}'::text AS scope, r.{scope}_id AS owner_id, r.period, r.period_start,
-           r.amount, r.alerted_threshold
-    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-    JOIN spend_{scope}spend r ON r.{scope}_id = k.owner_id AND r.period = k.period
-         AND r.period_start = k.period_start
-    ORDER BY r.{scope}_id, r.period, r.period_start
-    FOR NO KEY UPDATE OF r
-)"""
-_LOCK_SQL = (
-    f"WITH {_LOCK_CTE.format(scope='brand')}, {_LOCK_CTE.format(scope='budget')} "  # noqa: S608 - constants
-    "SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows"
-)
-
-_CREATE_MISSING_SQL = """
-INSERT INTO spend_{scope}spend ({scope}_id, period, period_start, amount, events_count)
-SELECT owner_id, period, period_start, 0, 0
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-ORDER BY owner_id, period, period_start
-ON CONFLICT ({scope}_id, period, period_start) DO NOTHING
-"""
-
 
 def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
     return [[k.owner for k in keys], [k.period for k in keys], [k.start for k in keys]]
@@ -123,7 +97,7 @@ def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
 def _select_locked(
     brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
 ) -> dict[RollupKey, Opening]:
-    rows = cursors.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
+    rows = cursors.fetch(_ROWS_LOCKED, [*_columns(brand_keys), *_columns(budget_keys)])
     return {
         RollupKey(scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
         for scope, owner, period, start, amount, alerted in rows
@@ -136,11 +110,8 @@ def _select_plain(keys: Sequence[RollupKey]) -> dict[RollupKey, Opening]:
         wanted = [k for k in keys if k.scope == scope]
         if not wanted:
             continue
-        statement = (
-            f"SELECT {scope}_id, period, period_start, amount, alerted_threshold "  # noqa: S608
-            f"FROM spend_{scope}spend WHERE ({scope}_id, period, period_start) "
-            f"IN (VALUES {cursors.placeholders(len(wanted), 3)})"
-        )
+        values = cursors.placeholders(len(wanted), 3)
+        statement = SQL["plain_rows"].format(scope=scope, values=values)
         for owner, period, start, amount, alerted in cursors.fetch(
             statement, [value for k in wanted for value in k[1:]]
         ):
@@ -156,7 +127,7 @@ def rollups_create_missing(
     """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
     for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
         if keys:
-            cursors.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+            cursors.execute(SQL["missing_rows_created"].format(scope=scope), _columns(keys))
 
 
 def rollups_lock(
@@ -178,23 +149,6 @@ def rollups_lock(
     return _select_locked(brand_keys, budget_keys)
 
 
-_READ_SQL = """
-SELECT 'brand'::text, r.brand_id, r.period::text, r.period_start, r.amount,
-       r.alerted_threshold::int, NULL::boolean, NULL::boolean
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-JOIN spend_brandspend r ON r.brand_id = k.owner_id AND r.period = k.period
-     AND r.period_start = k.period_start
-UNION ALL
-SELECT 'budget', r.budget_id, r.period, r.period_start, r.amount, r.alerted_threshold, NULL, NULL
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-JOIN spend_budgetspend r ON r.budget_id = k.owner_id AND r.period = k.period
-     AND r.period_start = k.period_start
-UNION ALL
-SELECT 'campaign', c.id, NULL, NULL, NULL, NULL, c.status = 'active', c.budget_hold IS NOT NULL
-FROM campaigns_campaign c WHERE c.id = ANY(%s)
-"""
-
-
 def rollups_and_states_read(
     brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey], campaign_ids: Collection[int]
 ) -> tuple[dict[RollupKey, Opening], dict[int, tuple[bool, bool]]]:
@@ -207,7 +161,7 @@ def rollups_and_states_read(
     openings: dict[RollupKey, Opening] = {}
     states: dict[int, tuple[bool, bool]] = {}
     for scope, owner, period, start, amount, alerted, active, held in cursors.fetch(
-        _READ_SQL, params
+        SQL["rows_and_states"], params
     ):
         if scope == "campaign":
             states[owner] = (active, held)
@@ -238,10 +192,7 @@ def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEven
     if not event_ids:
         return {}
     condition, params = cursors.in_clause(event_ids)
-    statement = (
-        "SELECT event_id, id, campaign_id, amount, kind, occurred_at, recorded_at "  # noqa: S608
-        f"FROM spend_spendevent WHERE source = %s AND event_id {condition}"
-    )
+    statement = SQL["events_stored"].format(condition=condition)
     params = [source, *params]
     return {
         event_id: StoredEvent(
@@ -261,10 +212,7 @@ def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEven
 def campaigns_state(campaign_ids: Collection[int]) -> dict[int, tuple[bool, bool]]:
     """Each campaign's (active, budget-held), read after the locks: current."""
     condition, params = cursors.in_clause(sorted(campaign_ids))
-    statement = (
-        "SELECT id, status = 'active', budget_hold IS NOT NULL "  # noqa: S608
-        f"FROM campaigns_campaign WHERE id {condition}"
-    )
+    statement = SQL["campaign_states"].format(condition=condition)
     return {pk: (bool(active), bool(held)) for pk, active, held in cursors.fetch(statement, params)}
 
 
@@ -286,32 +234,12 @@ class LedgerRow(NamedTuple):
 
 LEDGER_COLUMNS = LedgerRow._fields
 
-_INSERT_EVENTS_SQL = """
-INSERT INTO spend_spendevent (
-    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
-    source, event_id, campaign_was_serving, recorded_at)
-SELECT u.*, %s::timestamptz
-FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-            %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::boolean[]) AS u
-ON CONFLICT (source, event_id) DO NOTHING
-RETURNING id
-"""
-
-_SQLITE_INSERT_EVENTS_SQL = """
-INSERT INTO spend_spendevent (
-    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
-    source, event_id, campaign_was_serving, recorded_at)
-VALUES {values}
-ON CONFLICT (source, event_id) DO NOTHING
-RETURNING id
-"""
-
 
 def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> list[int]:
     """Append the events; an event_id stored meanwhile is skipped. The new ids."""
     if cursors.postgres():
         columns = [list(column) for column in zip(*rows, strict=True)]
-        return [row[0] for row in cursors.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
+        return [row[0] for row in cursors.fetch(SQL["events_inserted"], [recorded_at, *columns])]
     adapt = connection.ops.adapt_datetimefield_value
     inserted: list[int] = []
     for offset in range(0, len(rows), SQLITE_CHUNK):
@@ -321,15 +249,13 @@ def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> lis
             values: list[Any] = list(row)
             values[LEDGER_COLUMNS.index("occurred_at")] = adapt(row.occurred_at)
             params += [*values, adapt(recorded_at)]
-        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=cursors.placeholders(len(chunk), 11))
+        statement = SQL["sqlite_events_inserted"].format(
+            values=cursors.placeholders(len(chunk), 11)
+        )
         inserted += [row[0] for row in cursors.fetch(statement, params)]
     return inserted
 
 
-_COPY_EVENTS_SQL = (
-    "COPY spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,"
-    " local_date, source, event_id, campaign_was_serving, recorded_at) FROM STDIN (FORMAT BINARY)"
-)
 _COPY_TYPES = ("int8", "int8", "int8", "varchar", "numeric", "timestamptz", "date", "varchar",
                "varchar", "bool", "timestamptz")  # fmt: skip
 EVENT_ID_UNIQUE = "spend_source_event_id_unique"
@@ -343,9 +269,9 @@ def events_copy(rows: Iterable[Sequence[Any]]) -> None:
     do again reading the stored ids first. Any other error is raised as is.
     """
     connection.validate_no_broken_transaction()
-    with connection.cursor() as cursor, _logged(cursor, _COPY_EVENTS_SQL):
+    with connection.cursor() as cursor, _logged(cursor, SQL["events_copied"]):
         try:
-            with connection.wrap_database_errors, cursor.cursor.copy(_COPY_EVENTS_SQL) as copy:
+            with connection.wrap_database_errors, cursor.cursor.copy(SQL["events_copied"]) as copy:
                 copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
@@ -417,55 +343,6 @@ class AlertRow:
     spend: Decimal
 
 
-_UPSERT_CTE = """
-{scope}_rows AS (
-    INSERT INTO spend_{scope}spend (
-        {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
-    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::numeric[],
-                         %s::integer[], %s::numeric[], %s::smallint[])
-    ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
-        amount = spend_{scope}spend.amount + EXCLUDED.amount,
-        events_count = spend_{scope}spend.events_count + EXCLUDED.events_count,
-        overspend = spend_{scope}spend.overspend + EXCLUDED.overspend,
-        alerted_threshold = GREATEST(
-            spend_{scope}spend.alerted_threshold, EXCLUDED.alerted_threshold)
-    RETURNING 1
-)"""
-
-_RAISE_CTE = """
-raised AS (
-    INSERT INTO budgets_alert (
-        brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
-    SELECT *, %s::timestamptz
-    FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::date[],
-                %s::smallint[], %s::numeric[], %s::numeric[])
-    ON CONFLICT DO NOTHING
-    RETURNING id
-)
-SELECT id FROM raised
-"""
-_UPSERT_CTES = [_UPSERT_CTE.format(scope=scope) for scope in ("brand", "budget", "campaign")]
-_ROLLUPS_AND_ALERTS_SQL = "WITH " + ",".join([*_UPSERT_CTES, _RAISE_CTE])
-
-_SQLITE_UPSERT_SQL = """
-INSERT INTO spend_{scope}spend (
-    {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
-    amount = spend_{scope}spend.amount + excluded.amount,
-    events_count = spend_{scope}spend.events_count + excluded.events_count,
-    overspend = spend_{scope}spend.overspend + excluded.overspend,
-    alerted_threshold = MAX(spend_{scope}spend.alerted_threshold, excluded.alerted_threshold)
-"""
-
-_SQLITE_ALERT_SQL = """
-INSERT INTO budgets_alert (
-    brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
-
 ALERT_FIELDS = ("brand_id", "budget_id", "scope", "period", "period_start", "threshold")
 
 
@@ -500,19 +377,19 @@ def rollups_add(
     """
     if cursors.postgres():
         params: list[Any] = []
-        for scope in ("brand", "budget", "campaign"):
+        for scope in SCOPES:
             params += _transposed([_delta_values(d) for d in deltas if d.key.scope == scope], 7)
         params.append(raised_at)
         params += _transposed([_alert_values(a) for a in alerts], 8)
-        return [row[0] for row in cursors.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
+        return [row[0] for row in cursors.fetch(_ROLLUPS_AND_ALERTS, params)]
     with connection.cursor() as cursor:
-        for scope in ("brand", "budget", "campaign"):
+        for scope in SCOPES:
             rows = [_delta_values(d) for d in deltas if d.key.scope == scope]
             if rows:
-                cursor.executemany(_SQLITE_UPSERT_SQL.format(scope=scope), rows)
+                cursor.executemany(SQL["sqlite_rows_added"].format(scope=scope), rows)
         raised: list[int] = []
         stamp = connection.ops.adapt_datetimefield_value(raised_at)
         for alert in alerts:
-            cursor.execute(_SQLITE_ALERT_SQL, [*_alert_values(alert), stamp])
+            cursor.execute(SQL["sqlite_alert_raised"], [*_alert_values(alert), stamp])
             raised += [row[0] for row in cursor.fetchall()]
     return raised
