@@ -21,11 +21,14 @@ budget's limits -- is compared with the rows locked.
 
 Inside a transaction (the caller's, or the one a crossed cap needs) the same
 statement runs after the brand is locked, and enforcement follows. That
-variant stays rather than leaving the event to spend.recording.batch: a
+variant stays rather than leaving the event to spend.recording.batch. It
+runs not only when a cap is crossed but for every event recorded inside a
 caller's open transaction (simulate_spend's dry run, any code inside
-atomic()) would pay three more round trips per event for the batch path's
-separate locks, replay look-up and state read, and test_services holds the
-serving event in a transaction to its four queries.
+atomic()), where the batch path would cost three or four more round trips
+per event: its separate lock of the capped rows, replay look-up, state read,
+insert and upsert, against one statement (test_services holds that event to
+its four queries). A crossed cap's event pays enforcement's queries on top
+either way.
 """
 
 import datetime as dt
