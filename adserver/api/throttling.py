@@ -72,27 +72,23 @@ def _count_in_redis(cache: RedisCache, key: str, *, timeout: int, batch: int = 1
             return entry[0] + entry[1]
         unsent, entry[0] = entry[0], 0
     full_key = cache.make_key(key)  # ours: short, ASCII, no validation needed
-    count = int(_redis_client(cache).incrby(full_key, unsent))
+    client = _redis_client(cache)
+    count = int(client.incrby(full_key, unsent))
     if count == unsent:
-        _redis_client(cache).expire(full_key, timeout)
+        client.expire(full_key, timeout)
     with _pending_lock:
         entry[1] = max(entry[1], count)
     return count
 
 
 def _redis_client(cache: RedisCache) -> Any:
-    """The cache's Redis client, made once per cache object: the one place that reads
-    Django's RedisCache internals (`_cache`, `get_client`; test_throttles checks them).
+    """The cache's Redis client (for INCRBY and EXPIRE, which Django's cache API lacks).
 
-    Django's get_client() builds a new redis.Redis on every call (half of
-    the throttle's CPU time: it fills a table of ~170 response callbacks);
-    a client over the same connection pool is safe to share between threads.
+    The one place that reads Django's RedisCache internals (`_cache`,
+    `get_client`); test_throttles checks that this Django has them.
     """
     backend: Any = cache._cache
-    client = getattr(backend, "throttle_client", None)
-    if client is None:
-        client = backend.throttle_client = backend.get_client(write=True)
-    return client
+    return backend.get_client(write=True)
 
 
 def _count(key: str, *, timeout: int, batch: int = 1) -> int:
