@@ -9,10 +9,8 @@ up at once if the broker is unreachable), and the worker delivers. A beat
 sweep (`spend.tasks.alerts_sweep`) delivers whatever is still undelivered,
 whether the broker was down at commit time or a worker was lost.
 
-Simulated spend (simulate_spend) raises its alerts like any other, so the
-history and the dashboard show them, but under `alerts_withheld()` they are
-marked `simulated` in the transaction that raised them and are never sent:
-neither on commit nor by the sweep.
+Raising them is the recorder's (spend.recording.alerts: announced on
+commit, or withheld for a simulation); this module delivers them.
 
 Channels: "email" (one mail to ALERT_EMAILS) and "webhook <url>" for each
 URL of ALERT_WEBHOOK_URLS and of the alert's brand (`AlertWebhook`). Each
@@ -28,14 +26,11 @@ import hmac
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,45 +59,6 @@ def alert_summary(alert: Alert) -> str:
         f"{target} reached {alert.threshold}% of its {cap} for {when}: "
         f"{alert.spend:,.2f} of {alert.cap:,.2f} {alert.brand.currency}"
     )
-
-
-_withheld: ContextVar[bool] = ContextVar("alerts_withheld", default=False)
-
-
-@contextmanager
-def alerts_withheld() -> Iterator[None]:
-    """Alerts raised inside are kept as simulated and never delivered."""
-    token = _withheld.set(True)
-    try:
-        yield
-    finally:
-        _withheld.reset(token)
-
-
-def alerts_announce_on_commit(alert_ids: Sequence[int]) -> None:
-    """Once the transaction commits, hand the new alerts to the worker."""
-    if not alert_ids:
-        return
-    if _withheld.get():
-        # * mark them, in the transaction that raised them: no sweep can see them unmarked
-        Alert.objects.filter(id__in=alert_ids).update(simulated=True)
-        return
-    ids = sorted(alert_ids)
-    transaction.on_commit(lambda: alerts_send_to_worker(ids), robust=True)
-
-
-def alerts_send_to_worker(alert_ids: Sequence[int]) -> None:
-    """Queue the delivery; an unreachable broker is logged, and the sweep delivers later."""
-    from spend.tasks import alerts_deliver
-
-    try:
-        alerts_deliver.apply_async((list(alert_ids),), retry=False)
-    except Exception:
-        logger.warning(
-            "Alerts %s not queued (the broker is unreachable): the sweep delivers them",
-            list(alert_ids),
-            exc_info=True,
-        )
 
 
 # --- channels ------------------------------------------------------------------------

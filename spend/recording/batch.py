@@ -21,10 +21,10 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
 from campaigns.services import StateChange
-from spend.alerts import alerts_announce_on_commit
 from spend.enforcement import budget_holds_reconcile
 from spend.errors import EventIdRaceError, SpendConflict
 from spend.recording import cursors, ledger
+from spend.recording.alerts import alerts_announce_on_commit
 from spend.recording.ledger import AlertRow, RollupDelta, StoredEvent
 from spend.recording.limits import totals_stay_positive
 from spend.recording.placing import Placed, caps_of, place

@@ -42,9 +42,9 @@ from django.db import DatabaseError, connection, transaction
 from budgets.models import ALERT_THRESHOLDS, Period
 from budgets.periods import local_date, month_start
 from campaigns.models import Status
-from spend.alerts import alerts_announce_on_commit
 from spend.errors import UnknownCampaignsError
 from spend.recording import cursors, ledger
+from spend.recording.alerts import alerts_announce_on_commit
 from spend.recording.batch import (
     Outcome,
     brand_of_caps,
