@@ -16,8 +16,8 @@ from budgets.models import Alert, Period
 from budgets.periods import local_date, month_start
 from campaigns.models import CampaignStatusChange, PauseReason, Status
 from spend.models import BrandSpend, SpendEvent
-from spend.simulation import SimulationOptions, SimulationStats
-from spend.validation import AMOUNT_QUANTUM
+from spend.recording.validation import AMOUNT_QUANTUM
+from spend.simulation.engine import SimulationOptions, SimulationStats
 
 ZERO = Decimal("0")
 
