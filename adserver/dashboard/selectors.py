@@ -13,10 +13,10 @@ same statement, so it adds no query.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import (
     Case,
@@ -25,6 +25,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Model,
     OuterRef,
     Q,
@@ -219,6 +220,20 @@ def _by_share(found: list[NearCap]) -> list[NearCap]:
     return sorted(found, key=lambda near: (-(near.utilisation.percent or ZERO), near.name))
 
 
+def _near_cap(row: Sequence[Any]) -> NearCap:
+    """(brand id, brand name, currency, budget id, budget name, period, amount,
+    daily cap, monthly cap, ...) as a NearCap of its period's cap."""
+    brand_id, brand_name, currency, budget_id, budget_name, period, amount, daily, monthly = row[:9]
+    cap = daily if period == Period.DAY else monthly
+    return NearCap(
+        brand_id, brand_name, currency, budget_id, budget_name, period, Utilisation(amount, cap)
+    )
+
+
+def _near_caps(rows: Iterable[Sequence[Any]]) -> list[NearCap]:
+    return _by_share([_near_cap(row) for row in rows])
+
+
 @dataclass(frozen=True)
 class BrandsNearCap:
     """The overview's brands near their caps, and how many are at them."""
@@ -231,13 +246,9 @@ class BrandsNearCap:
 def brands_near_cap(
     todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
 ) -> BrandsNearCap:
-    """The first `shown` brands the user may see at 80% of their daily or monthly
-    cap or more in their own today and month, highest share first, and how many
-    of them all stand at their caps: one query.
-
-    The counts are window aggregates over the same rows, so the rollups are
-    read once and only the shown rows leave the database.
-    """
+    """The first `shown` brands the user may see at 80% of a daily or monthly cap
+    or more in their own today and month, highest share first, and how many of
+    them all stand at their caps (window counts over the same rows): one query."""
     if not todays:
         return BrandsNearCap([], 0, 0)
     caps = ("brand__daily_budget", "brand__monthly_budget")
@@ -250,6 +261,8 @@ def brands_near_cap(
         )
         .annotate(
             share=_share_of_cap(caps),
+            no_budget=Value(None, output_field=IntegerField()),
+            no_name=Value(""),
             at_day=Window(Count("id", filter=Q(period=Period.DAY, amount__gte=F(caps[0])))),
             at_month=Window(Count("id", filter=Q(period=Period.MONTH, amount__gte=F(caps[1])))),
         )
@@ -258,6 +271,8 @@ def brands_near_cap(
             "brand_id",
             "brand__name",
             "brand__currency",
+            "no_budget",
+            "no_name",
             "period",
             "amount",
             *caps,
@@ -265,13 +280,8 @@ def brands_near_cap(
             "at_month",
         )[:shown]
     )
-    found = [
-        NearCap(brand_id, name, currency, None, "", period, Utilisation(amount, cap))
-        for brand_id, name, currency, period, amount, *cap_of, _, _ in rows
-        for cap in [cap_of[0] if period == Period.DAY else cap_of[1]]
-    ]
     at_day, at_month = (rows[0][-2], rows[0][-1]) if rows else (0, 0)
-    return BrandsNearCap(_by_share(found), at_day, at_month)
+    return BrandsNearCap(_near_caps(rows), at_day, at_month)
 
 
 def budgets_near_cap(
@@ -301,30 +311,7 @@ def budgets_near_cap(
             *caps,
         )[:shown]
     )
-    return _by_share(
-        [
-            NearCap(
-                brand_id,
-                brand_name,
-                currency,
-                budget_id,
-                budget_name,
-                period,
-                Utilisation(amount, daily if period == Period.DAY else monthly),
-            )
-            for (
-                brand_id,
-                brand_name,
-                currency,
-                budget_id,
-                budget_name,
-                period,
-                amount,
-                daily,
-                monthly,
-            ) in rows
-        ]
-    )
+    return _near_caps(rows)
 
 
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:

@@ -22,7 +22,6 @@ ALLOWED_FOR_NOW = frozenset(
     {
         "adserver/dashboard/charts.py::month_cumulative",
         "adserver/dashboard/log_selectors.py::spend_page",
-        "adserver/dashboard/selectors.py::budgets_near_cap",
         "adserver/dashboard/selectors.py::brands_list",
         "adserver/dashboard/views.py::brand_detail",
         "adserver/dashboard/views.py::budget_detail",
