@@ -218,6 +218,16 @@ ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
 # The sweep delivers alerts raised this recently that a channel still lacks.
 ALERT_DELIVERY_WINDOW_HOURS = env.int("ALERT_DELIVERY_WINDOW_HOURS", default=48)
 
+# Pacing (docs/architecture.md): a brand or shared budget is under pace when
+# its month-to-date spend is below PACING_UNDER_PERCENT of the spend expected
+# by now, over pace above PACING_OVER_PERCENT; judged from the 3rd local day.
+PACING_UNDER_PERCENT = env.int("PACING_UNDER_PERCENT", default=90)
+PACING_OVER_PERCENT = env.int("PACING_OVER_PERCENT", default=110)
+if not 0 < PACING_UNDER_PERCENT <= 100 <= PACING_OVER_PERCENT:
+    raise ImproperlyConfigured(
+        "PACING_UNDER_PERCENT must be in 1..100 and PACING_OVER_PERCENT 100 or more."
+    )
+
 # Liveness: /healthz answers 503 "reconcile": "stale" and the dashboard shows
 # a banner when the last reconcile tick finished longer ago than this.
 HEALTH_RECONCILE_MAX_AGE_SECONDS = env.int("HEALTH_RECONCILE_MAX_AGE_SECONDS", default=180)
