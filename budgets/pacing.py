@@ -150,6 +150,13 @@ def project_month(
     return MonthProjection(projected, clock.month + dt.timedelta(days=day_number - 1))
 
 
+def hourly_rate(clock: MonthClock, last_hour_spend: Decimal) -> Decimal:
+    """Spend per hour over the last 60 minutes, or since the local day began if later."""
+    since = max(clock.now - dt.timedelta(hours=1), clock.day_start)
+    seconds = Decimal((clock.now - since).total_seconds())
+    return last_hour_spend * 3600 / seconds if seconds > 0 else ZERO
+
+
 def day_cap_reached_at(
     clock: MonthClock,
     daily_cap: Decimal | None,
@@ -165,14 +172,10 @@ def day_cap_reached_at(
     that hour, a cap already reached, or a time at or after the end of the
     day (or of serving, when given).
     """
-    if daily_cap is None or today_spend >= daily_cap or last_hour_spend <= 0:
+    rate = hourly_rate(clock, last_hour_spend)
+    if daily_cap is None or today_spend >= daily_cap or rate <= 0:
         return None
-    since = max(clock.now - dt.timedelta(hours=1), clock.day_start)
-    seconds = (clock.now - since).total_seconds()
-    if seconds <= 0:
-        return None
-    needed = (daily_cap - today_spend) / (last_hour_spend / Decimal(seconds))
-    at = clock.now + dt.timedelta(seconds=float(needed))
+    at = clock.now + dt.timedelta(hours=float((daily_cap - today_spend) / rate))
     end = min(clock.day_end, serving_ends_at or clock.day_end)
     return at.astimezone(zone(clock.tz_name)) if at < end else None
 
@@ -215,6 +218,9 @@ class Pacing:
     recommended_daily_budget: Decimal
     status: str
     day_cap_reached_at: dt.datetime | None
+    # Not in the API: what the dashboard's charts draw the projections with.
+    day_rate_per_hour: Decimal = ZERO
+    today_spend: Decimal = ZERO
 
 
 @dataclass(frozen=True)
@@ -246,4 +252,6 @@ def pacing_figures(figures: PacingInput, clock: MonthClock, thresholds: PacingTh
         recommended_daily_budget=recommended_daily_budget(clock, cap, spent, today),
         status=pacing_status(clock, cap, spent, thresholds),
         day_cap_reached_at=reached_at,
+        day_rate_per_hour=hourly_rate(clock, figures.last_hour_spend),
+        today_spend=today,
     )
