@@ -402,6 +402,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(),
         "options": {"expire_seconds": 50},
     },
+    # Apart from the minute ticks (its status query reads every brand), and
+    # off the quarter hours of the resets.
+    "pacing alerts": {
+        "task": "spend.tasks.pacing_alerts",
+        "schedule": crontab(minute="5,20,35,50"),
+        "options": {"expire_seconds": 600},
+    },
     "monthly reset": {
         "task": "spend.tasks.monthly_reset",
         # A local 1st starts between 10:15 UTC on the last day of the month

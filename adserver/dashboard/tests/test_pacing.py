@@ -10,7 +10,7 @@ import time_machine
 from django.contrib.auth.models import User
 
 from adserver.dashboard.tests.conftest import MakeClient, make_member
-from budgets.models import Brand, Period
+from budgets.models import Alert, Brand, Period
 from budgets.tests.factories import BrandFactory
 from campaigns.tests.factories import CampaignFactory
 from spend.tests.factories import BrandSpendFactory, SpendEventFactory
@@ -189,3 +189,21 @@ def test_a_bad_suggested_cap_leaves_the_stored_one(
     client = client_for(make_member("manager", manages=[brand]))
     form = client.get(f"/brands/{brand.pk}/edit/", {"daily_budget": value}).context["form"]
     assert form["daily_budget"].value() == Decimal("200.00")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_pacing_alert_shows_in_the_alerts_and_on_its_page(
+    client_for: MakeClient, admin_user: User, brands: dict[str, Brand]
+) -> None:
+    from spend.pacing_alerts import pacing_alerts_raise
+
+    pacing_alerts_raise()
+    client = client_for(admin_user)
+    listed = client.get("/alerts/").content.decode()
+    assert listed.count("Under pace") == 1
+    assert listed.count("Over pace") == 2  # Fast and Quick
+
+    alert = Alert.objects.get(brand=brands["Slow"])
+    html = client.get(alert.get_absolute_url()).content.decode()
+    assert "Under pace: the brand in January 2027" in html
+    assert "Slow is under pace for 2027-01: projected 2,480 of 3,100 USD (80%)" in html
