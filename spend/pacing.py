@@ -19,10 +19,9 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    OuterRef,
+    FilteredRelation,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -182,17 +181,23 @@ def with_pacing(
     now = now or timezone.now()
     clocks = [month_clock(now, tz) for tz in sorted(set(zones))]
     thresholds = pacing_thresholds()
-    month_rollup = BrandSpend.objects.filter(
-        brand_id=OuterRef("pk"), period=Period.MONTH, period_start=OuterRef("pacing_month")
-    ).values("amount")[:1]
     brands = brands.annotate(
         pacing_month=_by_zone(clocks, "month"),
         pacing_share=_by_zone(clocks, "share"),
         pacing_judged_share=_by_zone(clocks, "judged_share"),
-    ).annotate(
-        pacing_spend=Coalesce(
-            Subquery(month_rollup, output_field=MONEY), Value(ZERO), output_field=MONEY
+        # A join on the current month's rollup, read once per row (a
+        # subquery would run once per reference).
+        pacing_rollup=FilteredRelation(
+            "spend_rollups",
+            condition=Q(
+                spend_rollups__period=Period.MONTH,
+                # the few months current somewhere (the period index), then each brand's own
+                spend_rollups__period_start__in=sorted({clock.month for clock in clocks}),
+                spend_rollups__period_start=_by_zone(clocks, "month"),
+            ),
         ),
+    ).annotate(
+        pacing_spend=Coalesce(F("pacing_rollup__amount"), Value(ZERO), output_field=MONEY),
         pacing_expected=ExpressionWrapper(
             F("monthly_budget") * F("pacing_share"), output_field=SHARE
         ),
