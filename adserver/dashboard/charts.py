@@ -278,15 +278,27 @@ class IntradayChart:
 
 @dataclass(frozen=True)
 class Day:
-    """A brand-local day: [start, end) as aware instants, and now inside it."""
+    """A brand-local day: [start, end) and now inside it, kept in UTC (Python
+    subtracts two times of one zone on the wall clock, an hour off across a
+    DST change), and the zone for the labels."""
 
     start: dt.datetime
     end: dt.datetime
     now: dt.datetime
+    tz: dt.tzinfo
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end", "now"):
+            object.__setattr__(self, name, getattr(self, name).astimezone(dt.UTC))
 
     def x(self, instant: dt.datetime) -> float:
-        share = (min(max(instant, self.start), self.end) - self.start) / (self.end - self.start)
-        return round(LEFT + PLOT_WIDTH * share, 1)
+        at = min(max(instant.astimezone(dt.UTC), self.start), self.end)
+        return round(LEFT + PLOT_WIDTH * ((at - self.start) / (self.end - self.start)), 1)
+
+    def wall_clock(self, hours: int) -> dt.datetime:
+        """The local midnight starting the day, plus `hours` on the wall clock."""
+        midnight = self.start.astimezone(self.tz).replace(tzinfo=None)
+        return (midnight + dt.timedelta(hours=hours)).replace(tzinfo=self.tz)
 
 
 def _day_projection(
@@ -319,7 +331,8 @@ def intraday(
     totals = []
     for start, amount in sorted(hours):
         running += amount
-        totals.append((min(start + dt.timedelta(hours=1), day.now), start, running))
+        hour_end = start.astimezone(dt.UTC) + dt.timedelta(hours=1)
+        totals.append((min(hour_end, day.now), start, running))
     projected_end = running + max(rate_per_hour, Decimal("0")) * Decimal(
         (day.end - day.now).total_seconds() / 3600
     )
@@ -333,9 +346,8 @@ def intraday(
         if cap_y is not None
         else None
     )
-    local = day.start.tzinfo
-    marks = [day.start + dt.timedelta(hours=h) for h in range(0, 25, 6)]
-    labels = [Label(f"{m.astimezone(local):%H:%M}", day.x(m)) for m in marks if m <= day.end]
+    marks = [day.wall_clock(h) for h in range(0, 25, 6)]
+    labels = [Label(f"{h:02d}:00", day.x(m)) for h, m in zip(range(0, 25, 6), marks, strict=True)]
     return IntradayChart(
         polyline=" ".join(line),
         points=points,

@@ -342,9 +342,7 @@ def _pacing_context(
     if pacing is None:  # pragma: no cover - a brand always has a monthly budget
         raise ValueError("a brand has a monthly budget")
     clock = month_clock(now, brand.timezone)
-    day = charts.Day(
-        start=clock.day_start.astimezone(zone(brand.timezone)), end=clock.day_end, now=now
-    )
+    day = charts.Day(start=clock.day_start, end=clock.day_end, now=now, tz=zone(brand.timezone))
     hours = todays_spend_by_hour(brand, today=clock.today)
     projection = charts.Projection(pacing.month_projected, pacing.month_cap_reached_on)
     return {
