@@ -81,7 +81,9 @@ class MonthClock:
 
 
 def month_clock(now: dt.datetime, tz_name: str) -> MonthClock:
-    """The clock of a brand's zone at `now` (aware)."""
+    """The clock of a brand's zone at `now` (aware; kept in UTC, where adding
+    an hour is an hour on every day)."""
+    now = now.astimezone(dt.UTC)
     today = now.astimezone(zone(tz_name)).date()
     start, end = day_bounds_utc(today, tz_name)
     share = Decimal((now - start) / (end - start)).quantize(SHARE_PLACES, ROUND_HALF_UP)

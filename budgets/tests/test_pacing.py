@@ -8,6 +8,7 @@ hours. Shares are rounded to 12 places, hence expected figures such as
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from budgets.pacing import (
     Pacing,
@@ -227,3 +228,19 @@ def test_project_month_for_a_simulation() -> None:
 
     assert projection.projected == D("3000")  # 900 + 100 x 21
     assert projection.cap_reached_on is None
+
+
+def test_a_clock_read_in_the_brands_own_zone_counts_real_hours() -> None:
+    # 01:30 CET on the DST day, given as a Paris time; the clocks jump 02:00 -> 03:00.
+    paris_now = dt.datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    utc_now = paris_now.astimezone(dt.UTC)
+    days = {dt.date(2026, 3, 29): D("10")}
+
+    in_paris = _pacing(paris_now, "Europe/Paris", cap="3100", daily="30", days=days, last_hour="10")
+    in_utc = _pacing(utc_now, "Europe/Paris", cap="3100", daily="30", days=days, last_hour="10")
+
+    assert in_paris == in_utc
+    # 20 left at 10 an hour: two real hours on is 04:30 CEST (not 03:30 by the wall clock).
+    assert in_paris.day_cap_reached_at == dt.datetime(
+        2026, 3, 29, 4, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))
+    )
