@@ -207,3 +207,13 @@ def test_a_pacing_alert_shows_in_the_alerts_and_on_its_page(
     html = client.get(alert.get_absolute_url()).content.decode()
     assert "Under pace: the brand in January 2027" in html
     assert "Slow is under pace for 2027-01: projected 2,480 of 3,100 USD (80%)" in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_csv_of_a_pacing_filter_holds_the_same_brands(
+    client_for: MakeClient, admin_user: User, brands: dict[str, Brand]
+) -> None:
+    response = client_for(admin_user).get("/brands/?pacing=over&sort=-pacing&format=csv")
+    body = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    names = [line.split(",")[1] for line in body.splitlines()[1:]]
+    assert names == ["Fast", "Quick"]
