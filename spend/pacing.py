@@ -10,6 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
@@ -169,6 +170,42 @@ def _by_zone(clocks: Iterable[MonthClock], value: str) -> Case:
     )
 
 
+def _month_annotations(clocks: list[MonthClock]) -> dict[str, Any]:
+    """Each brand's month key and elapsed shares (CASEs on its zone), and a join
+    on its current month's rollup, read once per row (a subquery would run
+    once per reference)."""
+    return {
+        "pacing_month": _by_zone(clocks, "month"),
+        "pacing_share": _by_zone(clocks, "share"),
+        "pacing_judged_share": _by_zone(clocks, "judged_share"),
+        "pacing_rollup": FilteredRelation(
+            "spend_rollups",
+            condition=Q(
+                spend_rollups__period=Period.MONTH,
+                # the few months current somewhere (the period index), then each brand's own
+                spend_rollups__period_start__in=sorted({clock.month for clock in clocks}),
+                spend_rollups__period_start=_by_zone(clocks, "month"),
+            ),
+        ),
+    }
+
+
+def _status_case(spent: ExpressionWrapper[Any], thresholds: PacingThresholds) -> Case:
+    return Case(
+        When(pacing_judged__isnull=True, then=Value(PacingStatus.ON_PACE)),
+        When(
+            LessThan(spent, F("pacing_judged") * thresholds.under),
+            then=Value(PacingStatus.UNDER),
+        ),
+        When(
+            GreaterThan(spent, F("pacing_judged") * thresholds.over),
+            then=Value(PacingStatus.OVER),
+        ),
+        default=Value(PacingStatus.ON_PACE),
+        output_field=CharField(),
+    )
+
+
 def with_pacing(
     brands: QuerySet[Brand], zones: Iterable[str], *, now: dt.datetime | None = None
 ) -> QuerySet[Brand]:
@@ -180,23 +217,7 @@ def with_pacing(
     """
     now = now or timezone.now()
     clocks = [month_clock(now, tz) for tz in sorted(set(zones))]
-    thresholds = pacing_thresholds()
-    brands = brands.annotate(
-        pacing_month=_by_zone(clocks, "month"),
-        pacing_share=_by_zone(clocks, "share"),
-        pacing_judged_share=_by_zone(clocks, "judged_share"),
-        # A join on the current month's rollup, read once per row (a
-        # subquery would run once per reference).
-        pacing_rollup=FilteredRelation(
-            "spend_rollups",
-            condition=Q(
-                spend_rollups__period=Period.MONTH,
-                # the few months current somewhere (the period index), then each brand's own
-                spend_rollups__period_start__in=sorted({clock.month for clock in clocks}),
-                spend_rollups__period_start=_by_zone(clocks, "month"),
-            ),
-        ),
-    ).annotate(
+    brands = brands.annotate(**_month_annotations(clocks)).annotate(
         pacing_spend=Coalesce(F("pacing_rollup__amount"), Value(ZERO), output_field=MONEY),
         pacing_expected=ExpressionWrapper(
             F("monthly_budget") * F("pacing_share"), output_field=SHARE
@@ -210,19 +231,7 @@ def with_pacing(
         pacing_percent=ExpressionWrapper(
             spent / NullIf(F("pacing_expected"), Value(ZERO)), output_field=SHARE
         ),
-        pacing_status=Case(
-            When(pacing_judged__isnull=True, then=Value(PacingStatus.ON_PACE)),
-            When(
-                LessThan(spent, F("pacing_judged") * thresholds.under),
-                then=Value(PacingStatus.UNDER),
-            ),
-            When(
-                GreaterThan(spent, F("pacing_judged") * thresholds.over),
-                then=Value(PacingStatus.OVER),
-            ),
-            default=Value(PacingStatus.ON_PACE),
-            output_field=CharField(),
-        ),
+        pacing_status=_status_case(spent, pacing_thresholds()),
     )
 
 

@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from budgets.models import Alert, AlertKind, AlertScope, Brand, Period
 from budgets.pacing import Pacing, PacingStatus
-from spend.alerts import alerts_announce_on_commit
 from spend.pacing import brand_pacing, pacing_status_q, with_pacing
+from spend.recording.alerts import alerts_announce_on_commit
 from spend.selectors import local_todays_by_zone
 
 KIND_OF_STATUS: dict[str, str] = {

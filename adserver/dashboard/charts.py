@@ -316,6 +316,19 @@ def _day_projection(
     return f"{start} {day.x(reached)},{_y(cap, top)}"
 
 
+def _running_by_hour(
+    hours: Sequence[tuple[dt.datetime, Decimal]], day: Day
+) -> list[tuple[dt.datetime, dt.datetime, Decimal]]:
+    """(end of the hour or now, the hour's local start, the running total) per hour."""
+    running = Decimal("0")
+    totals = []
+    for start, amount in sorted(hours):
+        running += amount
+        hour_end = start.astimezone(dt.UTC) + dt.timedelta(hours=1)
+        totals.append((min(hour_end, day.now), start, running))
+    return totals
+
+
 def intraday(
     hours: Sequence[tuple[dt.datetime, Decimal]],
     *,
@@ -327,12 +340,8 @@ def intraday(
     as a running total up to now, with the daily cap, the even-delivery
     allowance (the cap times the elapsed share of the day) and the projection
     at the last hour's rate."""
-    running = Decimal("0")
-    totals = []
-    for start, amount in sorted(hours):
-        running += amount
-        hour_end = start.astimezone(dt.UTC) + dt.timedelta(hours=1)
-        totals.append((min(hour_end, day.now), start, running))
+    totals = _running_by_hour(hours, day)
+    running = totals[-1][2] if totals else Decimal("0")
     projected_end = running + max(rate_per_hour, Decimal("0")) * Decimal(
         (day.end - day.now).total_seconds() / 3600
     )
