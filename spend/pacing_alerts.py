@@ -5,8 +5,9 @@ apart from the minute reconcile so that its ticks keep their cost. The
 status is computed in SQL for every brand (`spend.pacing.with_pacing`), and
 only the brands that newly need an alert are read in full: five queries,
 whatever the number of brands. The alerts go out like the cap alerts
-(`spend.alerts`: on commit to the worker, swept by beat if the broker was
-down), and the unique key (brand, month, kind) makes a second raise a no-op.
+(announced on commit by `spend.recording.alerts`, delivered by the worker
+through `spend.alerts`, swept by beat if the broker was down), and the
+unique key (brand, month, kind) makes a second raise a no-op.
 """
 
 import datetime as dt
