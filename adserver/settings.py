@@ -218,6 +218,16 @@ ALERT_WEBHOOK_TIMEOUT = env.float("ALERT_WEBHOOK_TIMEOUT", default=5.0)
 # The sweep delivers alerts raised this recently that a channel still lacks.
 ALERT_DELIVERY_WINDOW_HOURS = env.int("ALERT_DELIVERY_WINDOW_HOURS", default=48)
 
+# Pacing (docs/architecture.md): a brand or shared budget is under pace when
+# its month-to-date spend is below PACING_UNDER_PERCENT of the spend expected
+# by now, over pace above PACING_OVER_PERCENT; judged from the 3rd local day.
+PACING_UNDER_PERCENT = env.int("PACING_UNDER_PERCENT", default=90)
+PACING_OVER_PERCENT = env.int("PACING_OVER_PERCENT", default=110)
+if not 0 < PACING_UNDER_PERCENT <= 100 <= PACING_OVER_PERCENT:
+    raise ImproperlyConfigured(
+        "PACING_UNDER_PERCENT must be in 1..100 and PACING_OVER_PERCENT 100 or more."
+    )
+
 # Liveness: /healthz answers 503 "reconcile": "stale" and the dashboard shows
 # a banner when the last reconcile tick finished longer ago than this.
 HEALTH_RECONCILE_MAX_AGE_SECONDS = env.int("HEALTH_RECONCILE_MAX_AGE_SECONDS", default=180)
@@ -391,6 +401,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "spend.tasks.alerts_sweep",
         "schedule": crontab(),
         "options": {"expire_seconds": 50},
+    },
+    # Apart from the minute ticks (its status query reads every brand), and
+    # off the quarter hours of the resets.
+    "pacing alerts": {
+        "task": "spend.tasks.pacing_alerts",
+        "schedule": crontab(minute="5,20,35,50"),
+        "options": {"expire_seconds": 600},
     },
     "monthly reset": {
         "task": "spend.tasks.monthly_reset",

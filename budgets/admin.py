@@ -116,7 +116,7 @@ class AlertAdmin(BrandScopedAdmin[Alert]):
 
     @admin.display(description="Threshold", ordering="threshold")
     def threshold_display(self, alert: Alert) -> str:
-        return f"{alert.threshold}%"
+        return alert.get_kind_display() if alert.is_pacing else f"{alert.threshold}%"
 
     @admin.display(description="Spend", ordering="spend")
     def spend_display(self, alert: Alert) -> str:

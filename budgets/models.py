@@ -248,11 +248,21 @@ class AlertScope(models.TextChoices):
 ALERT_THRESHOLDS = (50, 80, 100)
 
 
-class Alert(models.Model):
-    """A cap crossed 50%, 80% or 100% in one brand-local day or month.
+class AlertKind(models.TextChoices):
+    CAP = "cap", "Cap threshold"
+    UNDER_PACE = "under_pace", "Under pace"
+    OVER_PACE = "over_pace", "Over pace"
 
-    Raised once per (cap, period, threshold): the unique constraints make a
-    second insert a no-op, so concurrent recorders cannot raise it twice.
+
+class Alert(models.Model):
+    """A cap crossed 50%, 80% or 100% in one brand-local day or month, or a
+    brand's month found under or over pace (docs/architecture.md, "Pacing").
+
+    Raised once per (cap, period, threshold), and a pacing alert once per
+    (brand or budget, month, kind): the unique constraints make a second
+    insert a no-op, so concurrent writers cannot raise it twice. The
+    recorder inserts cap alerts in SQL without naming `kind` (its database
+    default is "cap").
     """
 
     brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="alerts")
@@ -260,12 +270,24 @@ class Alert(models.Model):
         Budget, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
     )
     scope = models.CharField(max_length=8, choices=AlertScope.choices)
+    kind = models.CharField(
+        max_length=12, choices=AlertKind.choices, default=AlertKind.CAP, db_default=AlertKind.CAP
+    )
     period = models.CharField(max_length=8, choices=Period.choices)
     period_start = models.DateField(help_text="Brand-local day, or the 1st of the month.")
-    threshold = models.PositiveSmallIntegerField(help_text="Percent of the cap.")
+    threshold = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Percent of the cap (cap alerts; empty for pacing)."
+    )
     cap = models.DecimalField(max_digits=MONEY_DIGITS, decimal_places=BUDGET_DECIMALS)
     spend = models.DecimalField(
         max_digits=20, decimal_places=6, help_text="The period's total when it was raised."
+    )
+    # Pacing alerts: the month's projection and the day the cap is reached, when raised.
+    projected = models.DecimalField(
+        max_digits=20, decimal_places=2, null=True, blank=True, help_text="Pacing: projected total."
+    )
+    cap_reached_on = models.DateField(
+        null=True, blank=True, help_text="Pacing: brand-local day the cap is reached, if any."
     )
     raised_at = models.DateTimeField()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -295,14 +317,25 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["brand", "period", "period_start", "threshold"],
-                condition=Q(budget__isnull=True),
+                condition=Q(budget__isnull=True, kind=AlertKind.CAP),
                 name="alert_once_per_brand_period_threshold",
             ),
             models.UniqueConstraint(
                 fields=["budget", "period", "period_start", "threshold"],
-                condition=Q(budget__isnull=False),
+                condition=Q(budget__isnull=False, kind=AlertKind.CAP),
                 name="alert_once_per_budget_period_threshold",
             ),
+            models.UniqueConstraint(
+                fields=["brand", "period", "period_start", "kind"],
+                condition=Q(budget__isnull=True) & ~Q(kind=AlertKind.CAP),
+                name="alert_pacing_once_per_brand_month",
+            ),
+            models.UniqueConstraint(
+                fields=["budget", "period", "period_start", "kind"],
+                condition=Q(budget__isnull=False) & ~Q(kind=AlertKind.CAP),
+                name="alert_pacing_once_per_budget_month",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=AlertKind.values), name="alert_kind_known"),
             models.CheckConstraint(
                 condition=(
                     Q(scope="brand", budget__isnull=True) | Q(scope="budget", budget__isnull=False)
@@ -310,7 +343,9 @@ class Alert(models.Model):
                 name="alert_scope_matches_budget",
             ),
             models.CheckConstraint(
-                condition=Q(threshold__in=ALERT_THRESHOLDS), name="alert_threshold_known"
+                condition=Q(kind=AlertKind.CAP, threshold__in=ALERT_THRESHOLDS)
+                | ~Q(kind=AlertKind.CAP) & Q(threshold__isnull=True, period=Period.MONTH),
+                name="alert_threshold_known",
             ),
             models.CheckConstraint(
                 condition=Q(period__in=Period.values), name="alert_period_known"
@@ -319,10 +354,16 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         target = "brand" if self.budget_id is None else f"budget {self.budget_id}"
+        if self.kind != AlertKind.CAP:
+            return f"{target} {self.get_kind_display().lower()} ({self.period_start:%Y-%m})"
         return f"{self.threshold}% of {target} {self.period} cap ({self.period_start})"
 
     def get_absolute_url(self) -> str:
         return reverse("dashboard:alert-detail", args=[self.pk])
+
+    @property
+    def is_pacing(self) -> bool:
+        return self.kind != AlertKind.CAP
 
 
 class Role(models.TextChoices):

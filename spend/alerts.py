@@ -46,7 +46,12 @@ SIGNATURE_HEADER = "X-Adserver-Signature"
 
 
 def alert_summary(alert: Alert) -> str:
-    """One line naming the cap, how far it is spent, and the brand-local period."""
+    """One line naming the cap, how far it is spent, and the brand-local period
+    (or, for a pacing alert, where the month lands)."""
+    if alert.is_pacing:
+        from spend.pacing_alerts import pacing_summary
+
+        return pacing_summary(alert)
     period = PERIOD_WORDS.get(alert.period, alert.period)
     if alert.scope == AlertScope.BUDGET and alert.budget is not None:
         target = f'Shared budget "{alert.budget.name}" of {alert.brand.name}'
@@ -83,11 +88,15 @@ def _webhooks_of(brand_ids: set[int]) -> dict[int | None, list[str]]:
 
 
 def _mail(alert: Alert, summary: str) -> None:
+    if alert.is_pacing:
+        what = f"Month to date: {alert.spend:,.2f} of {alert.cap:,.2f}\n"
+    else:
+        what = f"Threshold: {alert.threshold}%\n"
     message = EmailMessage(
-        subject=f"[Budget alert] {summary}"[:200],
+        subject=f"[{'Pacing' if alert.is_pacing else 'Budget'} alert] {summary}"[:200],
         body=(
             f"{summary}.\n\n"
-            f"Threshold: {alert.threshold}%\n"
+            f"{what}"
             f"Period: {alert.period} starting {alert.period_start} "
             f"(the brand's time zone, {alert.brand.timezone})\n"
             f"Raised at: {alert.raised_at:%Y-%m-%d %H:%M:%S %Z}\n"
@@ -102,18 +111,23 @@ def webhook_body(alert: Alert, summary: str) -> bytes:
     """The JSON posted to a webhook: Slack's `text`, and the alert's fields."""
     return json.dumps(
         {
-            "text": f"Budget alert: {summary}",
+            "text": f"{'Pacing' if alert.is_pacing else 'Budget'} alert: {summary}",
             "alert": {
                 "id": alert.pk,
                 "brand_id": alert.brand_id,
                 "brand": alert.brand.name,
                 "budget_id": alert.budget_id,
                 "scope": alert.scope,
+                "kind": alert.kind,
                 "period": alert.period,
                 "period_start": alert.period_start.isoformat(),
                 "threshold": alert.threshold,
                 "cap": str(alert.cap),
                 "spend": str(alert.spend),
+                "projected": None if alert.projected is None else str(alert.projected),
+                "cap_reached_on": (
+                    None if alert.cap_reached_on is None else alert.cap_reached_on.isoformat()
+                ),
                 "currency": alert.brand.currency,
                 "raised_at": alert.raised_at.isoformat(),
             },

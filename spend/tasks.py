@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from spend.alerts import alerts_deliver_now, alerts_undelivered
 from spend.models import ReconcileTick
+from spend.pacing_alerts import pacing_alerts_raise
 from spend.reconcile import reconcile
 
 logger = logging.getLogger(__name__)
@@ -118,3 +119,13 @@ def alerts_sweep() -> dict[str, int]:
         "delivered": len(result.delivered),
         "failed": len(result.failed),
     }
+
+
+@shared_task(name="spend.tasks.pacing_alerts")
+def pacing_alerts() -> dict[str, int]:
+    """A few times an hour: raise the under- and over-pace alerts now due (once
+    per brand, month and kind), apart from the minute reconcile."""
+    raised = pacing_alerts_raise()
+    if raised:
+        logger.info("pacing alerts raised: %s", raised)
+    return {"raised": len(raised)}

@@ -17,8 +17,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from budgets.models import Brand, Budget
+from budgets.pacing import PacingStatus
 from campaigns.models import Campaign, Daypart, PauseReason, Status
 from spend.models import SpendEvent, SpendKind
+from spend.pacing import pacing_status_q, with_pacing
+from spend.selectors import local_todays_by_zone
 
 
 class StrictFilterSet(filters.FilterSet):
@@ -95,10 +98,27 @@ class ArchivedFilterSet(StrictFilterSet):
         return queryset.filter(archived) if value else queryset.exclude(archived)
 
 
+PACING_HELP = (
+    "Brands whose pacing status is this: under or over the expected spend of the "
+    "local month by the thresholds, or on_pace (always before the 3rd local day)."
+)
+
+
 class BrandFilter(ArchivedFilterSet):
+    pacing = filters.ChoiceFilter(
+        choices=[(status, status) for status in PacingStatus.ALL],
+        method="filter_pacing",
+        help_text=PACING_HELP,
+    )
+
+    def filter_pacing(self, queryset: Any, name: str, value: str) -> Any:
+        # * the time zones brands use (the status is computed per zone in SQL)
+        zones = local_todays_by_zone()
+        return with_pacing(queryset, zones).filter(pacing_status_q(value))
+
     class Meta:
         model = Brand
-        fields = ["archived"]
+        fields = ["archived", "pacing"]
 
 
 class BudgetFilter(StrictFilterSet):

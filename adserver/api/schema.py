@@ -76,6 +76,16 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "Brand": {"name": "Fjord Outdoor"},
     "Budget": {"name": "Always-on"},
     "Campaign": {"name": "Social - evenings"},
+    # 38210.75 spent by 14:05 on 10 March, of 100000 for the month
+    "Pacing": {
+        "month_expected_to_date": "30925.40",
+        "month_pacing_percent": "123.56",
+        "month_projected": "100000.00",
+        "month_cap_reached_on": "2026-03-27",
+        "recommended_daily_budget": "2870.91",
+        "status": "over",
+        "day_cap_reached_at": "2026-03-10T21:40:00+01:00",
+    },
     "SpendEvent": {"id": 1234},
     "SpendRecorded": {"id": 1234},
     "SettingChange": {

@@ -27,9 +27,11 @@ from budgets.models import (
     Role,
     SettingChange,
 )
+from budgets.pacing import Pacing, PacingStatus
 from budgets.periods import validate_timezone
 from campaigns.models import WEEKDAYS, Campaign, Daypart, PauseReason, Status, mask_to_days
 from spend.models import AMOUNT_DECIMALS, AMOUNT_DIGITS, TOTAL_DIGITS, SpendEvent, SpendKind
+from spend.pacing import brand_pacing, budget_pacing
 from spend.recording.validation import EVENT_ID_MAX_LENGTH
 from spend.selectors import (
     PeriodTotals,
@@ -89,8 +91,16 @@ class WithCurrentTotals(serializers.ModelSerializer[M], Generic[M]):
     def select_totals(self, items: Sequence[M]) -> dict[int, PeriodTotals]:
         raise NotImplementedError
 
+    def select_pacing(self, items: Sequence[M]) -> dict[int, Pacing | None]:
+        return {}
+
     def load_totals(self, items: Sequence[M]) -> None:
         self._totals = self.select_totals(items)
+        self._pacing = self.select_pacing(items)
+
+    def current_pacing(self, instance: M) -> Pacing | None:
+        self.current_totals(instance)  # loads a single object's figures
+        return self._pacing.get(instance.pk)
 
     def current_totals(self, instance: M) -> PeriodTotals:
         totals: dict[int, PeriodTotals] = getattr(self, "_totals", {})
@@ -115,6 +125,87 @@ class PeriodAmountField(serializers.DecimalField):
             raise TypeError("PeriodAmountField belongs in a WithCurrentTotals serializer")
         amount = self.compute(value, parent.current_totals(value))
         return None if amount is None else super().to_representation(amount)
+
+
+# --- pacing, read once per page like the totals ----------------------------------------
+
+
+class PacingSerializer(serializers.Serializer[Any]):
+    """The shape of `pacing` (docs/architecture.md, "Pacing"), for the schema."""
+
+    month_expected_to_date = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS,
+        decimal_places=2,
+        help_text="The monthly cap x the elapsed share of the local month.",
+    )
+    month_pacing_percent = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS,
+        decimal_places=2,
+        allow_null=True,
+        help_text=(
+            "Month-to-date spend over the expected spend, in percent; "
+            "null at the month's first instant."
+        ),
+    )
+    month_projected = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS,
+        decimal_places=2,
+        help_text="Where the month lands at the recent run rate (never past the cap).",
+    )
+    month_cap_reached_on = serializers.DateField(
+        allow_null=True,
+        help_text=(
+            "Brand-local date the monthly cap is (or was) reached at that rate; "
+            "null if not this month."
+        ),
+    )
+    recommended_daily_budget = serializers.DecimalField(
+        max_digits=TOTAL_DIGITS,
+        decimal_places=2,
+        help_text="The daily cap that lands the month on its cap.",
+    )
+    status = serializers.ChoiceField(choices=list(PacingStatus.ALL))
+    day_cap_reached_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "Brand-local time today's spend meets the daily cap at the last hour's "
+            "rate; null if not today (or already reached)."
+        ),
+    )
+
+
+def pacing_body(pacing: Pacing | None) -> dict[str, Any] | None:
+    if pacing is None:
+        return None
+    percent = pacing.month_pacing_percent
+    reached_at = pacing.day_cap_reached_at
+    return {
+        "month_expected_to_date": str(pacing.month_expected_to_date),
+        "month_pacing_percent": None if percent is None else str(percent),
+        "month_projected": str(pacing.month_projected),
+        "month_cap_reached_on": (
+            None if pacing.month_cap_reached_on is None else pacing.month_cap_reached_on.isoformat()
+        ),
+        "recommended_daily_budget": str(pacing.recommended_daily_budget),
+        "status": pacing.status,
+        "day_cap_reached_at": (
+            None if reached_at is None else reached_at.replace(microsecond=0).isoformat()
+        ),
+    }
+
+
+@extend_schema_field(PacingSerializer(allow_null=True))
+class PacingField(serializers.Field):  # type: ignore[type-arg]
+    """Read-only: the object's pacing, loaded for the whole page by its serializer."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, source="*", **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        parent = self.parent
+        if not isinstance(parent, WithCurrentTotals):
+            raise TypeError("PacingField belongs in a WithCurrentTotals serializer")
+        return pacing_body(parent.current_pacing(value))
 
 
 def _daily(_obj: object, totals: PeriodTotals) -> Decimal:
@@ -157,6 +248,9 @@ class BrandSerializer(WithCurrentTotals[Brand]):
     def select_totals(self, items: Sequence[Brand]) -> dict[int, PeriodTotals]:
         return brand_current_totals(items)
 
+    def select_pacing(self, items: Sequence[Brand]) -> dict[int, Pacing | None]:
+        return brand_pacing(items)
+
     daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
     daily_remaining = PeriodAmountField(
@@ -176,6 +270,7 @@ class BrandSerializer(WithCurrentTotals[Brand]):
         help_text="What this month's spend went past the monthly budget; 0 while under it.",
     )
     campaigns_count = serializers.IntegerField(read_only=True)
+    pacing = PacingField(help_text="Pacing of the brand's local month (docs: Pacing).")
     timezone = TimeZoneField(
         default="UTC",
         help_text="IANA time zone, e.g. Europe/Paris; fixed once the brand has spend.",
@@ -200,6 +295,7 @@ class BrandSerializer(WithCurrentTotals[Brand]):
             "daily_overspend",
             "monthly_overspend",
             "campaigns_count",
+            "pacing",
             "archived_at",
         ]
         read_only_fields = ["archived_at"]
@@ -211,6 +307,9 @@ class BudgetSerializer(WithCurrentTotals[Budget]):
     def select_totals(self, items: Sequence[Budget]) -> dict[int, PeriodTotals]:
         return budget_current_totals(items)
 
+    def select_pacing(self, items: Sequence[Budget]) -> dict[int, Pacing | None]:
+        return budget_pacing(items)
+
     brand = VisibleRelatedField[Brand](queryset=Brand.objects.all(), brand_field="id")
     daily_limit = BudgetAmountField(
         allow_null=True, required=False, help_text="Null: no daily cap at this level."
@@ -220,6 +319,9 @@ class BudgetSerializer(WithCurrentTotals[Budget]):
     )
     daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")
+    pacing = PacingField(
+        help_text="Pacing of the brand's local month; null without a monthly limit."
+    )
 
     class Meta:
         model = Budget
@@ -232,6 +334,7 @@ class BudgetSerializer(WithCurrentTotals[Budget]):
             "monthly_limit",
             "daily_spend",
             "monthly_spend",
+            "pacing",
         ]
         validators: list[Any] = []
 

@@ -78,6 +78,8 @@ class LineChart:
     pace_line: tuple[float, float, float, float] | None
     ticks: list[Tick]
     labels: list[Label]
+    projection: str = ""  # points of the dashed projection from today on
+    projected: Decimal | None = None
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
@@ -161,13 +163,48 @@ def daily_bars(
     )
 
 
+@dataclass(frozen=True)
+class Projection:
+    """Where the month lands (budgets.pacing) and the day the cap is reached."""
+
+    projected: Decimal
+    cap_reached_on: dt.date | None
+
+
+def _projection_points(
+    projection: Projection | None,
+    *,
+    today: dt.date,
+    month_days: int,
+    running: Decimal,
+    cap: Decimal | None,
+    top: Decimal,
+    step: float,
+) -> str:
+    """From the end of today to the month's end; through the cap on the day it is reached."""
+    if projection is None:
+        return ""
+    start = f"{round(LEFT + today.day * step, 1)},{_y(running, top)}"
+    end = f"{round(LEFT + month_days * step, 1)},{_y(projection.projected, top)}"
+    reached = projection.cap_reached_on
+    if cap is None or reached is None or reached <= today:
+        return f"{start} {end}"
+    return f"{start} {round(LEFT + reached.day * step, 1)},{_y(cap, top)} {end}"
+
+
 def month_cumulative(
-    series: Mapping[dt.date, Decimal], *, today: dt.date, cap: Decimal | None
+    series: Mapping[dt.date, Decimal],
+    *,
+    today: dt.date,
+    cap: Decimal | None,
+    projection: Projection | None = None,
 ) -> LineChart:
     """This month's running total, day by day up to today, against the monthly cap.
 
     The dashed pace line runs from nothing on the 1st to the whole cap at the
     end of the month's last day: a total above it is spending ahead of plan.
+    With a projection, a second dashed line runs from today to where the
+    month lands (through the cap on the day it is reached).
     """
     first = today.replace(day=1)
     month_days = calendar.monthrange(today.year, today.month)[1]
@@ -177,7 +214,8 @@ def month_cumulative(
         day = first + dt.timedelta(days=i)
         running += series.get(day, Decimal("0"))
         totals.append((day, running))
-    top = _scale_top([running, *([cap] if cap is not None else [])])
+    extra = [] if projection is None else [projection.projected]
+    top = _scale_top([running, *extra, *([cap] if cap is not None else [])])
     step = PLOT_WIDTH / month_days
 
     def x_at(day_end: int) -> float:
@@ -202,6 +240,132 @@ def month_cumulative(
         cap=cap,
         cap_y=cap_y,
         pace_line=pace,
+        ticks=_ticks(top),
+        labels=labels,
+        projection=_projection_points(
+            projection,
+            today=today,
+            month_days=month_days,
+            running=running,
+            cap=cap,
+            top=top,
+            step=step,
+        ),
+        projected=None if projection is None else projection.projected,
+    )
+
+
+@dataclass(frozen=True)
+class IntradayChart:
+    """Today's cumulative spend by local hour against the daily cap."""
+
+    polyline: str
+    points: list[tuple[float, float, str, Decimal]]  # x, y, local hour, total by its end
+    total: Decimal
+    cap: Decimal | None
+    cap_y: float | None
+    allowance_line: tuple[float, float, float, float] | None
+    projection: str
+    now_x: float
+    ticks: list[Tick]
+    labels: list[Label]
+    width: int = WIDTH
+    height: int = HEIGHT
+    left: int = LEFT
+    right_edge: int = WIDTH - RIGHT
+    baseline: float = TOP + PLOT_HEIGHT
+
+
+@dataclass(frozen=True)
+class Day:
+    """A brand-local day: [start, end) and now inside it, kept in UTC (Python
+    subtracts two times of one zone on the wall clock, an hour off across a
+    DST change), and the zone for the labels."""
+
+    start: dt.datetime
+    end: dt.datetime
+    now: dt.datetime
+    tz: dt.tzinfo
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end", "now"):
+            object.__setattr__(self, name, getattr(self, name).astimezone(dt.UTC))
+
+    def x(self, instant: dt.datetime) -> float:
+        at = min(max(instant.astimezone(dt.UTC), self.start), self.end)
+        return round(LEFT + PLOT_WIDTH * ((at - self.start) / (self.end - self.start)), 1)
+
+    def wall_clock(self, hours: int) -> dt.datetime:
+        """The local midnight starting the day, plus `hours` on the wall clock."""
+        midnight = self.start.astimezone(self.tz).replace(tzinfo=None)
+        return (midnight + dt.timedelta(hours=hours)).replace(tzinfo=self.tz)
+
+
+def _day_projection(
+    day: Day, total: Decimal, rate_per_hour: Decimal, cap: Decimal | None, top: Decimal
+) -> str:
+    """From now at the last hour's rate, to the daily cap or the day's end."""
+    if rate_per_hour <= 0:
+        return ""
+    hours_left = Decimal((day.end - day.now).total_seconds()) / 3600
+    at_end = total + rate_per_hour * hours_left
+    start = f"{day.x(day.now)},{_y(total, top)}"
+    if cap is None or at_end <= cap or total >= cap:
+        return f"{start} {day.x(day.end)},{_y(at_end, top)}"
+    reached = day.now + dt.timedelta(hours=float((cap - total) / rate_per_hour))
+    return f"{start} {day.x(reached)},{_y(cap, top)}"
+
+
+def _running_by_hour(
+    hours: Sequence[tuple[dt.datetime, Decimal]], day: Day
+) -> list[tuple[dt.datetime, dt.datetime, Decimal]]:
+    """(end of the hour or now, the hour's local start, the running total) per hour."""
+    running = Decimal("0")
+    totals = []
+    for start, amount in sorted(hours):
+        running += amount
+        hour_end = start.astimezone(dt.UTC) + dt.timedelta(hours=1)
+        totals.append((min(hour_end, day.now), start, running))
+    return totals
+
+
+def intraday(
+    hours: Sequence[tuple[dt.datetime, Decimal]],
+    *,
+    day: Day,
+    cap: Decimal | None,
+    rate_per_hour: Decimal,
+) -> IntradayChart:
+    """Today's spend summed by local hour (`hours`: each hour's start and spend),
+    as a running total up to now, with the daily cap, the even-delivery
+    allowance (the cap times the elapsed share of the day) and the projection
+    at the last hour's rate."""
+    totals = _running_by_hour(hours, day)
+    running = totals[-1][2] if totals else Decimal("0")
+    projected_end = running + max(rate_per_hour, Decimal("0")) * Decimal(
+        (day.end - day.now).total_seconds() / 3600
+    )
+    top = _scale_top([running, min(projected_end, cap or projected_end), *([cap] if cap else [])])
+    points = [(day.x(end), _y(total, top), f"{start:%H:%M}", total) for end, start, total in totals]
+    line = [f"{day.x(day.start)},{_y(Decimal('0'), top)}", *(f"{x},{y}" for x, y, _, _ in points)]
+    line.append(f"{day.x(day.now)},{_y(running, top)}")
+    cap_y = _y(cap, top) if cap is not None else None
+    allowance = (
+        (day.x(day.start), _y(Decimal("0"), top), day.x(day.end), cap_y)
+        if cap_y is not None
+        else None
+    )
+    marks = [day.wall_clock(h) for h in range(0, 25, 6)]
+    labels = [Label(f"{h:02d}:00", day.x(m)) for h, m in zip(range(0, 25, 6), marks, strict=True)]
+    return IntradayChart(
+        polyline=" ".join(line),
+        points=points,
+        total=running,
+        cap=cap,
+        cap_y=cap_y,
+        allowance_line=allowance,
+        projection=_day_projection(day, running, rate_per_hour, cap, top),
+        now_x=day.x(day.now),
         ticks=_ticks(top),
         labels=labels,
     )

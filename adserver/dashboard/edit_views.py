@@ -7,7 +7,9 @@ calls one service to write. A refusal of the service is shown beside the
 field it names, and nothing is written.
 """
 
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -66,6 +68,20 @@ def _form_page(
 # ---------------------------------------------------------------- brands
 
 
+def _suggested_caps(request: HttpRequest) -> dict[str, Decimal]:
+    """A cap proposed by a link (the brand page's recommended daily budget):
+    shown in the form for the manager to save, never saved by the link itself.
+    A value that is no amount is left out: the form shows the stored cap."""
+    if request.method != "GET":
+        return {}
+    suggested = {}
+    for field in ("daily_budget", "monthly_budget"):
+        value = request.GET.get(field, "")
+        if re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,2})?", value) and Decimal(value) > 0:
+            suggested[field] = Decimal(value)
+    return suggested
+
+
 @dashboard_view
 def brand_create(request: HttpRequest) -> HttpResponse:
     if not manages_all_brands(request.user):
@@ -89,7 +105,7 @@ def brand_create(request: HttpRequest) -> HttpResponse:
 def brand_edit(request: HttpRequest, pk: int) -> HttpResponse:
     brand = visible_or_404(Brand.objects.all(), request.user, brand_field="id", pk=pk)
     _require_manager(request, brand.pk)
-    form = BrandForm(_posted(request), instance=brand)
+    form = BrandForm(_posted(request), instance=brand, initial=_suggested_caps(request))
 
     def save(form: BrandForm) -> Brand:
         changes = {field: form.cleaned_data[field] for field in form.changed_data}

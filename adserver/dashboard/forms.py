@@ -16,6 +16,7 @@ from adserver.dashboard.log_selectors import Cursor
 from adserver.dashboard.selectors import BRAND_SORTS
 from budgets.access import AnyUser, scope_to_visible
 from budgets.models import ALERT_THRESHOLDS, Brand, Budget, Period
+from budgets.pacing import PacingStatus
 from campaigns.models import Actor, Campaign, PauseReason, Status
 from spend.models import SpendKind
 
@@ -103,6 +104,17 @@ class BrandFilterForm(PageForm):
         required=False,
         label="At cap",
         choices=_blank([("daily", "Daily budget spent"), ("monthly", "Monthly budget spent")]),
+    )
+    pacing = forms.ChoiceField(
+        required=False,
+        label="Pacing",
+        choices=_blank(
+            [
+                (PacingStatus.UNDER, "Under pace"),
+                (PacingStatus.ON_PACE, "On pace"),
+                (PacingStatus.OVER, "Over pace"),
+            ]
+        ),
     )
     archived = forms.BooleanField(required=False, label="Archived only")
     sort = forms.ChoiceField(

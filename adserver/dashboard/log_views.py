@@ -32,6 +32,7 @@ from budgets.access import managed_among, may_manage_brand, scope_to_visible
 from budgets.models import Alert
 from budgets.services import alerts_acknowledge
 from campaigns.models import CampaignStatusChange
+from spend.alerts import alert_summary
 from spend.models import SpendEvent
 from spend.selectors import local_todays_by_zone
 
@@ -132,6 +133,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
     deliveries = list(alert.deliveries.order_by("channel"))
     context = {
         "alert": alert,
+        "alert_summary": alert_summary(alert),
         "deliveries": deliveries,
         # * the user's role on the brand, when the alert is still open
         "may_acknowledge": alert.acknowledged_at is None

@@ -36,17 +36,19 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncHour
 from django.urls import reverse
 
 from adserver.dashboard.charts import level
 from budgets.access import AnyUser, brand_q, visible_brands
 from budgets.models import Alert, Brand, Budget, Period
-from budgets.periods import day_bounds_utc, month_start
+from budgets.pacing import Pacing, PacingStatus
+from budgets.periods import day_bounds_utc, month_start, zone
 from campaigns.models import Campaign, CampaignStatusChange, Daypart, Status
 from campaigns.next_serving import NextServing, next_serving
 from credentials.models import SpendFeed
 from spend.models import TOTAL_DIGITS, BrandSpend, BudgetSpend, SpendEvent
+from spend.pacing import pacing_status_q, with_pacing
 from spend.selectors import PeriodTotals, current_period_q
 
 ZERO = Decimal("0")
@@ -314,6 +316,28 @@ def budgets_near_cap(
     return _near_caps(rows)
 
 
+@dataclass(frozen=True)
+class PacingCounts:
+    under: int = 0
+    over: int = 0
+
+
+def brands_pacing_counts(
+    todays: dict[str, dt.date], *, user: AnyUser | None, now: dt.datetime | None = None
+) -> PacingCounts:
+    """How many of the brands `user` may see (not archived) are under and over
+    pace: one query, the status computed in SQL."""
+    if not todays:
+        return PacingCounts()
+    brands = with_pacing(visible_brands(user).filter(archived_at__isnull=True), todays, now=now)
+    # * the brands counted by pacing status (grouped: the status is computed once a row)
+    by_status = brands.order_by().values_list("pacing_status")  # type: ignore[misc]
+    counts = dict(by_status.annotate(n=Count("id")).values_list("pacing_status", "n"))
+    return PacingCounts(
+        under=counts.get(PacingStatus.UNDER, 0), over=counts.get(PacingStatus.OVER, 0)
+    )
+
+
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:
     """Alerts of each visible brand's current day or month that nobody has acknowledged."""
     current = current_period_q(todays, Period.DAY) | current_period_q(todays, Period.MONTH)
@@ -347,6 +371,8 @@ BRAND_SORTS: dict[str, tuple[str, ...]] = {
     "-monthly": ("-monthly_use", "name"),
     "campaigns": ("campaigns_total", "name"),
     "-campaigns": ("-campaigns_total", "name"),
+    "pacing": ("pacing_percent", "name"),
+    "-pacing": ("-pacing_percent", "name"),
 }
 
 
@@ -367,10 +393,14 @@ def brands_list(
     over: str = "",
     sort: str = "name",
     archived: bool = False,
+    pacing: str = "",
+    now: dt.datetime | None = None,
 ) -> QuerySet[Brand]:
-    """Brands, searched, filtered to those at a cap, and sorted (by utilisation too).
+    """Brands, searched, filtered to those at a cap or of a pacing status, and
+    sorted (by utilisation and pacing too).
 
-    The archived brands instead of the others when `archived`.
+    The archived brands instead of the others when `archived`. Pacing is
+    computed in SQL (spend.pacing.with_pacing) only when filtered or sorted on.
 
     Utilisation is computed in SQL from each brand's own current rollups, so
     the sort is right across every page; the figures printed come from
@@ -394,6 +424,10 @@ def brands_list(
         brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
     order = BRAND_SORTS[sort]
     needs = {key.lstrip("-") for key in order}
+    if pacing or "pacing_percent" in needs:
+        brands = with_pacing(brands, todays, now=now)
+        if pacing:
+            brands = brands.filter(pacing_status_q(pacing))
     share = DecimalField(max_digits=30, decimal_places=10)
     for period, cap in ((Period.DAY, "daily_budget"), (Period.MONTH, "monthly_budget")):
         use = "daily_use" if period == Period.DAY else "monthly_use"
@@ -445,6 +479,7 @@ class BrandRow:
     brand: Brand
     totals: PeriodTotals
     campaigns: CampaignCounts
+    pacing: Pacing | None = None
 
     @property
     def daily(self) -> Utilisation:
@@ -629,3 +664,24 @@ def brand_feeds(brand: Brand, *, today: dt.date) -> list[SpendFeed]:
         events_today=Coalesce(Subquery(todays_events), Value(0))
     )
     return list(feeds.order_by("name"))
+
+
+def todays_spend_by_hour(brand: Brand, *, today: dt.date) -> list[tuple[dt.datetime, Decimal]]:
+    """The brand's spend of its local `today`, summed by local wall-clock hour
+    (each hour's aware start): one query on the ledger's brand-and-time index.
+
+    In the repeated hour of a fall-back day both passes fall in one bucket.
+    """
+    start, end = day_bounds_utc(today, brand.timezone)
+    # * today's events of the brand, summed by local hour
+    rows = (
+        SpendEvent.objects.filter(
+            brand_id=brand.pk, occurred_at__gte=start, occurred_at__lt=end, local_date=today
+        )
+        .annotate(hour=TruncHour("occurred_at", tzinfo=zone(brand.timezone)))
+        .order_by()
+        .values("hour")
+        .annotate(total=Sum("amount"))
+        .values_list("hour", "total")
+    )
+    return list(rows)

@@ -38,6 +38,7 @@ from adserver.dashboard.selectors import (
     brand_feeds,
     brands_list,
     brands_near_cap,
+    brands_pacing_counts,
     budgets_list,
     budgets_near_cap,
     campaign_counts,
@@ -48,14 +49,17 @@ from adserver.dashboard.selectors import (
     latest_status_changes,
     open_alerts,
     todays_spend_by_currency,
+    todays_spend_by_hour,
 )
 from budgets.access import AnyUser, manages_all_brands, may_manage_brand, scope_to_visible
 from budgets.models import Brand, Budget, Period, SettingChange
+from budgets.pacing import Pacing, month_clock
 from budgets.periods import local_date, zone
 from campaigns import services
 from campaigns.models import Campaign, PauseReason
 from campaigns.next_serving import next_serving
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend
+from spend.pacing import brand_pacing
 from spend.selectors import (
     brand_current_totals,
     budget_current_totals,
@@ -198,6 +202,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             [*brands_near.shown, *budgets_near_cap(todays, user=request.user)],
             key=lambda near: -(near.utilisation.percent or 0),
         ),
+        "pacing_counts": brands_pacing_counts(todays, user=request.user, now=now),
         "open_alerts_count": alerts.count(),
         "open_alerts": list(alerts[:ON_DETAIL_PAGE]),
         "changes": list(latest_status_changes(user=request.user)[:ON_DETAIL_PAGE]),
@@ -216,11 +221,22 @@ def overview(request: HttpRequest) -> HttpResponse:
 def _next_sorts(current: str) -> dict[str, str]:
     """The sort each column header links to: the same column flips direction."""
     links = {}
-    for key in ("name", "daily", "monthly", "campaigns"):
+    for key in ("name", "daily", "monthly", "campaigns", "pacing"):
         first = key if key == "name" else f"-{key}"
         flipped = first[1:] if first.startswith("-") else f"-{first}"
         links[key] = flipped if current == first else first
     return links
+
+
+def _brand_rows(listed: list[Brand], *, now: dt.datetime) -> list[BrandRow]:
+    """The figures of a page of brands: four queries (totals, campaign counts, pacing's two)."""
+    totals = brand_current_totals(listed, now=now)
+    counts = campaign_counts(field="brand_id", ids=[brand.pk for brand in listed])
+    pacing = brand_pacing(listed, now=now)
+    return [
+        BrandRow(brand, totals[brand.pk], counts.get(brand.pk, CampaignCounts()), pacing[brand.pk])
+        for brand in listed
+    ]
 
 
 @dashboard_view
@@ -241,21 +257,17 @@ def brand_list(request: HttpRequest) -> HttpResponseBase:
         over=form.cleaned_data["over"],
         sort=sort,
         archived=form.cleaned_data["archived"],
+        pacing=form.cleaned_data["pacing"],
+        now=now,
     )
     if form.wants_csv():
         return exports.csv_response(
             "brands", exports.BRAND_HEADER, exports.brand_rows(brands, now=now)
         )
     results = paginate(brands, form.page_number())
-    listed = list(results)
-    totals = brand_current_totals(listed, now=now)
-    counts = campaign_counts(field="brand_id", ids=[brand.pk for brand in listed])
     context |= {
         "page": results,
-        "rows": [
-            BrandRow(brand, totals[brand.pk], counts.get(brand.pk, CampaignCounts()))
-            for brand in listed
-        ],
+        "rows": _brand_rows(list(results), now=now),
         "sort": sort,
         "sorts": _next_sorts(sort),
     }
@@ -303,7 +315,7 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=brand.daily_budget
         ),
-        "month_chart": charts.month_cumulative(series, today=today, cap=brand.monthly_budget),
+        **_pacing_context(brand, now=now, series=series),
         "alerts": list(
             brand.alerts.select_related("budget", "acknowledged_by").order_by("-raised_at", "-id")[
                 :10
@@ -321,6 +333,29 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_brand_live.html",
     )
+
+
+def _pacing_context(
+    brand: Brand, *, now: dt.datetime, series: Mapping[dt.date, Any]
+) -> dict[str, Any]:
+    """The brand's pacing, today's chart by hour and the month's chart with its
+    projection: three queries (the pacing's two, today's spend by hour)."""
+    pacing: Pacing | None = brand_pacing([brand], now=now)[brand.pk]
+    if pacing is None:  # pragma: no cover - a brand always has a monthly budget
+        raise ValueError("a brand has a monthly budget")
+    clock = month_clock(now, brand.timezone)
+    day = charts.Day(start=clock.day_start, end=clock.day_end, now=now, tz=zone(brand.timezone))
+    hours = todays_spend_by_hour(brand, today=clock.today)
+    projection = charts.Projection(pacing.month_projected, pacing.month_cap_reached_on)
+    return {
+        "pacing": pacing,
+        "intraday_chart": charts.intraday(
+            hours, day=day, cap=brand.daily_budget, rate_per_hour=pacing.day_rate_per_hour
+        ),
+        "month_chart": charts.month_cumulative(
+            series, today=clock.today, cap=brand.monthly_budget, projection=projection
+        ),
+    }
 
 
 def _settings_changes(brand_id: int, number: int) -> Page[SettingChange]:

@@ -64,6 +64,12 @@ def percent(value: Decimal | None) -> str:
 
 
 @register.filter
+def iso_instant(value: dt.datetime | None) -> str:
+    """An aware instant as the API writes it: ISO 8601 to the second, with its own offset."""
+    return "" if value is None else value.replace(microsecond=0).isoformat()
+
+
+@register.filter
 def in_zone(value: dt.datetime | None, tz_name: str) -> SafeString | str:
     """An instant on the brand's wall clock, with the zone's abbreviation and full name."""
     if value is None:

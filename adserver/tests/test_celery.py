@@ -32,6 +32,7 @@ DECLARED = {
     "alert delivery sweep": ("spend.tasks.alerts_sweep", "*", "*"),
     "daily reset": ("spend.tasks.daily_reset", "0,15,30,45", "*"),
     "monthly reset": ("spend.tasks.monthly_reset", "0,15,30,45", "1,28-31"),
+    "pacing alerts": ("spend.tasks.pacing_alerts", "5,20,35,50", "*"),
 }
 
 
@@ -121,4 +122,5 @@ def test_after_beat_was_down_three_hours_every_tick_is_due_at_once(start_beat: A
         "alert delivery sweep": True,
         "daily reset": True,
         "monthly reset": False,  # the 11th: not a day a local month starts on
+        "pacing alerts": True,
     }

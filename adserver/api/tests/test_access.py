@@ -447,7 +447,8 @@ def _many_brands(count: int, member: User) -> None:
 # Queries of each list beyond those every request makes (see below).
 LIST_QUERIES = {
     # * count  * the page with campaign counts  * the day and month rollups of the page
-    "brands": 3,
+    # * the page's rollups of this month (pacing)  * their ledger's last hour (pacing)
+    "brands": 5,
     # * count  * the page with brands  * the rollups of the page's budgets
     "budgets": 3,
     # * count  * the page with brands and budgets  * the rollups of the page's campaigns

@@ -59,6 +59,17 @@ def test_list_shows_spend_and_remaining_for_each_brands_local_day(api: APIClient
                 "daily_overspend": "0.000000",
                 "monthly_overspend": "0.000000",
                 "campaigns_count": 2,
+                # 01:30 on the 11th in Kolkata: 10.0625 of 31 days gone; one
+                # complete day of spend (99) in the last seven.
+                "pacing": {
+                    "month_expected_to_date": "324.60",
+                    "month_pacing_percent": "39.90",
+                    "month_projected": "425.62",
+                    "month_cap_reached_on": None,
+                    "recommended_daily_budget": "42.90",  # (1000 - 99) / 21
+                    "status": "under",
+                    "day_cap_reached_at": None,
+                },
                 "archived_at": None,
             }
         ],
@@ -82,7 +93,8 @@ def test_list_runs_the_same_queries_whatever_the_page_size(api: APIClient, rows:
     assert len(response.json()["results"]) == rows
     # * the token and its user  * count  * the page with campaign counts
     # * the current day and month rollups of the page's brands
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # * pacing: the page's rollups of this month  * their ledger spend of the last hour
+    assert len(queries) == 6, [q["sql"] for q in queries]
 
 
 def test_pages_follow_the_name_order(api: APIClient) -> None:

@@ -30,6 +30,7 @@ def test_list_filters_by_brand_and_shows_current_spend(api: APIClient) -> None:
             "monthly_limit": None,
             "daily_spend": "7.125000",
             "monthly_spend": "0.000000",
+            "pacing": None,  # no monthly limit
         }
     ]
 
@@ -50,14 +51,15 @@ def test_an_unknown_brand_filter_gives_an_empty_list(api: APIClient) -> None:
 
 @pytest.mark.parametrize("rows", [2, 30])
 def test_list_runs_the_same_queries_whatever_the_page_size(api: APIClient, rows: int) -> None:
-    for budget in BudgetFactory.create_batch(rows):
+    for budget in BudgetFactory.create_batch(rows, monthly_limit=Decimal("500")):
         BudgetSpendFactory.create(budget=budget, amount=Decimal("1"))
     with CaptureQueriesContext(connection) as queries:
         response = api.get("/api/budgets/")
     assert len(response.json()["results"]) == rows
     # * the token and its user  * count  * the page with brands
     # * the current rollups of the page's budgets
-    assert len(queries) == 4, [q["sql"] for q in queries]
+    # * pacing: the page's rollups of this month  * their ledger spend of the last hour
+    assert len(queries) == 6, [q["sql"] for q in queries]
 
 
 def test_create_with_null_limits(api: APIClient) -> None:

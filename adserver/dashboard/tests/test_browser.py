@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import User
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
@@ -560,3 +561,68 @@ def test_an_agency_admin_adds_a_brand_with_a_searched_zone_and_a_lower_case_curr
     assert console_errors == [
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     ]
+
+
+def test_the_brand_pages_pacing_is_the_apis(
+    page: Page, live_server: LiveServer, console_errors: list[str]
+) -> None:
+    # 17:00 in Paris on 10 January 2027 (frozen, so that both read one instant).
+    with time_machine.travel(dt.datetime(2027, 1, 10, 16, 0, tzinfo=dt.UTC), tick=False):
+        brand = BrandFactory.create(
+            name="Paris Pacing",
+            timezone="Europe/Paris",
+            daily_budget=Decimal("400.00"),
+            monthly_budget=Decimal("9300.00"),
+        )
+        campaign = CampaignFactory.create(brand=brand, name="Always on")
+        for day in range(1, 10):
+            BrandSpendFactory.create(
+                brand=brand, period_start=dt.date(2027, 1, day), amount=Decimal("310")
+            )
+        BrandSpendFactory.create(
+            brand=brand, period_start=dt.date(2027, 1, 10), amount=Decimal("180")
+        )
+        BrandSpendFactory.create(
+            brand=brand,
+            period=Period.MONTH,
+            period_start=dt.date(2027, 1, 1),
+            amount=Decimal("2970"),
+        )
+        for minutes_ago, amount in [(50, "25.5"), (20, "14.25"), (5, "8")]:
+            SpendEventFactory.create(
+                campaign=campaign,
+                amount=Decimal(amount),
+                occurred_at=dt.datetime(2027, 1, 10, 16, 0, tzinfo=dt.UTC)
+                - dt.timedelta(minutes=minutes_ago),
+            )
+        _log_in(page, live_server, brands=[brand])
+
+        response = page.request.get(f"{live_server.url}/api/brands/{brand.pk}/")
+        assert response.ok
+        pacing = response.json()["pacing"]
+        page.goto(live_server.url + brand.get_absolute_url())
+        shown = {
+            key: page.locator(f"#pacing-{name}").get_attribute("data-value")
+            for key, name in [
+                ("month_expected_to_date", "expected"),
+                ("month_projected", "projected"),
+                ("month_cap_reached_on", "cap-reached-on"),
+                ("day_cap_reached_at", "day-cap-reached-at"),
+                ("recommended_daily_budget", "recommended"),
+            ]
+        }
+        card = page.locator("#brand-pacing")
+        shown["status"] = card.locator("[data-status]").get_attribute("data-status")
+        shown["month_pacing_percent"] = card.locator("[data-percent]").get_attribute("data-percent")
+        _shot(page, "09-brand-pacing")
+        page.goto(live_server.url + "/brands/?pacing=" + pacing["status"])
+        row = page.locator(f'#brands tr[data-id="{brand.pk}"]')
+        listed = row.locator("[data-projected]").get_attribute("data-projected")
+        _shot(page, "10-brands-by-pacing")
+
+    assert shown == {**pacing, "month_cap_reached_on": pacing["month_cap_reached_on"] or ""} | {
+        "day_cap_reached_at": pacing["day_cap_reached_at"] or ""
+    }
+    assert pacing["day_cap_reached_at"] is not None  # 47.75 in the last hour: 22:49
+    assert listed == pacing["month_projected"]
+    assert console_errors == []

@@ -5,7 +5,12 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from adserver.dashboard.charts import (
+    LEFT,
+    PLOT_WIDTH,
+    Day,
+    Projection,
     daily_bars,
+    intraday,
     level,
     month_cumulative,
     week_grid,
@@ -108,3 +113,65 @@ def test_month_line_accumulates_up_to_today_with_a_pace_line_to_the_cap() -> Non
     assert chart.pace_line is not None
     assert chart.pace_line[3] == chart.cap_y
     assert chart.polyline.count(",") == 4  # the origin and three days
+
+
+def _xy(points: str) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y in (p.split(",") for p in points.split())]
+
+
+def test_todays_hours_run_up_to_now_with_the_allowance_and_the_projection() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    # 29 March 2026 is 23 hours long in Paris; now is 12:00 CEST, 11 hours in.
+    day = Day(
+        start=dt.datetime(2026, 3, 29, 0, 0, tzinfo=paris),
+        end=dt.datetime(2026, 3, 30, 0, 0, tzinfo=paris),
+        now=dt.datetime(2026, 3, 29, 12, 0, tzinfo=paris),
+        tz=paris,
+    )
+    hours = [
+        (dt.datetime(2026, 3, 29, 9, 0, tzinfo=paris), Decimal("20")),
+        (dt.datetime(2026, 3, 29, 11, 0, tzinfo=paris), Decimal("30")),
+    ]
+
+    chart = intraday(hours, day=day, cap=Decimal("100"), rate_per_hour=Decimal("10"))
+
+    assert [(hour, total) for _, _, hour, total in chart.points] == [
+        ("09:00", Decimal("20")),
+        ("11:00", Decimal("50")),
+    ]
+    # x is real time over the day's 23 hours: the end of 10:00 CEST is 9 hours in.
+    assert chart.points[0][0] == round(LEFT + PLOT_WIDTH * 9 / 23, 1)
+    assert chart.now_x == round(LEFT + PLOT_WIDTH * 11 / 23, 1)
+    # The allowance runs from nothing at midnight to the cap at the day's end.
+    assert chart.allowance_line is not None
+    assert chart.allowance_line[2] == LEFT + PLOT_WIDTH
+    assert chart.allowance_line[3] == chart.cap_y
+    # Labels at local wall-clock hours: 06:00 (CEST, after the change at 02:00)
+    # is 5 hours in, 12:00 is 11.
+    assert [(label.text, label.x) for label in chart.labels][1:3] == [
+        ("06:00", round(LEFT + PLOT_WIDTH * 5 / 23, 1)),
+        ("12:00", round(LEFT + PLOT_WIDTH * 11 / 23, 1)),
+    ]
+    # 50 left at 10 an hour: the projection meets the cap at 17:00, 16 hours in.
+    start, end = _xy(chart.projection)
+    assert start[0] == chart.now_x
+    assert end == (round(LEFT + PLOT_WIDTH * 16 / 23, 1), chart.cap_y)
+
+
+def test_the_month_chart_projects_through_the_cap_on_the_day_it_is_reached() -> None:
+    series = {dt.date(2026, 1, d): Decimal("150") for d in range(1, 11)}
+
+    chart = month_cumulative(
+        series,
+        today=dt.date(2026, 1, 10),
+        cap=Decimal("3100"),
+        projection=Projection(Decimal("3100"), dt.date(2026, 1, 21)),
+    )
+
+    step = PLOT_WIDTH / 31
+    assert [x for x, _ in _xy(chart.projection)] == [
+        round(LEFT + 10 * step, 1),
+        round(LEFT + 21 * step, 1),
+        round(LEFT + 31 * step, 1),
+    ]
+    assert _xy(chart.projection)[1][1] == chart.cap_y

@@ -139,13 +139,16 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # or more (counted at their caps from the same rows)  * count brands
     # * campaigns by state  * daily budgets by currency  * today's rollups
     # by currency  * open alerts count  * open alerts  * latest status
-    # changes  * shared budgets near a limit
-    ("overview", lambda w: "/", 2 + 10),
+    # changes  * shared budgets near a limit  * brands under and over pace
+    ("overview", lambda w: "/", 2 + 11),
     # * zones  * count brands  * the page of brands  * their rollups
-    # * their campaign counts
-    ("brands", lambda w: "/brands/", 2 + 5),
+    # * their campaign counts  * their rollups of the month (pacing)
+    # * their ledger spend of the last hour (pacing)
+    ("brands", lambda w: "/brands/", 2 + 7),
     # the same, sorted by utilisation in SQL, and  * the brands at their cap
-    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 6),
+    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 8),
+    # the same as "brands": the pacing status and percent are computed in SQL
+    ("brands by pacing", lambda w: "/brands/?pacing=under&sort=-pacing", 2 + 7),
     # * the matching campaigns' ids (brands matched in a subquery)  * count
     # * the page  * their rollups  * the paused ones' dayparts
     ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 5),
@@ -153,10 +156,11 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # * their campaign counts  * its campaigns  * their rollups  * its day
     # rollups for the charts  * its campaign counts  * alerts  * history
     # * count its settings changes  * the page of them  * its spend feeds with
-    # today's events  * the paused campaigns' dayparts
-    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 15),
+    # today's events  * the paused campaigns' dayparts  * its rollups of the
+    # month (pacing)  * its ledger spend of the last hour  * today's spend by hour
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 18),
     # the same, on the second page of its settings changes
-    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 15),
+    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 18),
     # * count budgets  * the page  * their rollups  * their campaign counts
     ("budgets", lambda w: "/budgets/", 2 + 4),
     # * the brand (filter)  then the same four
