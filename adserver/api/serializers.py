@@ -24,6 +24,7 @@ from budgets.models import (
     Brand,
     BrandMembership,
     Budget,
+    Delivery,
     Role,
     SettingChange,
 )
@@ -182,6 +183,15 @@ class BrandSerializer(WithCurrentTotals[Brand]):
     )
     daily_budget = BudgetAmountField()
     monthly_budget = BudgetAmountField()
+    delivery = serializers.ChoiceField(
+        choices=Delivery.choices,
+        default=Delivery.ACCELERATED,
+        help_text=(
+            "accelerated: spend as fast as traffic allows, up to the caps. standard: today's "
+            "spend may not run ahead of the daily budget's share of the serving time passed "
+            "(plus a tolerance); the campaigns are held (brand_daily_pacing) until it catches up."
+        ),
+    )
 
     class Meta:
         model = Brand
@@ -193,6 +203,7 @@ class BrandSerializer(WithCurrentTotals[Brand]):
             "currency",
             "daily_budget",
             "monthly_budget",
+            "delivery",
             "daily_spend",
             "monthly_spend",
             "daily_remaining",
