@@ -268,7 +268,10 @@ class CampaignSerializer(WithCurrentTotals[Campaign]):
         choices=PauseReason.choices,
         read_only=True,
         allow_null=True,
-        help_text="Null when active; a manual pause outranks the schedule, then money.",
+        help_text=(
+            "Null when active; a manual pause outranks the schedule, then money, then "
+            "standard delivery's pacing (brand_daily_pacing)."
+        ),
     )
     daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")

@@ -1,10 +1,18 @@
-"""A brand's `delivery` through the API: set, changed, refused, and on the audit trail."""
+"""A brand's `delivery` through the API: set, changed, refused, on the audit trail,
+and the pacing hold it brings as a campaign's pause_reason."""
+
+import datetime as dt
+from decimal import Decimal
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from adserver.api.tests.conftest import World
 from budgets.models import Brand, Delivery, SettingChange
+from campaigns.models import Daypart
+from spend.reconcile import reconcile
+from spend.services import spend_record
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +68,22 @@ def test_who_may_not_change_it_changes_nothing(world: World, who: str, status: i
     assert response.status_code == status
     brand.refresh_from_db()
     assert brand.delivery == Delivery.ACCELERATED
+
+
+def test_a_campaign_held_for_pacing_says_so_and_can_be_filtered(world: World) -> None:
+    brand = world.a.brand
+    campaign = world.a.campaign
+    Brand.objects.filter(pk=brand.pk).update(delivery=Delivery.STANDARD)
+    Daypart.objects.filter(campaign=campaign).delete()
+    now = dt.datetime(2026, 3, 10, 6, tzinfo=dt.UTC)
+    with time_machine.travel(now, tick=False):
+        spend_record(campaign_id=campaign.pk, amount=brand.daily_budget * Decimal("0.4"))
+        reconcile()  # at 06:00, 40% of the day's budget is ahead of 25% + 5%
+
+        listed = world.viewer.get("/api/campaigns/", {"pause_reason": "brand_daily_pacing"})
+        status = world.agency_admin.get("/api/status/").json()
+
+    assert [(c["id"], c["status"], c["pause_reason"]) for c in listed.json()["results"]] == [
+        (campaign.pk, "paused", "brand_daily_pacing")
+    ]
+    assert status["paused_by_reason"]["brand_daily_pacing"] == 1

@@ -99,6 +99,7 @@ def test_delivery_is_an_enum_of_its_two_modes(schema: dict[str, Any]) -> None:
     delivery = components["Brand"]["properties"]["delivery"]
     assert delivery["allOf"] == [{"$ref": "#/components/schemas/DeliveryEnum"}]
     assert delivery["default"] == "accelerated"
+    assert "brand_daily_pacing" in components["PauseReasonEnum"]["enum"]
 
 
 def test_every_contract_filter_is_in_the_schema(schema: dict[str, Any]) -> None:
