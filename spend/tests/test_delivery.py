@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from budgets.models import Brand, Delivery
@@ -350,3 +351,17 @@ def test_a_tick_holding_brands_runs_the_same_queries_for_3_and_30(brands: int) -
     assert Campaign.objects.filter(pacing_hold="brand_daily_pacing").count() == 3 * brands
     # * zones, then each part's differences: none
     assert len(_statements_of_one_tick(noon)) == 6
+
+
+@pytest.mark.django_db
+def test_the_campaign_page_names_the_pacing_hold_and_when_it_lifts(staff_client: Client) -> None:
+    day = dt.date(2026, 3, 10)
+    brand = _standard()
+    campaign = CampaignFactory.create(brand=brand)
+    _spend(campaign, "40", _at(day, 5))
+    _tick(_at(day, 6))
+    with time_machine.travel(_at(day, 6, 1), tick=False):
+        html = staff_client.get(campaign.get_absolute_url()).content.decode()
+    assert 'data-fact="pacing">Ahead of the brand&#x27;s even delivery' in html
+    assert f"Serves again {PACING_TEXT}".replace("'", "&#x27;") in html
+    assert "Paused · even delivery" in html
