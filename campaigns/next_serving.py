@@ -7,8 +7,8 @@ instant its flight dates and dayparts allow, by the same wall-clock rule as
 the schedule reconcile (`campaigns.schedule.daypart_wall_clock`, DST and
 overnight windows included). A manual pause and an ended flight never lift
 by themselves: those need a person. Standard delivery's pacing hold lifts by
-itself, at no instant known in advance: when today's spend falls behind the
-even-delivery allowance (spend.delivery), at the latest when the day ends.
+itself, at no instant known in advance: when today's spend is back on the
+even-delivery line (spend.delivery), at the latest when the day ends.
 
 The reconcile runs every minute, so the campaign resumes within a minute of
 the instant given here.
@@ -29,7 +29,7 @@ _DAYS_AHEAD = 8
 _MONTHLY_HOLDS = {BudgetHold.BRAND_MONTHLY_BUDGET, BudgetHold.BUDGET_MONTHLY_LIMIT}
 
 
-PACING_TEXT = "when today's spend falls behind the even-delivery allowance"
+PACING_TEXT = "when today's spend is back on the even-delivery line"
 
 
 @dataclass(frozen=True)

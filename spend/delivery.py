@@ -5,18 +5,23 @@ an allowance: its daily budget times the share of today's serving time that
 has passed (`campaigns.serving_time`: the union of its campaigns' windows,
 the whole day if one of them has no daypart), plus a tolerance
 (`settings.BRAND_DELIVERY_TOLERANCE`, a share of the daily budget, 5% by
-default). While today's spend is above it, the pacing half of the reconcile
-holds the brand's campaigns (`pacing_hold = "brand_daily_pacing"`); once the
-allowance has grown past the spend it releases them. Like the other halves
-it is level-triggered: the hold is a function of the facts and the clock,
-computed in one statement for every brand, and only differences are written.
+default). When today's spend goes above it, the pacing part of the
+reconcile holds the brand's campaigns (`pacing_hold = "brand_daily_pacing"`),
+and it releases them once the spend has caught up with the even line (the
+allowance without the tolerance). Releasing at the allowance itself would
+hold and release a brand whose traffic outruns the even line at nearly
+every tick, and fill the status history; with the tolerance as the gap
+between the two, a brand serves and waits in stretches of about 5% of its
+serving time. Like the other parts it is level-triggered: the hold is a
+function of the facts (its own among them) and the clock, computed in one
+statement for every brand, and only differences are written.
 
 The hard caps are not this module's business: spend recording stops a
 brand at its cap in the transaction that reaches it (`spend.enforcement`),
 whatever its delivery. The pacing hold is set by the minute tick, so a brand
-may run ahead by up to a minute's spend before it is held; the tolerance
-absorbs that. An accelerated brand never gets the hold, nor a standard
-brand whose campaigns have no serving time today.
+may go past the allowance by up to a minute's spend before it is held. An
+accelerated brand never gets the hold, nor a standard brand whose campaigns
+have no serving time today.
 """
 
 import datetime as dt
@@ -40,7 +45,9 @@ WITH zones (tz, today, day_bit, previous_day_bit, elapsed, gap_start, gap_end, s
     AS (VALUES {zone_rows}),
 paced AS (
     SELECT b.id AS brand_id, b.daily_budget, COALESCE(s.amount, 0) AS spent, z.today,
-        z.day_bit, z.previous_day_bit, z.elapsed, z.gap_start, z.gap_end, z.shift
+        z.day_bit, z.previous_day_bit, z.elapsed, z.gap_start, z.gap_end, z.shift,
+        EXISTS (SELECT 1 FROM campaigns_campaign h
+                WHERE h.brand_id = b.id AND h.pacing_hold IS NOT NULL) AS held
     FROM budgets_brand b
     JOIN zones z ON z.tz = b.timezone
     LEFT JOIN spend_brandspend s
@@ -49,18 +56,22 @@ paced AS (
 ),
 candidates AS (SELECT * FROM paced WHERE {candidate}),
 {serving},
-allowance AS (
-    SELECT k.brand_id, k.spent, s.total, s.passed,
-        k.daily_budget * s.passed / (s.total * 1.0) + k.daily_budget * %s AS allowance
+even AS (
+    SELECT k.brand_id, k.spent, k.held, s.total, s.passed,
+        k.daily_budget * s.passed / (s.total * 1.0) AS even_line, k.daily_budget * %s AS tolerance
     FROM candidates k
     JOIN serving s ON s.brand_id = k.brand_id
     WHERE s.total > 0
-)"""
+),
+allowance AS (SELECT even.*, even_line + tolerance AS allowance FROM even)"""
 
 # The campaigns of brands ahead of their allowance without the hold, and the
 # campaigns with the hold whose brand is not ahead (any more, or at all).
 _DIFFERENCES_SQL = """{allowance},
-ahead AS (SELECT brand_id FROM allowance WHERE spent > allowance)
+ahead AS (
+    SELECT brand_id FROM allowance
+    WHERE spent > allowance OR (held AND spent > even_line)
+)
 SELECT c.id, c.brand_id, %s AS hold
 FROM ahead a
 JOIN campaigns_campaign c ON c.brand_id = a.brand_id
@@ -115,8 +126,8 @@ def _allowance_query(
 ) -> Query | None:
     """The allowance CTEs for the standard brands in scope; None when there are none.
 
-    `only_ahead_possible` keeps the brands whose spend is above the
-    tolerance alone (the least the allowance can be), so that the tick
+    `only_ahead_possible` keeps the brands that are held, or whose spend is
+    above the tolerance (the least the allowance can be), so that the tick
     reads the windows of those brands only.
     """
     if brand_ids is not None and not brand_ids:
@@ -126,7 +137,7 @@ def _allowance_query(
         return None
     zone_rows, params = _zone_values(days)
     brand_scope, scope_params = _scope("b.id", brand_ids)
-    candidate = "spent > daily_budget * %s" if only_ahead_possible else "TRUE"
+    candidate = "held OR spent > daily_budget * %s" if only_ahead_possible else "TRUE"
     sql = _ALLOWANCE_SQL.format(
         zone_rows=zone_rows,
         brand_scope=brand_scope,
@@ -162,12 +173,14 @@ class Allowance:
     spent: Decimal
     serving_seconds: int  # today's serving time, real seconds
     passed_seconds: int  # how much of it has gone by
-    allowance: Decimal  # the daily budget's share of it, plus the tolerance
+    even_line: Decimal  # the daily budget's share of it
+    allowance: Decimal  # the even line plus the tolerance
+    held: bool  # its campaigns are held for pacing now
 
     @property
-    def ahead(self) -> bool:
-        """Whether the reconcile holds the brand's campaigns."""
-        return self.spent > self.allowance
+    def holds(self) -> bool:
+        """Whether the reconcile holds (or keeps holding) the brand's campaigns."""
+        return self.spent > self.allowance or (self.held and self.spent > self.even_line)
 
 
 def brand_allowances(
@@ -186,7 +199,7 @@ def brand_allowances(
     six_places = Decimal("0.000001")
     # * each standard brand's spend, serving time and allowance today
     with connection.cursor() as cursor:
-        select = "SELECT brand_id, spent, total, passed, allowance FROM allowance"
+        select = "SELECT brand_id, spent, total, passed, even_line, allowance, held FROM allowance"
         cursor.execute(f"{sql} {select}", params)
         rows = cursor.fetchall()
     return {
@@ -195,7 +208,9 @@ def brand_allowances(
             spent=Decimal(str(row[1])),
             serving_seconds=int(row[2]),
             passed_seconds=int(row[3]),
-            allowance=Decimal(str(row[4])).quantize(six_places),
+            even_line=Decimal(str(row[4])).quantize(six_places),
+            allowance=Decimal(str(row[5])).quantize(six_places),
+            held=bool(row[6]),
         )
         for row in rows
     }

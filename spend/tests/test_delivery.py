@@ -222,22 +222,45 @@ def test_spend_ahead_of_the_allowance_holds_until_it_has_caught_up() -> None:
     other = CampaignFactory.create(brand=brand)
     _spend(campaign, "40", _at(day, 5, 59))
 
-    # 06:00: allowance 30 < 40
+    # 06:00: allowance 100 x 6/24 + 5 = 30 < 40
     held = _tick(_at(day, 6))
     assert _state(campaign) == _state(other) == ("paused", "brand_daily_pacing")
     assert held.summary() == {"schedule_changes": 0, "budget_changes": 0, "pacing_changes": 2}
     assert _tick(_at(day, 6)) == ReconcileResult()  # level-triggered: nothing left to do
-    _tick(_at(day, 8))  # 100 x 8/24 + 5 = 38.33 < 40: still ahead
+    # 09:30: the allowance (44.58) is past the spend, but not yet the even line (39.58)
+    assert _tick(_at(day, 9, 30)) == ReconcileResult()
     assert _state(campaign) == ("paused", "brand_daily_pacing")
 
-    released = _tick(_at(day, 8, 30))  # 100 x 8.5/24 + 5 = 40.42 >= 40
+    released = _tick(_at(day, 9, 36))  # the even line: 100 x 9.6/24 = 40
     assert _state(campaign) == _state(other) == ("active", None)
     assert released.summary()["pacing_changes"] == 2
+    assert _tick(_at(day, 9, 36)) == ReconcileResult()
     history = CampaignStatusChange.objects.filter(campaign=campaign).order_by("id")
     assert [(h.new_status, h.new_reason, h.note) for h in history] == [
         ("paused", "brand_daily_pacing", "pacing reconcile"),
         ("active", None, "pacing reconcile"),
     ]
+
+
+@pytest.mark.django_db
+def test_spend_within_the_tolerance_is_not_held_until_it_goes_past_it() -> None:
+    day = dt.date(2026, 3, 10)
+    brand = _standard()
+    campaign = CampaignFactory.create(brand=brand)
+    _spend(campaign, "28", _at(day, 5))
+    # 06:00: above the even line (25), within the allowance (30): it serves on.
+    assert _tick(_at(day, 6)) == ReconcileResult()
+    figures = brand_allowances(brand_ids=[brand.pk], now=_at(day, 6))[brand.pk]
+    assert (figures.even_line, figures.allowance, figures.held, figures.holds) == (
+        Decimal("25"),
+        Decimal("30"),
+        False,
+        False,
+    )
+    _spend(campaign, "3", _at(day, 6))  # 31 > 30
+    _tick(_at(day, 6, 1))
+    assert _state(campaign) == ("paused", "brand_daily_pacing")
+    assert brand_allowances(brand_ids=[brand.pk], now=_at(day, 6, 1))[brand.pk].held
 
 
 @pytest.mark.django_db
