@@ -189,7 +189,8 @@ class BrandSerializer(WithCurrentTotals[Brand]):
         help_text=(
             "accelerated: spend as fast as traffic allows, up to the caps. standard: today's "
             "spend may not run ahead of the daily budget's share of the serving time passed "
-            "(plus a tolerance); the campaigns are held (brand_daily_pacing) until it catches up."
+            "plus a tolerance; past that the campaigns are held (brand_daily_pacing) until "
+            "spend is back on the even line."
         ),
     )
 
