@@ -11,7 +11,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.test import Client
 
-from adserver.api import throttling
+from adserver.api.tests.remembered import forget_unsent_counts
 from budgets.signals import serving_facts_changed
 
 
@@ -26,7 +26,7 @@ def fresh_throttle_counts() -> None:
 
     Cleared before the test, while CACHES is still the suite's own.
     """
-    throttling.forget_unsent_counts()
+    forget_unsent_counts()
     cache: Any = caches["default"]
     if isinstance(cache, RedisCache):
         client = cache._cache.get_client(write=True)

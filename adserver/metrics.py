@@ -38,57 +38,11 @@ class DatabaseCollector(Collector):
     """Figures the worker leaves in the database, read at each scrape (a few small queries)."""
 
     def collect(self) -> Iterator[Metric]:
-        last = GaugeMetricFamily(
-            "adserver_reconcile_last_success_timestamp_seconds",
-            "When each reconcile task last finished (Unix time).",
-            labels=["task"],
-        )
-        duration = GaugeMetricFamily(
-            "adserver_reconcile_last_duration_seconds",
-            "How long each reconcile task's last run took.",
-            labels=["task"],
-        )
-        holds = CounterMetricFamily(
-            "adserver_reconcile_holds_changed",
-            "Campaign holds changed by each reconcile task.",
-            labels=["task"],
-        )
-        for tick in ReconcileTick.objects.order_by("name"):
-            last.add_metric([tick.name], tick.finished_at.timestamp())
-            duration.add_metric([tick.name], tick.duration_seconds)
-            holds.add_metric([tick.name], tick.holds_changed)
-        yield from (last, duration, holds)
-
+        yield from _reconcile_metrics()
         alerts = CounterMetricFamily("adserver_alerts_raised", "Budget alerts raised.")
         alerts.add_metric([], Alert.objects.count())
         yield alerts
-
-        failures = CounterMetricFamily(
-            "adserver_alert_delivery_failures",
-            "Failed attempts to deliver an alert, by channel kind.",
-            labels=["channel"],
-        )
-        pending = GaugeMetricFamily(
-            "adserver_alert_deliveries_pending",
-            "Alert deliveries not done yet, by channel kind.",
-            labels=["channel"],
-        )
-        rows = AlertDelivery.objects.values("channel").annotate(
-            attempts=Sum("attempts"),
-            delivered=Count("id", filter=Q(delivered_at__isnull=False)),
-            undelivered=Count("id", filter=Q(delivered_at__isnull=True)),
-        )
-        by_kind: dict[str, list[int]] = {}
-        for row in rows:
-            kind = str(row["channel"]).split(" ", 1)[0]
-            figures = by_kind.setdefault(kind, [0, 0])
-            figures[0] += int(row["attempts"] or 0) - int(row["delivered"])
-            figures[1] += int(row["undelivered"])
-        for kind, (failed, waiting) in sorted(by_kind.items()):
-            failures.add_metric([kind], failed)
-            pending.add_metric([kind], waiting)
-        yield from (failures, pending)
-
+        yield from _delivery_metrics()
         length = _queue_length()
         if length is not None:
             queue = GaugeMetricFamily(
@@ -96,6 +50,57 @@ class DatabaseCollector(Collector):
             )
             queue.add_metric([], length)
             yield queue
+
+
+def _reconcile_metrics() -> tuple[Metric, ...]:
+    last = GaugeMetricFamily(
+        "adserver_reconcile_last_success_timestamp_seconds",
+        "When each reconcile task last finished (Unix time).",
+        labels=["task"],
+    )
+    duration = GaugeMetricFamily(
+        "adserver_reconcile_last_duration_seconds",
+        "How long each reconcile task's last run took.",
+        labels=["task"],
+    )
+    holds = CounterMetricFamily(
+        "adserver_reconcile_holds_changed",
+        "Campaign holds changed by each reconcile task.",
+        labels=["task"],
+    )
+    for tick in ReconcileTick.objects.order_by("name"):
+        last.add_metric([tick.name], tick.finished_at.timestamp())
+        duration.add_metric([tick.name], tick.duration_seconds)
+        holds.add_metric([tick.name], tick.holds_changed)
+    return last, duration, holds
+
+
+def _delivery_metrics() -> tuple[Metric, ...]:
+    failures = CounterMetricFamily(
+        "adserver_alert_delivery_failures",
+        "Failed attempts to deliver an alert, by channel kind.",
+        labels=["channel"],
+    )
+    pending = GaugeMetricFamily(
+        "adserver_alert_deliveries_pending",
+        "Alert deliveries not done yet, by channel kind.",
+        labels=["channel"],
+    )
+    rows = AlertDelivery.objects.values("channel").annotate(
+        attempts=Sum("attempts"),
+        delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+        undelivered=Count("id", filter=Q(delivered_at__isnull=True)),
+    )
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        kind = str(row["channel"]).split(" ", 1)[0]
+        figures = by_kind.setdefault(kind, [0, 0])
+        figures[0] += int(row["attempts"] or 0) - int(row["delivered"])
+        figures[1] += int(row["undelivered"])
+    for kind, (failed, waiting) in sorted(by_kind.items()):
+        failures.add_metric([kind], failed)
+        pending.add_metric([kind], waiting)
+    return failures, pending
 
 
 def _queue_length() -> int | None:

@@ -426,7 +426,6 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_PARSER_CLASSES": ["adserver.api.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["adserver.api.renderers.JSONRenderer"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "adserver.api.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "adserver.api.exceptions.exception_handler",
     # Every endpoint: the view's throttle_scope, else "api" (adserver.api.throttling).
     "DEFAULT_THROTTLE_CLASSES": ["adserver.api.throttling.ScopeRateThrottle"],

@@ -146,44 +146,14 @@ def campaigns_set_enabled(
     """
     ids = sorted(set(campaign_ids))
     with transaction.atomic():
-        # The brands first, as every writer of serving state does (budgets.locks).
-        brands_lock(
-            brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
-        )
-        candidates = Campaign.objects.select_for_update(of=("self",)).filter(id__in=ids)
-        if enabled:
-            candidates = candidates.filter(
-                archived_at__isnull=True, brand__archived_at__isnull=True
-            )
-        rows = list(
-            candidates.exclude(enabled=enabled)
-            .order_by("id")
-            .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
-        )
+        rows = _to_set_enabled(ids, enabled=enabled)
         if not rows:
             return []
         now = timezone.now()
         Campaign.objects.filter(id__in=[row[0] for row in rows]).update(
             enabled=enabled, updated_at=now
         )
-        actor = audit.current_actor() if user is None else _audit_actor(user)
-        audit.record_many(
-            [
-                audit.change_row(
-                    brand_id=brand_id,
-                    brand_name=brand_name,
-                    object_type="campaign",
-                    object_id=pk,
-                    object_repr=name,
-                    field="enabled",
-                    before=not enabled,
-                    after=enabled,
-                    actor=actor,
-                    now=now,
-                )
-                for pk, _status, _reason, name, brand_id, brand_name in rows
-            ]
-        )
+        _enabled_audited(rows, enabled=enabled, user=user, now=now)
         return status_changes_record(
             before={pk: (status, reason) for pk, status, reason, *_ in rows},
             actor=Actor.USER if user is not None else Actor.SYSTEM,
@@ -191,6 +161,52 @@ def campaigns_set_enabled(
             note=note or ("Resumed manually" if enabled else "Paused manually"),
             now=now,
         )
+
+
+def _to_set_enabled(ids: Sequence[int], *, enabled: bool) -> list[tuple[Any, ...]]:
+    """The campaigns whose `enabled` is to change, locked: their brands first (budgets.locks).
+
+    An archived campaign, or one of an archived brand, is never resumed.
+    """
+    brands_lock(
+        brand_ids=set(Campaign.objects.filter(id__in=ids).values_list("brand_id", flat=True))
+    )
+    candidates = Campaign.objects.select_for_update(of=("self",)).filter(id__in=ids)
+    if enabled:
+        candidates = candidates.filter(archived_at__isnull=True, brand__archived_at__isnull=True)
+    return list(
+        candidates.exclude(enabled=enabled)
+        .order_by("id")
+        .values_list("id", "status", "pause_reason", "name", "brand_id", "brand__name")
+    )
+
+
+def _enabled_audited(
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    enabled: bool,
+    user: AbstractBaseUser | None,
+    now: dt.datetime,
+) -> None:
+    """The audit rows of campaigns_set_enabled: one per campaign changed."""
+    actor = audit.current_actor() if user is None else _audit_actor(user)
+    audit.record_many(
+        [
+            audit.change_row(
+                brand_id=brand_id,
+                brand_name=brand_name,
+                object_type="campaign",
+                object_id=pk,
+                object_repr=name,
+                field="enabled",
+                before=not enabled,
+                after=enabled,
+                actor=actor,
+                now=now,
+            )
+            for pk, _status, _reason, name, brand_id, brand_name in rows
+        ]
+    )
 
 
 def _audit_actor(user: AbstractBaseUser) -> audit.Actor:

@@ -25,7 +25,7 @@ from budgets.models import Brand
 # An event's `source` is the feed's name (`spend.SpendEvent.source`, 64 characters).
 FEED_NAME_MAX_LENGTH = 64
 # People's events are `user:<username>`; the server's own are `system`, the
-# simulator's `simulator` (spend.simulation), and events from before feeds `api`.
+# simulator's `simulator` (spend.simulation.engine), and events from before feeds `api`.
 RESERVED_PREFIX = "user:"
 RESERVED_NAMES = frozenset({"system", "simulator", "api"})
 # How stale `last_used_at` may get: written at most once a minute per feed.

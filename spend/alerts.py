@@ -1,7 +1,7 @@
 """Budget alerts: rows written with the spend, delivered by the worker (an outbox).
 
 The recorder inserts each alert with `INSERT ... ON CONFLICT DO NOTHING`
-inside its transaction (spend.ledger.rollups_add), so an alert exists once
+inside its transaction (spend.recording.ledger.rollups_add), so an alert exists once
 per cap, period and threshold however many processes cross it together.
 Nothing is sent inside the request: once the transaction commits, a robust
 on-commit callback sends `spend.tasks.alerts_deliver` to the broker (giving
@@ -9,10 +9,8 @@ up at once if the broker is unreachable), and the worker delivers. A beat
 sweep (`spend.tasks.alerts_sweep`) delivers whatever is still undelivered,
 whether the broker was down at commit time or a worker was lost.
 
-Simulated spend (simulate_spend) raises its alerts like any other, so the
-history and the dashboard show them, but under `alerts_withheld()` they are
-marked `simulated` in the transaction that raised them and are never sent:
-neither on commit nor by the sweep.
+Raising them is the recorder's (spend.recording.alerts: announced on
+commit, or withheld for a simulation); this module delivers them.
 
 Channels: "email" (one mail to ALERT_EMAILS) and "webhook <url>" for each
 URL of ALERT_WEBHOOK_URLS and of the alert's brand (`AlertWebhook`). Each
@@ -28,14 +26,11 @@ import hmac
 import json
 import logging
 import urllib.request
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,45 +59,6 @@ def alert_summary(alert: Alert) -> str:
         f"{target} reached {alert.threshold}% of its {cap} for {when}: "
         f"{alert.spend:,.2f} of {alert.cap:,.2f} {alert.brand.currency}"
     )
-
-
-_withheld: ContextVar[bool] = ContextVar("alerts_withheld", default=False)
-
-
-@contextmanager
-def alerts_withheld() -> Iterator[None]:
-    """Alerts raised inside are kept as simulated and never delivered."""
-    token = _withheld.set(True)
-    try:
-        yield
-    finally:
-        _withheld.reset(token)
-
-
-def alerts_announce_on_commit(alert_ids: Sequence[int]) -> None:
-    """Once the transaction commits, hand the new alerts to the worker."""
-    if not alert_ids:
-        return
-    if _withheld.get():
-        # * mark them, in the transaction that raised them: no sweep can see them unmarked
-        Alert.objects.filter(id__in=alert_ids).update(simulated=True)
-        return
-    ids = sorted(alert_ids)
-    transaction.on_commit(lambda: alerts_send_to_worker(ids), robust=True)
-
-
-def alerts_send_to_worker(alert_ids: Sequence[int]) -> None:
-    """Queue the delivery; an unreachable broker is logged, and the sweep delivers later."""
-    from spend.tasks import alerts_deliver
-
-    try:
-        alerts_deliver.apply_async((list(alert_ids),), retry=False)
-    except Exception:
-        logger.warning(
-            "Alerts %s not queued (the broker is unreachable): the sweep delivers them",
-            list(alert_ids),
-            exc_info=True,
-        )
 
 
 # --- channels ------------------------------------------------------------------------
@@ -232,23 +188,27 @@ def alerts_deliver_now(
     for alert in alerts:
         logger.warning("Budget alert %s: %s", alert.pk, alert_summary(alert))
     for delivery_id, alert_id, channel in _claim(by_id, lease):
-        alert = by_id[alert_id]
-        try:
-            _send(channel, alert, alert_summary(alert))
-        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
-                last_error=error, claimed_until=None
-            )
-            logger.warning("Alert %s not delivered by %s: %s", alert_id, channel, error)
-            result.failed.append((alert_id, channel, error))
-            continue
-        marked = AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
-            delivered_at=timezone.now(), last_error="", claimed_until=None
-        )
-        if marked:
-            result.delivered.append((alert_id, channel))
+        _deliver(delivery_id, by_id[alert_id], channel, result)
     return result
+
+
+def _deliver(delivery_id: int, alert: Alert, channel: str, result: DeliveryResult) -> None:
+    """Send one claimed delivery; mark it delivered, or record its error for a retry."""
+    try:
+        _send(channel, alert, alert_summary(alert))
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        error = f"{exc.__class__.__name__}: {exc}"[:2000]
+        AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
+            last_error=error, claimed_until=None
+        )
+        logger.warning("Alert %s not delivered by %s: %s", alert.pk, channel, error)
+        result.failed.append((alert.pk, channel, error))
+        return
+    marked = AlertDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True).update(
+        delivered_at=timezone.now(), last_error="", claimed_until=None
+    )
+    if marked:
+        result.delivered.append((alert.pk, channel))
 
 
 def _claim(by_id: dict[int, Alert], lease: int) -> list[tuple[int, int, str]]:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 
 from django.core.exceptions import ValidationError
 
-from spend.validation import Errors
+from spend.recording.validation import Errors
 
 
 class SpendInvalid(ValidationError):  # noqa: N818 - the name is the API contract

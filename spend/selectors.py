@@ -310,6 +310,22 @@ class StatusOverview:
     server_time: dt.datetime = field(default_factory=timezone.now)
 
 
+def _campaigns_by_state(visible: Q) -> Counter[tuple[str, str | None]]:
+    """The visible campaigns counted by (status, pause reason)."""
+    by_state = Counter[tuple[str, str | None]]()
+    # * campaigns grouped by status and pause reason
+    rows = (
+        Campaign.objects.filter(visible)
+        .order_by()
+        .values_list("status", "pause_reason")
+        .annotate(count=Count("id"))
+        .values_list("status", "pause_reason", "count")
+    )
+    for status, reason, count in rows:
+        by_state[(status, reason)] += count
+    return by_state
+
+
 def status_overview(
     *,
     user: AnyUser | None,
@@ -329,28 +345,15 @@ def status_overview(
     # * count brands
     total_brands = (Brand.objects.all() if everything else visible_brands(user)).count()
     visible = Q() if everything else brand_q(user, brand_field="brand_id")
-    # * campaigns grouped by status and pause reason
-    by_state = Counter[tuple[str, str | None]]()
-    rows = (
-        Campaign.objects.filter(visible)
-        .order_by()
-        .values_list("status", "pause_reason")
-        .annotate(count=Count("id"))
-        .values_list("status", "pause_reason", "count")
-    )
-    for status, reason, count in rows:
-        by_state[(status, reason)] += count
+    by_state = _campaigns_by_state(visible)
     paused_by_reason = {
         reason: count for (status, reason), count in by_state.items() if reason is not None
     }
     active = sum(count for (status, _), count in by_state.items() if status == "active")
     # * zones (unless given), then brands over their daily and monthly caps
     # (unless the caller counted them already, from rows it read anyway)
-    if todays is None:
-        todays = local_todays_by_zone(now=now)
-    if over_cap_counts is None:
-        over_cap_counts = brands_over_cap_counts(todays, visible=visible)
-    over_daily, over_monthly = over_cap_counts
+    todays = todays if todays is not None else local_todays_by_zone(now=now)
+    over_daily, over_monthly = over_cap_counts or brands_over_cap_counts(todays, visible=visible)
     return StatusOverview(
         total_brands=total_brands,
         total_campaigns=sum(by_state.values()),

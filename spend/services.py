@@ -5,7 +5,7 @@ settings.SPEND_BATCH_MAX_EVENTS) validate everything first and store nothing
 on bad input. Then, atomically:
 
 1. the campaigns' brands are locked FOR SHARE, then the capped rollup rows
-   the events touch (spend.ledger explains the lock order): the totals read
+   the events touch (spend.recording.ledger explains the lock order): the totals read
    there are the exact ones the events are added to;
 2. the events are appended to the ledger; an `event_id` seen before is not
    counted again (the same payload returns the original, a different payload
@@ -19,7 +19,7 @@ on bad input. Then, atomically:
 
 Spend for a campaign that is already paused is recorded all the same: it is
 money spent upstream. It counts in the totals and as overspend
-(spend.accounting defines both).
+(spend.recording.rule defines both).
 
 Every event is recorded for a `Sender` (spend.senders; the system's when
 none is given): it names the event's `source`, within which `event_id` is
@@ -38,11 +38,10 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from budgets.models import Brand, Period
+from budgets.periods import local_date, month_start
 from campaigns.models import Campaign, Status
-from spend import metrics, sql
-from spend.accounting import RollupKey
+from spend import metrics
 from spend.archived import archived_error, spend_refuse_archived
-from spend.batch import record_batch
 from spend.errors import (
     AmountRefusedError,
     CampaignsRefusedError,
@@ -56,15 +55,21 @@ from spend.errors import (
     UnknownCampaignsError,
 )
 from spend.models import AlertWebhook, BrandSpend, SpendEvent, SpendKind
-from spend.recording import (
-    Outcome,
-    Placed,
-    current_period,
-    record_one,
-    retrying,
+from spend.recording import cursors
+from spend.recording.batch import Outcome, retrying
+from spend.recording.copy_batch import record_batch
+from spend.recording.placing import Placed
+from spend.recording.rule import BRAND, RollupKey
+from spend.recording.single import record_one
+from spend.recording.validation import (
+    CleanEvent,
+    CleanEvents,
+    Errors,
+    EventCleaner,
+    clean_event,
+    event_cleaner,
 )
 from spend.senders import SYSTEM, Sender
-from spend.validation import CleanEvent, CleanEvents, Errors, clean_event, event_cleaner
 
 __all__ = [
     "BatchRecorded",
@@ -140,10 +145,11 @@ class BatchRecorded:
 
 def _brand_now(p: Placed, outcome: Outcome, now: dt.datetime) -> tuple[Decimal, Decimal]:
     """The brand's spend for its current local day and month."""
-    today, month = current_period(p.context, now)
+    today = local_date(now, p.context.timezone)
+    month = month_start(today)
     brand_id = p.context.brand_id
-    day_key: RollupKey = ("brand", brand_id, Period.DAY, today)
-    month_key: RollupKey = ("brand", brand_id, Period.MONTH, month)
+    day_key = RollupKey(BRAND, brand_id, Period.DAY, today)
+    month_key = RollupKey(BRAND, brand_id, Period.MONTH, month)
     daily, monthly = outcome.closing(day_key), outcome.closing(month_key)
     if daily is not None and monthly is not None:
         return daily, monthly
@@ -218,12 +224,17 @@ def spend_record(
         raise SpendInvalid(errors)
     if clean.kind == SpendKind.ADJUSTMENT and not sender.may_adjust:
         raise SpendRefused(ADJUSTMENT_REFUSED)
-    if not sql.postgres():
+    if not cursors.postgres():
         spend_refuse_archived([clean.campaign_id], batch=False)
+    return _answer(clean, _record_one(clean, now=now, sender=sender), now)
+
+
+def _record_one(clean: CleanEvent, *, now: dt.datetime, sender: Sender) -> Outcome:
+    """record_one, its refusals said as the service's errors."""
     try:
-        outcome = record_one(clean, now=now, sender=sender)
+        return record_one(clean, now=now, sender=sender)
     except UnknownCampaignsError:
-        raise SpendInvalid({"campaign": [f"No campaign with id {campaign_id}."]}) from None
+        raise SpendInvalid({"campaign": [f"No campaign with id {clean.campaign_id}."]}) from None
     except CampaignsRefusedError as refused:
         raise campaigns_refused(sender, refused.campaign_ids) from None
     except AmountRefusedError as refused:
@@ -235,6 +246,9 @@ def spend_record(
         raise archived from error
     except DatedTooEarlyError as refused:
         raise SpendInvalid({"occurred_at": list(refused.problems.values())}) from None
+
+
+def _answer(clean: CleanEvent, outcome: Outcome, now: dt.datetime) -> SpendRecorded:
     placed = outcome.placed[0]
     if placed.index not in outcome.replayed:
         metrics.SPEND_EVENTS.inc()
@@ -265,56 +279,71 @@ def _same_payload(first: CleanEvent, again: CleanEvent) -> bool:
     )
 
 
-def _clean_batch(
-    events: Sequence[SpendInput], now: dt.datetime, source: str
-) -> tuple[CleanEvents, list[int], int]:
-    """Valid events with in-batch replays removed, where each came from, how many went."""
+class _Unique:
+    """A batch's valid events with in-batch replays removed, and where each came from."""
+
+    def __init__(self) -> None:
+        self.events = CleanEvents()
+        self.origins: list[int] = []
+        self.replays = 0
+        self._first_seen: dict[str, int] = {}  # event_id -> its position in events
+
+    def add(self, index: int, clean: CleanEvent) -> Errors | None:
+        """Keep the event unless it repeats an earlier one's id; errors if its payload differs."""
+        event_id = clean.event_id
+        if event_id is not None:
+            position = self._first_seen.get(event_id)
+            if position is not None:
+                self.replays += 1
+                if _same_payload(self.events[position], clean):
+                    return None
+                origin = self.origins[position]
+                return {
+                    "event_id": [f"Repeats the event_id of event {origin} with another payload."]
+                }
+            self._first_seen[event_id] = len(self.origins)
+        self.events.append(clean)
+        self.origins.append(index)
+        return None
+
+
+def _clean_item(
+    item: object, clean_usual: EventCleaner, now: dt.datetime, source: str
+) -> tuple[CleanEvent | None, Errors]:
+    """One event of a batch: the fast checks, else clean_event's (which names every error)."""
+    if not isinstance(item, SpendInput):
+        return None, {"event": ["Each event must be a SpendInput."]}
+    clean = clean_usual(
+        item.campaign_id, item.amount, item.occurred_at, item.event_id, source, item.kind
+    )
+    if clean is not None:
+        return clean, {}
+    return clean_event(
+        campaign_id=item.campaign_id,
+        amount=item.amount,
+        occurred_at=item.occurred_at,
+        event_id=item.event_id,
+        source=source,
+        kind=item.kind,
+        now=now,
+    )
+
+
+def _clean_batch(events: Sequence[SpendInput], now: dt.datetime, source: str) -> _Unique:
+    """Valid events with in-batch replays removed; SpendBatchInvalid naming every error."""
     errors: dict[int, Errors] = {}
-    unique = CleanEvents()
-    origins: list[int] = []
-    first_seen: dict[str, int] = {}  # event_id -> its position in unique
-    replays = 0
+    unique = _Unique()
     clean_usual = event_cleaner(now)
     items: Sequence[object] = events  # callers may pass anything; check each
     for index, item in enumerate(items):
-        if not isinstance(item, SpendInput):
-            errors[index] = {"event": ["Each event must be a SpendInput."]}
-            continue
-        clean = clean_usual(
-            item.campaign_id, item.amount, item.occurred_at, item.event_id, source, item.kind
-        )
-        if clean is None:
-            clean, event_errors = clean_event(
-                campaign_id=item.campaign_id,
-                amount=item.amount,
-                occurred_at=item.occurred_at,
-                event_id=item.event_id,
-                source=source,
-                kind=item.kind,
-                now=now,
-            )
-            if clean is None:
-                errors[index] = event_errors
-                continue
-        event_id = clean.event_id
-        if event_id is not None:
-            position = first_seen.get(event_id)
-            if position is not None:
-                if not _same_payload(unique[position], clean):
-                    errors[index] = {
-                        "event_id": [
-                            f"Repeats the event_id of event {origins[position]} "
-                            "with another payload."
-                        ]
-                    }
-                replays += 1
-                continue
-            first_seen[event_id] = len(origins)
-        unique.append(clean)
-        origins.append(index)
+        clean, event_errors = _clean_item(item, clean_usual, now, source)
+        if clean is not None:
+            event_errors = unique.add(index, clean) or {}
+        if event_errors:
+            errors[index] = event_errors
     if errors:
         raise SpendBatchInvalid(errors)
-    return unique, origins, replays
+    return unique
 
 
 def spend_record_batch(
@@ -338,61 +367,87 @@ def spend_record_batch(
             {}, f"A batch holds at most {limit:,} events; this one has {len(events):,}."
         )
     now = _aware(now) if now is not None else timezone.now()
-    unique, origins, replays_in_batch = _clean_batch(events, now, sender.source)
+    batch = _clean_batch(events, now, sender.source)
+    unique, origins = batch.events, batch.origins
     if SpendKind.ADJUSTMENT in unique.kinds and not sender.may_adjust:  # asked only then
         first = origins[unique.kinds.index(SpendKind.ADJUSTMENT)]
         raise SpendRefused(f"Event {first}: {ADJUSTMENT_REFUSED}", index=first)
     if not unique:
-        return BatchRecorded(created=0, duplicates=replays_in_batch)
-    if not sql.postgres():
+        return BatchRecorded(created=0, duplicates=batch.replays)
+    if not cursors.postgres():
         try:
             spend_refuse_archived(unique.campaign_ids, batch=True)
         except SpendArchived as refusal:
             refusal.index = origins[refusal.index or 0]
             raise
+    replayed = _record_batch(batch, now=now, sender=sender)
+    metrics.SPEND_EVENTS.inc(len(unique) - replayed)
+    if not replayed:
+        metrics.SPEND_AMOUNT.inc(float(sum(amount for amount in unique.amounts if amount > 0)))
+    return BatchRecorded(created=len(unique) - replayed, duplicates=batch.replays + replayed)
+
+
+def _record_batch(batch: _Unique, *, now: dt.datetime, sender: Sender) -> int:
+    """record_batch, replayed once with the stored ids read when it met one; how many replays.
+
+    Its refusals are said as the service's errors, naming the events by
+    their index in the request.
+    """
     look_for_replays = False
 
     def attempt() -> int:
         nonlocal look_for_replays
         try:
-            return record_batch(unique, now=now, sender=sender, look_for_replays=look_for_replays)
+            return record_batch(
+                batch.events, now=now, sender=sender, look_for_replays=look_for_replays
+            )
         except EventIdRaceError:
             look_for_replays = True
             raise
 
     try:
-        replayed = retrying(attempt)
-    except UnknownCampaignsError as error:
-        raise SpendBatchInvalid(
+        return retrying(attempt)
+    except (
+        UnknownCampaignsError,
+        CampaignsRefusedError,
+        AmountRefusedError,
+        DatedTooEarlyError,
+        SpendConflict,
+        DatabaseError,
+    ) as error:
+        refusal = _batch_refusal(error, batch, sender)
+        if refusal is error:
+            raise
+        raise refusal from (error if isinstance(error, DatabaseError) else None)
+
+
+def _batch_refusal(error: Exception, batch: _Unique, sender: Sender) -> Exception:
+    """The service's error for a refusal of the recorder (`error` itself if it is none)."""
+    unique, origins = batch.events, batch.origins
+    if isinstance(error, UnknownCampaignsError):
+        return SpendBatchInvalid(
             {
                 origins[i]: {"campaign": [f"No campaign with id {unique[i].campaign_id}."]}
                 for i in error.indexes
             }
-        ) from None
-    except CampaignsRefusedError as refused:
-        raise campaigns_refused(sender, refused.campaign_ids) from None
-    except AmountRefusedError as refused:
-        raise SpendBatchInvalid(
-            {origins[i]: {"amount": [message]} for i, message in refused.problems.items()}
-        ) from None
-    except DatedTooEarlyError as refused:
-        raise SpendBatchInvalid(
-            {origins[i]: {"occurred_at": [message]} for i, message in refused.problems.items()}
-        ) from None
-    except SpendConflict as conflict:
-        if conflict.index is not None:
-            conflict.index = origins[conflict.index]
-        raise
-    except DatabaseError as error:
-        archived = archived_error(error, unique.campaign_ids, batch=True)
-        if not isinstance(archived, SpendArchived):
-            raise
+        )
+    if isinstance(error, CampaignsRefusedError):
+        return campaigns_refused(sender, error.campaign_ids)
+    if isinstance(error, AmountRefusedError | DatedTooEarlyError):
+        field = "amount" if isinstance(error, AmountRefusedError) else "occurred_at"
+        return SpendBatchInvalid(
+            {origins[i]: {field: [message]} for i, message in error.problems.items()}
+        )
+    if isinstance(error, SpendConflict):
+        if error.index is not None:
+            error.index = origins[error.index]
+        return error
+    if not isinstance(error, DatabaseError):
+        return error
+    archived = archived_error(error, unique.campaign_ids, batch=True)
+    if isinstance(archived, SpendArchived):
         archived.index = origins[archived.index or 0]
-        raise archived from error
-    metrics.SPEND_EVENTS.inc(len(unique) - replayed)
-    if not replayed:
-        metrics.SPEND_AMOUNT.inc(float(sum(amount for amount in unique.amounts if amount > 0)))
-    return BatchRecorded(created=len(unique) - replayed, duplicates=replays_in_batch + replayed)
+    return archived
 
 
 def _aware(now: dt.datetime) -> dt.datetime:

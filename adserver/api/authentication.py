@@ -27,14 +27,16 @@ from dataclasses import dataclass
 from hmac import compare_digest
 from typing import Any, ClassVar, NoReturn
 
+from cachetools import TLRUCache
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
+from django.utils.translation import gettext
 from knox.crypto import hash_token
 from knox.models import get_token_model
 from knox.settings import CONSTANTS
-from rest_framework import HTTP_HEADER_ENCODING, exceptions
-from rest_framework.authentication import BaseAuthentication
+from rest_framework import exceptions
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.request import Request
 
 from adserver.lockout import api_credentials_failed
@@ -44,6 +46,17 @@ from credentials.services import feed_touch
 MAX_REMEMBERED = 1024
 
 Credentials = tuple[Any, Any]
+
+# DRF's words for a malformed header (its message ids), and ours.
+HEADER_MESSAGES = {
+    "Invalid token header. No credentials provided.": "Invalid header: no key after the scheme.",
+    "Invalid token header. Token string should not contain spaces.": (
+        "Invalid header: a key has no spaces."
+    ),
+    "Invalid token header. Token string should not contain invalid characters.": (
+        "Invalid header: the key is not text."
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -60,9 +73,12 @@ class FeedCredential:
 
 @dataclass(frozen=True)
 class Remembered:
-    until: float  # time.monotonic()
     expires_at: dt.datetime | None  # the key's own expiry, checked on every use
     credentials: Credentials
+
+
+class CredentialsRefused(exceptions.AuthenticationFailed):
+    """A refusal that went through authentication_failed (counted, if it was a guess)."""
 
 
 def authentication_failed(
@@ -77,69 +93,57 @@ def authentication_failed(
     """
     if not known:
         api_credentials_failed(request, kind=scheme)
-    raise exceptions.AuthenticationFailed(message)
+    raise CredentialsRefused(message)
 
 
-class RememberedAuthentication(BaseAuthentication):
-    """`Authorization: <keyword> <key>`, a checked key remembered briefly per process."""
+def _until(_key: str, _value: Remembered, now: float) -> float:
+    """How long a checked key is remembered: API_TOKEN_CACHE_SECONDS from now."""
+    return now + float(settings.API_TOKEN_CACHE_SECONDS)
 
-    keyword: ClassVar[str]
-    _remembered: ClassVar[dict[str, "Remembered"]]
+
+class RememberedAuthentication(TokenAuthentication):
+    """DRF's `Authorization: <keyword> <key>`, a checked key remembered briefly per process.
+
+    DRF reads the header; this checks the key (`check`) and remembers it,
+    and words DRF's refusals of a malformed header as the API does,
+    counting them towards the lockout like a wrong key.
+    """
+
+    _remembered: ClassVar[TLRUCache[str, Remembered]]
     _lock: ClassVar[threading.Lock]
+    _request: Request
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._remembered = {}
+        cls._remembered = TLRUCache(maxsize=MAX_REMEMBERED, ttu=_until, timer=time.monotonic)
         cls._lock = threading.Lock()
 
-    def authenticate_header(self, request: Request) -> str:
-        return self.keyword
-
     def authenticate(self, request: Request) -> Credentials | None:
-        # From META: `request.headers` would copy every header of the request first.
-        header = request.META.get("HTTP_AUTHORIZATION", b"")
-        if isinstance(header, str):
-            header = header.encode(HTTP_HEADER_ENCODING)
-        parts = header.split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
-            return None
-        if len(parts) == 1:
-            authentication_failed(request, self.keyword, "Invalid header: no key after the scheme.")
-        if len(parts) > 2:
-            authentication_failed(request, self.keyword, "Invalid header: a key has no spaces.")
+        self._request = request  # an instance serves one request (APIView makes them)
         try:
-            key = parts[1].decode()
-        except UnicodeError:
-            authentication_failed(request, self.keyword, "Invalid header: the key is not text.")
-        return self.remembered(request, key)
+            return super().authenticate(request)
+        except CredentialsRefused:
+            raise
+        except exceptions.AuthenticationFailed as refused:  # the header, as DRF read it
+            ours = {gettext(theirs): mine for theirs, mine in HEADER_MESSAGES.items()}
+            authentication_failed(
+                request, self.keyword, ours.get(str(refused.detail), "Invalid header.")
+            )
 
-    def remembered(self, request: Request, key: str) -> Credentials:
-        now = time.monotonic()
-        entry = self._remembered.get(key)
-        if (
-            entry is not None
-            and entry.until > now
-            and (entry.expires_at is None or entry.expires_at > timezone.now())
-        ):
+    def authenticate_credentials(self, key: str) -> Credentials:
+        with self._lock:
+            entry = self._remembered.get(key)
+        if entry is not None and (entry.expires_at is None or entry.expires_at > timezone.now()):
             return entry.credentials
-        credentials, expires_at = self.check(request, key)  # refuses a bad key
-        ttl = float(settings.API_TOKEN_CACHE_SECONDS)
-        if ttl > 0:
+        credentials, expires_at = self.check(self._request, key)  # refuses a bad key
+        if settings.API_TOKEN_CACHE_SECONDS > 0:
             with self._lock:
-                if len(self._remembered) >= MAX_REMEMBERED:
-                    self._remembered.clear()
-                self._remembered[key] = Remembered(now + ttl, expires_at, credentials)
+                self._remembered[key] = Remembered(expires_at, credentials)
         return credentials
 
     def check(self, request: Request, key: str) -> tuple[Credentials, dt.datetime | None]:
         """The credentials of `key` and when they expire; refuse a bad key."""
         raise NotImplementedError
-
-    @classmethod
-    def forget_all(cls) -> None:
-        for subclass in cls.__subclasses__():
-            with subclass._lock:
-                subclass._remembered.clear()
 
 
 class UserTokenAuthentication(RememberedAuthentication):

@@ -172,10 +172,8 @@ class AutoSchema(openapi.AutoSchema):
             return name.removesuffix("RequestSerializer") + "Serializer"
         return name
 
-    def _get_response_bodies(self, direction: Any = "response") -> Any:
-        responses = super()._get_response_bodies(direction)
-        if direction != "response":
-            return responses
+    def _error_responses(self) -> dict[str, Any]:
+        """The error answers of this operation, by status code."""
         errors: dict[str, Any] = {
             "401": OpenApiResponse(
                 ErrorSerializer,
@@ -212,6 +210,13 @@ class AutoSchema(openapi.AutoSchema):
             description="Throttled (retry after Retry-After seconds); or this address is "
             "locked out after repeated failed credentials.",
         )
+        return errors
+
+    def _get_response_bodies(self, direction: Any = "response") -> Any:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        errors = self._error_responses()
         for code, response in errors.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]

@@ -31,6 +31,7 @@ from budgets.models import (
 from budgets.periods import validate_timezone
 from campaigns.models import WEEKDAYS, Campaign, Daypart, PauseReason, Status, mask_to_days
 from spend.models import AMOUNT_DECIMALS, AMOUNT_DIGITS, TOTAL_DIGITS, SpendEvent, SpendKind
+from spend.recording.validation import EVENT_ID_MAX_LENGTH
 from spend.selectors import (
     PeriodTotals,
     brand_current_totals,
@@ -38,7 +39,6 @@ from spend.selectors import (
     campaign_current_totals,
 )
 from spend.services import SpendRecorded
-from spend.validation import EVENT_ID_MAX_LENGTH
 
 M = TypeVar("M", bound=models.Model)
 ZERO = Decimal("0")

@@ -14,8 +14,8 @@ from typing import Any
 from django.utils import timezone
 
 from adserver.api.parsers import ExponentNumber
+from spend.recording.validation import clean_event
 from spend.services import SpendInput
-from spend.validation import clean_event
 
 Errors = dict[str, list[str]]
 

@@ -20,7 +20,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
-from rest_framework.throttling import BaseThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from adserver.api.permissions import is_spend_feed
 
@@ -29,14 +29,7 @@ if TYPE_CHECKING:  # rest_framework.views reads DEFAULT_THROTTLE_CLASSES, naming
 
 logger = logging.getLogger(__name__)
 
-PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 DEFAULT_SCOPE = "api"
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """DRF's rate syntax: "100000/min" -> (100000, 60)."""
-    number, period = rate.split("/")
-    return int(number), PERIODS[period[0]]
 
 
 # A process hands its counts to Redis in batches of up to this many requests,
@@ -52,12 +45,6 @@ MAX_BATCH = 50
 BATCH_SHARE = 200
 _pending: dict[str, list[int]] = {}  # key -> [unsent requests, last total Redis gave]
 _pending_lock = threading.Lock()
-
-
-def forget_unsent_counts() -> None:
-    """Drop this process's unsent counts (tests: each starts with none counted)."""
-    with _pending_lock:
-        _pending.clear()
 
 
 def _batch_of(limit: int) -> int:
@@ -85,26 +72,23 @@ def _count_in_redis(cache: RedisCache, key: str, *, timeout: int, batch: int = 1
             return entry[0] + entry[1]
         unsent, entry[0] = entry[0], 0
     full_key = cache.make_key(key)  # ours: short, ASCII, no validation needed
-    count = int(_redis_client(cache).incrby(full_key, unsent))
+    client = _redis_client(cache)
+    count = int(client.incrby(full_key, unsent))
     if count == unsent:
-        _redis_client(cache).expire(full_key, timeout)
+        client.expire(full_key, timeout)
     with _pending_lock:
         entry[1] = max(entry[1], count)
     return count
 
 
 def _redis_client(cache: RedisCache) -> Any:
-    """The cache's Redis client, made once per cache object.
+    """The cache's Redis client (for INCRBY and EXPIRE, which Django's cache API lacks).
 
-    Django's get_client() builds a new redis.Redis on every call (half of
-    the throttle's CPU time: it fills a table of ~170 response callbacks);
-    a client over the same connection pool is safe to share between threads.
+    The one place that reads Django's RedisCache internals (`_cache`,
+    `get_client`); test_throttles checks that this Django has them.
     """
     backend: Any = cache._cache
-    client = getattr(backend, "throttle_client", None)
-    if client is None:
-        client = backend.throttle_client = backend.get_client(write=True)
-    return client
+    return backend.get_client(write=True)
 
 
 def _count(key: str, *, timeout: int, batch: int = 1) -> int:
@@ -125,8 +109,13 @@ def _count(key: str, *, timeout: int, batch: int = 1) -> int:
 
 
 def window_count(scope: str, who: str, rate: str) -> tuple[bool, float]:
-    """Count one request of `who` under `scope`: (allowed, seconds to the next window)."""
-    limit, period = parse_rate(rate)
+    """Count one request of `who` under `scope`: (allowed, seconds to the next window).
+
+    `rate` in DRF's syntax ("100000/min"), read by DRF's parse_rate.
+    """
+    limit, period = ScopeRateThrottle().parse_rate(rate)
+    if limit is None or period is None:  # only for no rate, which never reaches here
+        raise ValueError(f"not a rate: {rate!r}")
     now = time.time()
     window = int(now // period)
     try:
@@ -141,30 +130,39 @@ def window_count(scope: str, who: str, rate: str) -> tuple[bool, float]:
     return count <= limit, (window + 1) * period - now
 
 
-class ScopeRateThrottle(BaseThrottle):
-    """The rate of the view's `throttle_scope` (else `api`), counted in fixed windows.
+class ScopeRateThrottle(SimpleRateThrottle):
+    """DRF's rate throttle, the rate of the view's `throttle_scope` (else `api`), in fixed windows.
 
     DRF's own throttles keep every request's timestamp in one cached list
     and rewrite it on each request: at a spend feed's rates that list is tens
-    of thousands of entries long. A counter per window is one increment, one
-    Redis round trip per batch of requests (see MAX_BATCH). The rate is read
-    per request, so a settings change applies at once. A burst may reach
-    twice the rate across a window boundary.
+    of thousands of entries long. Here `allow_request` counts in a counter per
+    window instead: one increment, one Redis round trip per batch of requests
+    (see MAX_BATCH). DRF's `parse_rate` reads the rate, which `get_rate`
+    takes from the settings per request, so a settings change applies at
+    once. A burst may reach twice the rate across a window boundary.
 
     Counted per spend feed (by its key), per user, or per client address
-    for a request without a login.
+    for a request without a login (`get_cache_key`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self) -> None:  # the rate is the view's, known per request
         self.wait_seconds: float | None = None
 
+    def get_rate(self) -> str | None:
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope or DEFAULT_SCOPE)
+        return None if rate is None else str(rate)
+
     def allow_request(self, request: Request, view: "APIView") -> bool:
-        scope = str(getattr(view, "throttle_scope", None) or DEFAULT_SCOPE)
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
+        self.scope = str(getattr(view, "throttle_scope", None) or DEFAULT_SCOPE)
+        rate = self.get_rate()
         if rate is None:
             return True
-        allowed, self.wait_seconds = window_count(scope, self.client_of(request), str(rate))
+        who = self.get_cache_key(request, view)
+        allowed, self.wait_seconds = window_count(self.scope, who, rate)
         return allowed
+
+    def get_cache_key(self, request: Request, view: "APIView | None") -> str:
+        return self.client_of(request)
 
     def client_of(self, request: Request) -> str:
         if is_spend_feed(request):

@@ -13,10 +13,10 @@ same statement, so it adds no query.
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db.models import (
     Case,
@@ -25,6 +25,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    IntegerField,
     Model,
     OuterRef,
     Q,
@@ -33,6 +34,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -199,43 +201,87 @@ def _near_cap_q(todays: dict[str, dt.date], *, brand_path: str, caps: tuple[str,
     )
 
 
+_SHARE = DecimalField(max_digits=30, decimal_places=10)
+
+
+def _share_of_cap(caps: tuple[str, str]) -> Case:
+    """A rollup's amount over its period's cap (the near-cap rows' sort key)."""
+    return Case(
+        When(
+            period=Period.DAY,
+            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=_SHARE),
+        ),
+        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=_SHARE),
+        output_field=_SHARE,
+    )
+
+
 def _by_share(found: list[NearCap]) -> list[NearCap]:
     return sorted(found, key=lambda near: (-(near.utilisation.percent or ZERO), near.name))
 
 
-def brands_near_cap(todays: dict[str, dt.date], *, user: AnyUser | None) -> list[NearCap]:
-    """Every brand the user may see at 80% of its daily or monthly cap or more in
-    its own today and month, highest share first: one query.
+def _near_cap(row: Sequence[Any]) -> NearCap:
+    """(brand id, brand name, currency, budget id, budget name, period, amount,
+    daily cap, monthly cap, ...) as a NearCap of its period's cap."""
+    brand_id, brand_name, currency, budget_id, budget_name, period, amount, daily, monthly = row[:9]
+    cap = daily if period == Period.DAY else monthly
+    return NearCap(
+        brand_id, brand_name, currency, budget_id, budget_name, period, Utilisation(amount, cap)
+    )
 
-    All of them, not a page: the overview counts the brands at their caps
-    from these rows instead of scanning the same rollups a second time.
-    """
+
+def _near_caps(rows: Iterable[Sequence[Any]]) -> list[NearCap]:
+    return _by_share([_near_cap(row) for row in rows])
+
+
+@dataclass(frozen=True)
+class BrandsNearCap:
+    """The overview's brands near their caps, and how many are at them."""
+
+    shown: list[NearCap]
+    at_daily_cap: int
+    at_monthly_cap: int
+
+
+def brands_near_cap(
+    todays: dict[str, dt.date], *, user: AnyUser | None, shown: int = NEAR_CAP_SHOWN
+) -> BrandsNearCap:
+    """The first `shown` brands the user may see at 80% of a daily or monthly cap
+    or more in their own today and month, highest share first, and how many of
+    them all stand at their caps (window counts over the same rows): one query."""
     if not todays:
-        return []
+        return BrandsNearCap([], 0, 0)
     caps = ("brand__daily_budget", "brand__monthly_budget")
-    # * the current brand rollups at 80% of their cap or more
-    rows = (
+    # * the current brand rollups at 80% of their cap or more, highest first,
+    #   each carrying the counts of all of them at their day and month caps
+    rows = list(
         BrandSpend.objects.filter(
             _near_cap_q(todays, brand_path="brand", caps=caps),
             brand_q(user, brand_field="brand_id"),
         )
-        .order_by()
-        .values_list("brand_id", "brand__name", "brand__currency", "period", "amount", *caps)
+        .annotate(
+            share=_share_of_cap(caps),
+            no_budget=Value(None, output_field=IntegerField()),
+            no_name=Value(""),
+            at_day=Window(Count("id", filter=Q(period=Period.DAY, amount__gte=F(caps[0])))),
+            at_month=Window(Count("id", filter=Q(period=Period.MONTH, amount__gte=F(caps[1])))),
+        )
+        .order_by("-share", "brand__name", "period")
+        .values_list(
+            "brand_id",
+            "brand__name",
+            "brand__currency",
+            "no_budget",
+            "no_name",
+            "period",
+            "amount",
+            *caps,
+            "at_day",
+            "at_month",
+        )[:shown]
     )
-    return _by_share(
-        [
-            NearCap(
-                brand_id,
-                name,
-                currency,
-                None,
-                "",
-                period,
-                Utilisation(amount, daily if period == Period.DAY else monthly),
-            )
-            for brand_id, name, currency, period, amount, daily, monthly in rows
-        ]
-    )
+    at_day, at_month = (rows[0][-2], rows[0][-1]) if rows else (0, 0)
+    return BrandsNearCap(_near_caps(rows), at_day, at_month)
 
 
 def budgets_near_cap(
@@ -246,22 +292,13 @@ def budgets_near_cap(
     if not todays:
         return []
     caps = ("budget__daily_limit", "budget__monthly_limit")
-    share = DecimalField(max_digits=30, decimal_places=10)
-    by_share = Case(
-        When(
-            period=Period.DAY,
-            then=ExpressionWrapper(F("amount") / F(caps[0]), output_field=share),
-        ),
-        default=ExpressionWrapper(F("amount") / F(caps[1]), output_field=share),
-        output_field=share,
-    )
     # * the current shared-budget rollups at 80% of their limit or more, highest first
     rows = (
         BudgetSpend.objects.filter(
             _near_cap_q(todays, brand_path="budget__brand", caps=caps),
             brand_q(user, brand_field="budget__brand_id"),
         )
-        .annotate(share=by_share)
+        .annotate(share=_share_of_cap(caps))
         .order_by("-share", "budget_id", "period")
         .values_list(
             "budget__brand_id",
@@ -274,30 +311,7 @@ def budgets_near_cap(
             *caps,
         )[:shown]
     )
-    return _by_share(
-        [
-            NearCap(
-                brand_id,
-                brand_name,
-                currency,
-                budget_id,
-                budget_name,
-                period,
-                Utilisation(amount, daily if period == Period.DAY else monthly),
-            )
-            for (
-                brand_id,
-                brand_name,
-                currency,
-                budget_id,
-                budget_name,
-                period,
-                amount,
-                daily,
-                monthly,
-            ) in rows
-        ]
-    )
+    return _near_caps(rows)
 
 
 def open_alerts(todays: dict[str, dt.date], *, user: AnyUser | None) -> QuerySet[Alert]:

@@ -31,7 +31,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from adserver.dashboard import charts, exports, forms
 from adserver.dashboard.selectors import (
-    NEAR_CAP_SHOWN,
     BrandRow,
     BudgetRow,
     CampaignCounts,
@@ -184,10 +183,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     todays = local_todays_by_zone(now=now)
     brands_near = brands_near_cap(todays, user=request.user)
-    at_cap = (
-        sum(1 for near in brands_near if near.at_cap and near.period == Period.DAY),
-        sum(1 for near in brands_near if near.at_cap and near.period == Period.MONTH),
-    )
+    at_cap = (brands_near.at_daily_cap, brands_near.at_monthly_cap)
     status = status_overview(user=request.user, now=now, todays=todays, over_cap_counts=at_cap)
     alerts = open_alerts(todays, user=request.user)
     reasons = [
@@ -199,7 +195,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "reasons": reasons,
         "currencies": todays_spend_by_currency(todays, user=request.user),
         "near_caps": sorted(
-            [*brands_near[:NEAR_CAP_SHOWN], *budgets_near_cap(todays, user=request.user)],
+            [*brands_near.shown, *budgets_near_cap(todays, user=request.user)],
             key=lambda near: -(near.utilisation.percent or 0),
         ),
         "open_alerts_count": alerts.count(),

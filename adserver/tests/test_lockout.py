@@ -10,7 +10,7 @@ from knox.models import AuthToken
 from pytest_django.fixtures import Settings
 from rest_framework.test import APIClient
 
-from adserver.api.authentication import RememberedAuthentication
+from adserver.api.tests.remembered import forget_checked_keys
 from campaigns.tests.factories import CampaignFactory
 from credentials.services import feed_create
 
@@ -24,7 +24,7 @@ LIMIT = 5
 def _limit(settings: Settings) -> None:
     settings.AXES_FAILURE_LIMIT = LIMIT
     settings.LOGIN_THROTTLE_RATE = "1000/min"
-    RememberedAuthentication.forget_all()
+    forget_checked_keys()
 
 
 def _fail(client: Client, path: str, username: str, times: int) -> list[int]:

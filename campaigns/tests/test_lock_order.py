@@ -28,6 +28,33 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 ROUNDS = 30
 
 
+def _rounds(
+    body: Callable[[int], None],
+    *,
+    start: threading.Barrier,
+    deadlocks: list[str],
+    errors: list[BaseException],
+) -> Callable[[], None]:
+    """A thread's work: `body` for every round once all threads start; deadlocks and errors kept."""
+
+    def run() -> None:
+        start.wait()
+        try:
+            for i in range(ROUNDS):
+                try:
+                    body(i)
+                except OperationalError as exc:
+                    if "deadlock detected" not in str(exc):
+                        raise
+                    deadlocks.append(str(exc))
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    return run
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's locks")
 def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> None:
     # A daily cap of 1.00 crossed up and down by every pair of events below:
@@ -41,23 +68,7 @@ def test_pause_and_resume_against_recorders_of_one_brand_never_deadlock() -> Non
     start = threading.Barrier(4)
 
     def guarded(body: Callable[[int], None]) -> Callable[[], None]:
-        def run() -> None:
-            start.wait()
-            try:
-                for i in range(ROUNDS):
-                    try:
-                        body(i)
-                    except OperationalError as exc:
-                        if "deadlock detected" in str(exc):
-                            deadlocks.append(str(exc))
-                        else:
-                            raise
-            except BaseException as exc:  # noqa: BLE001 - reported by the test
-                errors.append(exc)
-            finally:
-                connections.close_all()
-
-        return run
+        return _rounds(body, start=start, deadlocks=deadlocks, errors=errors)
 
     def record(worker: int) -> Callable[[int], None]:
         def body(i: int) -> None:

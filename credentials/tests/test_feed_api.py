@@ -11,7 +11,8 @@ from django.test import Client
 from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
-from adserver.api.authentication import RememberedAuthentication, SpendFeedAuthentication
+from adserver.api.authentication import SpendFeedAuthentication
+from adserver.api.tests.remembered import forget_checked_keys
 from budgets.models import SettingChange
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
@@ -28,7 +29,7 @@ NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def _no_remembering(settings: Any) -> None:
     settings.API_TOKEN_CACHE_SECONDS = 0
-    RememberedAuthentication.forget_all()
+    forget_checked_keys()
 
 
 @pytest.fixture
@@ -206,7 +207,7 @@ def test_a_revoked_key_is_refused_on_its_next_request(ours: Campaign, settings: 
     body = {"campaign": ours.pk, "amount": "1"}
     assert client.post("/api/spend/", body, format="json").status_code == 201
     feed_revoke(name="Meta connector")
-    RememberedAuthentication.forget_all()  # as a second later
+    forget_checked_keys()  # as a second later
     response = client.post("/api/spend/", body, format="json")
     assert response.status_code == 401
     assert response.json()["detail"] == "This API key was revoked."

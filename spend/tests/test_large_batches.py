@@ -1,9 +1,9 @@
-"""Batches large enough for COPY (spend.batch): written before the caps are locked.
+"""Batches large enough for COPY (spend.recording.copy_batch): written before the caps are locked.
 
 The same rules as every other path: all or nothing, replays once, the event
 that reaches a cap is the last one served, overspend and alerts as for
 single events. What differs is the order of the statements, so these tests
-also hold that order (and the queries) to what spend.batch says.
+also hold that order (and the queries) to what spend.recording.copy_batch says.
 """
 
 import datetime as dt
@@ -22,10 +22,10 @@ from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.services import campaign_pause
 from campaigns.tests.factories import CampaignFactory
-from spend import ledger
 from spend.errors import EventIdRaceError
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
-from spend.recording import COPY_MIN_EVENTS
+from spend.recording import ledger
+from spend.recording.batch import COPY_MIN_EVENTS
 from spend.senders import SYSTEM
 from spend.services import (
     BatchRecorded,

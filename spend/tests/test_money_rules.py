@@ -14,8 +14,8 @@ from budgets.services import brand_update
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
-from spend import batch, recording
 from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
+from spend.recording import batch
 from spend.services import (
     SpendBatchInvalid,
     SpendInput,
@@ -43,7 +43,6 @@ def batch_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     """Batches of any size take the COPY path (written before the locks) with "copy"."""
     if request.param == "copy":
         monkeypatch.setattr(batch, "COPY_MIN_EVENTS", 1)
-        monkeypatch.setattr(recording, "COPY_MIN_EVENTS", 1)
     return str(request.param)
 
 

@@ -19,12 +19,12 @@ from budgets.models import Period
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
-from spend import one_event, recording
 from spend.errors import UnknownCampaignsError
 from spend.models import BrandSpend, BudgetSpend, SpendEvent
+from spend.recording import placing, single
+from spend.recording.validation import clean_event
 from spend.senders import SYSTEM
 from spend.services import SpendConflict, spend_record
-from spend.validation import clean_event
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -43,7 +43,7 @@ def frozen_now() -> Iterator[None]:
 def test_a_serving_event_is_one_read_and_one_statement_with_no_transaction_around() -> None:
     campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
     spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # today's rows exist now
-    recording.contexts_forget(campaign.pk)
+    single._CONTEXTS.pop(single._context_key(campaign.pk), None)  # as in a fresh process
 
     with CaptureQueriesContext(connection) as queries:
         result = spend_record(campaign_id=campaign.pk, amount=Decimal("2"))
@@ -178,12 +178,12 @@ def test_the_statement_refuses_to_commit_alone_when_the_brand_changed_meanwhile(
         now=NOW,
     )
     assert event is not None
-    placed = recording.place([event], NOW, sender=SYSTEM, lock=False)
-    params = recording.one_event_params(placed[0], NOW, alone=True)
+    placed = placing.place([event], NOW, sender=SYSTEM, lock=False)
+    params = single.one_event_params(placed[0], NOW, alone=True)
     params["timezone"] = "Asia/Kolkata"  # what a stale read would have seen
 
-    with pytest.raises(one_event.NeedsTransactionError):
-        one_event.event_record_postgres(params)
+    with pytest.raises(single.NeedsTransactionError):
+        single.event_record_postgres(params)
 
     assert SpendEvent.objects.count() == 1
     assert BrandSpend.objects.get(period=Period.DAY).amount == Decimal("1")
@@ -210,10 +210,10 @@ def test_a_campaign_deleted_after_it_was_read_is_reported_unknown_not_a_crash() 
         now=NOW,
     )
     assert event is not None
-    placed = recording.place([event], NOW, sender=SYSTEM, lock=False)
+    placed = placing.place([event], NOW, sender=SYSTEM, lock=False)
     Campaign.objects.filter(pk=campaign.pk).delete()
 
     with pytest.raises(UnknownCampaignsError):
-        recording.one_statement(placed, NOW, alone=True)
+        single.one_statement(placed, NOW, alone=True)
 
     assert not SpendEvent.objects.exists()

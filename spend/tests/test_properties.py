@@ -7,7 +7,7 @@ which must agree to the last cent on every rollup, flag and alert.
 """
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,20 +21,18 @@ from budgets.models import Alert, Period
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
-from spend import batch as batch_path
-from spend import recording
-from spend.accounting import (
+from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
+from spend.recording import batch as batch_path
+from spend.recording.rule import (
     Charge,
     ChargeGroup,
     Movement,
     Opening,
     RollupKey,
     Tally,
-    charge_group,
     tally,
     tally_groups,
 )
-from spend.models import BrandSpend, BudgetSpend, CampaignSpend, SpendEvent, SpendKind
 from spend.services import (
     SpendBatchInvalid,
     SpendInput,
@@ -45,10 +43,10 @@ from spend.services import (
 
 DAY = dt.date(2026, 3, 10)
 MONTH = dt.date(2026, 3, 1)
-BRAND_DAY: RollupKey = ("brand", 1, Period.DAY, DAY)
-BRAND_MONTH: RollupKey = ("brand", 1, Period.MONTH, MONTH)
-BUDGET_DAY: RollupKey = ("budget", 7, Period.DAY, DAY)
-CAMPAIGN_DAY: RollupKey = ("campaign", 3, Period.DAY, DAY)
+BRAND_DAY: RollupKey = RollupKey("brand", 1, Period.DAY, DAY)
+BRAND_MONTH: RollupKey = RollupKey("brand", 1, Period.MONTH, MONTH)
+BUDGET_DAY: RollupKey = RollupKey("budget", 7, Period.DAY, DAY)
+CAMPAIGN_DAY: RollupKey = RollupKey("campaign", 3, Period.DAY, DAY)
 KEYS = (BRAND_DAY, BRAND_MONTH, BUDGET_DAY, CAMPAIGN_DAY)
 CAPPED = KEYS[:3]
 
@@ -172,10 +170,16 @@ POOLED = {3: 7, 4: 7, 5: None}
 
 def _capped(campaign: int, day: dt.date) -> tuple[RollupKey, ...]:
     month = day.replace(day=1)
-    keys: tuple[RollupKey, ...] = (("brand", 1, Period.DAY, day), ("brand", 1, Period.MONTH, month))
+    keys: tuple[RollupKey, ...] = (
+        RollupKey("brand", 1, Period.DAY, day),
+        RollupKey("brand", 1, Period.MONTH, month),
+    )
     budget = POOLED[campaign]
     if budget is not None:
-        keys += (("budget", budget, Period.DAY, day), ("budget", budget, Period.MONTH, month))
+        keys += (
+            RollupKey("budget", budget, Period.DAY, day),
+            RollupKey("budget", budget, Period.MONTH, month),
+        )
     return keys
 
 
@@ -183,8 +187,8 @@ def _keys(campaign: int, day: dt.date) -> tuple[RollupKey, ...]:
     month = day.replace(day=1)
     return (
         *_capped(campaign, day),
-        ("campaign", campaign, Period.DAY, day),
-        ("campaign", campaign, Period.MONTH, month),
+        RollupKey("campaign", campaign, Period.DAY, day),
+        RollupKey("campaign", campaign, Period.MONTH, month),
     )
 
 
@@ -266,6 +270,28 @@ def _in_groups(
     return charges, groups, group_of
 
 
+def charge_group(
+    keys: tuple[RollupKey, ...],
+    amounts: Sequence[Decimal],
+    *,
+    campaign_active: bool,
+    watch: tuple[RollupKey, ...],
+    watch_complete: bool = False,
+    budget_held: bool = False,
+) -> ChargeGroup:
+    """A ChargeGroup with its sums worked out, as the copy path builds one per campaign-day."""
+    return ChargeGroup(
+        keys,
+        amounts,
+        sum(amounts, Decimal(0)),
+        sum((a for a in amounts if a > 0), Decimal(0)),
+        campaign_active,
+        watch,
+        watch_complete,
+        budget_held,
+    )
+
+
 def _same_tally(one_by_one: Tally, summed: Tally, group_of: list[int]) -> None:
     assert [summed.serving[g] for g in group_of] == one_by_one.serving
     assert summed.unsettled == one_by_one.unsettled
@@ -313,12 +339,12 @@ def test_charges_far_from_every_cap_and_alert_are_summed() -> None:
     assert summed is not None
     assert summed.serving == [True, False, True, False]  # per campaign-day
     _same_tally(tally(charges, openings=world["openings"], caps=world["caps"]), summed, group_of)
-    assert ("budget", 7, Period.DAY, DAY) in summed.unsettled  # campaign 4 may be released
+    assert RollupKey("budget", 7, Period.DAY, DAY) in summed.unsettled  # campaign 4 may be released
 
 
 def test_charges_for_a_brand_over_its_cap_are_summed_as_overspend() -> None:
     world = _far_from_caps()
-    brand_day: RollupKey = ("brand", 1, Period.DAY, DAY)
+    brand_day: RollupKey = RollupKey("brand", 1, Period.DAY, DAY)
     world["openings"][brand_day] = Opening(Decimal(1000), 100)
     events = [(3, DAY, Decimal(5)), (5, DAY, Decimal(1)), (3, YESTERDAY, Decimal(2))]
     charges, groups, group_of = _in_groups(events, world)
@@ -345,7 +371,7 @@ def test_charges_whose_order_matters_are_left_to_tally(
     opening: Opening, amounts: list[Decimal]
 ) -> None:
     world = _far_from_caps()
-    world["openings"][("brand", 1, Period.DAY, DAY)] = opening
+    world["openings"][RollupKey("brand", 1, Period.DAY, DAY)] = opening
     _, groups, _ = _in_groups([(5, DAY, amount) for amount in amounts], world)
     assert tally_groups(groups, openings=world["openings"], caps=world["caps"]) is None
 
@@ -362,7 +388,7 @@ WHEN = {
 
 def _refunds_within_spend(events: list[tuple[int, Decimal, str]]) -> list[tuple[int, Decimal, str]]:
     """The events less the adjustments that would give back more than their campaign's
-    day had spent: those are refused (spend.limits), by either path."""
+    day had spent: those are refused (spend.recording.limits), by either path."""
     totals: dict[tuple[int, str], Decimal] = {}
     kept = []
     for which, amount, when in events:
@@ -456,7 +482,6 @@ def test_single_events_and_one_batch_leave_the_same_rollups_flags_and_alerts(
 ) -> None:
     if copied:  # however small, the batch takes the COPY path, written before the locks
         monkeypatch.setattr(batch_path, "COPY_MIN_EVENTS", 1)
-        monkeypatch.setattr(recording, "COPY_MIN_EVENTS", 1)
     one_by_one, batched = _world(), _world()
 
     for item in _inputs(events, one_by_one):

@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
-from spend import batch, recording
 from spend.models import BrandSpend, CampaignSpend, SpendEvent, SpendKind
+from spend.recording import batch
 from spend.senders import SYSTEM, Sender, sender_of
 from spend.services import (
     BatchRecorded,
@@ -56,7 +56,6 @@ def batch_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     """Batches of any size take the COPY path (written before the locks) with "copy"."""
     if request.param == "copy":
         monkeypatch.setattr(batch, "COPY_MIN_EVENTS", 1)
-        monkeypatch.setattr(recording, "COPY_MIN_EVENTS", 1)
     return str(request.param)
 
 

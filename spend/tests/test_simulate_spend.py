@@ -25,8 +25,8 @@ from campaigns.models import Campaign, CampaignStatusChange, days_to_mask
 from campaigns.services import campaign_pause
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
 from spend.models import BrandSpend, BudgetSpend, SpendEvent
-from spend.simulation import SimulationOptions, Simulator
-from spend.simulation_report import simulation_summary
+from spend.simulation.engine import SimulationOptions, Simulator
+from spend.simulation.report import simulation_summary
 
 # The largest single event the simulator sends: CPM 12.00 on 400 impressions.
 LARGEST_EVENT = Decimal("4.80")

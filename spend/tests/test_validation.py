@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from spend.models import BrandSpend, SpendEvent, SpendKind
+from spend.recording.validation import clean_event, event_cleaner
 from spend.senders import Sender
 from spend.services import SpendInvalid, spend_record
-from spend.validation import clean_event, event_cleaner
 
 pytestmark = pytest.mark.django_db
 

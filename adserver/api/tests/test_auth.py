@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient, APIRequestFactory
 
 from adserver.api.authentication import (
-    RememberedAuthentication,
     SpendFeedAuthentication,
     UserTokenAuthentication,
 )
 from adserver.api.tests.conftest import token_client
+from adserver.api.tests.remembered import forget_checked_keys
 from budgets.models import Brand, Role
 from budgets.services import membership_set
 from campaigns.tests.factories import CampaignFactory
@@ -112,7 +112,7 @@ def test_a_checked_token_is_remembered_for_the_configured_time(
     AuthToken.objects.filter(user=staff_user).delete()
     # Remembered in this process: still accepted until the entry expires.
     assert client.get("/api/status/").status_code == 200
-    RememberedAuthentication.forget_all()
+    forget_checked_keys()
     assert client.get("/api/status/").status_code == 401
 
 

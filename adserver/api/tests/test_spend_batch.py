@@ -16,7 +16,7 @@ from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
 from campaigns.tests.factories import CampaignFactory
 from spend.models import BrandSpend, SpendEvent
-from spend.recording import COPY_MIN_EVENTS
+from spend.recording.batch import COPY_MIN_EVENTS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 

@@ -11,8 +11,8 @@ import time_machine
 from django.contrib.auth.models import Permission, User
 from rest_framework.test import APIClient
 
-from adserver.api.authentication import RememberedAuthentication
 from adserver.api.tests.conftest import member_of, token_client
+from adserver.api.tests.remembered import forget_checked_keys
 from budgets.models import Role
 from budgets.tests.factories import BrandFactory
 from campaigns.models import Campaign
@@ -35,9 +35,9 @@ def frozen_now() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _forget_credentials() -> Iterator[None]:
-    RememberedAuthentication.forget_all()
+    forget_checked_keys()
     yield
-    RememberedAuthentication.forget_all()
+    forget_checked_keys()
 
 
 def feed_client(name: str, *brands: int, may_adjust: bool = False) -> APIClient:
@@ -203,7 +203,7 @@ def test_a_manager_adjusts_only_with_the_permission(campaign: Campaign) -> None:
     manager.user_permissions.add(
         Permission.objects.get(codename="add_adjustment", content_type__app_label="spend")
     )
-    RememberedAuthentication.forget_all()  # the user and their permissions, read again
+    forget_checked_keys()  # the user and their permissions, read again
     allowed = post(client, campaign, **REFUND)
     assert allowed.status_code == 201, allowed.json()
     assert brand_total(campaign) == Decimal(40)

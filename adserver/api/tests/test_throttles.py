@@ -211,3 +211,14 @@ def test_a_low_rate_is_counted_request_by_request() -> None:
     assert [window_count("api", "user-exact", "199/min")[0] for _ in range(3)] == [True] * 3
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*throttle:api:user-exact:*"))
     assert [int(client.get(k)) for k in keys] == [3]
+
+
+def test_the_django_cache_members_the_throttle_uses_are_there() -> None:
+    # _redis_client is the one place that reaches into Django's RedisCache:
+    # this fails on a Django that renamed or reshaped what it reads.
+    import inspect
+
+    from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+    assert hasattr(RedisCache, "_cache")
+    assert "write" in inspect.signature(RedisCacheClient.get_client).parameters

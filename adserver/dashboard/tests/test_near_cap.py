@@ -105,3 +105,24 @@ def test_the_overviews_brands_at_their_caps_are_the_apis_count(
 
     assert (_figure(body, "over-daily"), _figure(body, "over-monthly")) == (1, 1)
     assert (api["over_daily_budget"], api["over_monthly_budget"]) == (1, 1)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_list_stops_at_ten_but_the_counts_cover_every_brand_at_its_cap(
+    staff_client: Client,
+) -> None:
+    # Twelve brands at their daily cap and three at 90%: ten rows are shown,
+    # the fullest first, and the figures still count all twelve.
+    for number in range(12):
+        brand = BrandFactory.create(name=f"Full {number:02}", daily_budget=Decimal("100"))
+        BrandSpendFactory.create(brand=brand, period_start=TODAY, amount=Decimal(100 + number))
+    for number in range(3):
+        brand = BrandFactory.create(name=f"Close {number}", daily_budget=Decimal("100"))
+        BrandSpendFactory.create(brand=brand, period_start=TODAY, amount=Decimal("90"))
+
+    body = staff_client.get("/").content.decode()
+    api = staff_client.get("/api/status/").json()
+
+    assert _rows(body) == [("day", f"Full {number:02}") for number in range(11, 1, -1)]
+    assert _figure(body, "over-daily") == api["over_daily_budget"] == 12
+    assert _figure(body, "over-monthly") == api["over_monthly_budget"] == 0

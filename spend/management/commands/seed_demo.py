@@ -188,18 +188,7 @@ class Command(BaseCommand):
                 "demo": True,
             },
         )
-        budgets = {
-            "Always-on": Budget.objects.get_or_create(
-                brand=brand,
-                name="Always-on",
-                defaults={"daily_limit": (brand.daily_budget * Decimal("0.4")).quantize(CENT)},
-            )[0],
-            "Prospecting": Budget.objects.get_or_create(
-                brand=brand,
-                name="Prospecting",
-                defaults={"monthly_limit": (brand.monthly_budget * Decimal("0.3")).quantize(CENT)},
-            )[0],
-        }
+        budgets = self._seed_budgets(brand)
         today = local_date(timezone.now(), brand.timezone)
         for number in range(per_brand):
             template = TEMPLATES[number % len(TEMPLATES)]
@@ -212,6 +201,20 @@ class Command(BaseCommand):
                 today,
             )
         return brand.pk
+
+    def _seed_budgets(self, brand: Brand) -> dict[str, Budget]:
+        return {
+            "Always-on": Budget.objects.get_or_create(
+                brand=brand,
+                name="Always-on",
+                defaults={"daily_limit": (brand.daily_budget * Decimal("0.4")).quantize(CENT)},
+            )[0],
+            "Prospecting": Budget.objects.get_or_create(
+                brand=brand,
+                name="Prospecting",
+                defaults={"monthly_limit": (brand.monthly_budget * Decimal("0.3")).quantize(CENT)},
+            )[0],
+        }
 
     def _seed_campaign(
         self,

@@ -24,8 +24,8 @@ from django.utils import timezone
 
 from budgets.models import Alert, Brand
 from campaigns.models import CampaignStatusChange
-from spend.simulation import SimulationOptions, SimulationStats, Simulator
-from spend.simulation_report import SimulationSummary, simulation_summary
+from spend.simulation.engine import SimulationOptions, SimulationStats, Simulator
+from spend.simulation.report import SimulationSummary, simulation_summary
 
 MAX_DAYS = 366
 MAX_MINUTES = 24 * 60

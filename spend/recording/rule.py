@@ -7,7 +7,7 @@ and per rollup row what it gains: the amount, the number of events, the
 overspend, the alerts that become due (50%, 80%, 100%, each with the total at
 which it was reached); and which caps may now hold the wrong campaigns.
 
-Definitions (the same in the single-event SQL of spend.ledger):
+Definitions (the same in the single-event SQL of spend.recording.ledger):
 
 - an event's campaign *was serving* when its status was active and none of
   the caps of the brand's current day and month that can hold it (and that
@@ -25,17 +25,25 @@ ones its deltas are added to.
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from budgets.models import ALERT_THRESHOLDS
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
+BRAND, BUDGET, CAMPAIGN = "brand", "budget", "campaign"
 
-# (scope, owner id, period, period_start): scope is "brand", "budget" or "campaign".
-RollupKey = tuple[str, int, str, dt.date]
+
+class RollupKey(NamedTuple):
+    """One rollup row: its scope (BRAND, BUDGET or CAMPAIGN), owner's id, period and start."""
+
+    scope: str
+    owner: int
+    period: str
+    start: dt.date
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,10 @@ class Opening:
 
 
 NO_OPENING = Opening()
+# What a tally starts from: the locked totals of the capped rows, and their caps
+# (None: no cap at that level).
+Openings = Mapping[RollupKey, Opening]
+Caps = Mapping[RollupKey, Decimal | None]
 
 
 @dataclass(frozen=True)
@@ -136,6 +148,30 @@ def alert_level(cap: Decimal, threshold: int) -> Decimal:
     return cap * threshold / HUNDRED
 
 
+class Movements(dict[RollupKey, Movement]):
+    """The movements of a tally by row; a row's is created at its opening when first asked for.
+
+    `openings` holds the locked totals of the capped rows (a row missing from
+    it starts at zero), `caps` the cap of each brand and budget row (None: no
+    cap at that level).
+    """
+
+    __slots__ = ("_caps", "_openings")
+
+    def __init__(self, openings: Openings, caps: Caps) -> None:
+        super().__init__()
+        self._openings = openings
+        self._caps = caps
+
+    def movement_of(self, key: RollupKey) -> Movement:
+        movement = self.get(key)
+        if movement is None:
+            opening = self._openings.get(key, NO_OPENING)
+            movement = Movement(opening.amount, self._caps.get(key), opening.alerted_threshold)
+            self[key] = movement
+        return movement
+
+
 @dataclass
 class Tally:
     movements: dict[RollupKey, Movement]
@@ -146,30 +182,38 @@ class Tally:
     # caps is reached (the first spend of a new local day, before the tick).
     unsettled: set[RollupKey]
 
+    def holds_noted(
+        self,
+        charge: "Charge | ChargeGroup",
+        watched_at_cap: Sequence[RollupKey],
+    ) -> None:
+        """The caps that may hold the charge's campaign wrongly, once it is applied.
+
+        `watched_at_cap`: the rows of `charge.watch` standing at their caps now.
+        """
+        if charge.campaign_active:
+            self.unsettled.update(watched_at_cap)
+        elif charge.budget_held and charge.watch_complete and not watched_at_cap:
+            self.unsettled.update(charge.watch)
+
+    def crossings_noted(self) -> "Tally":
+        self.unsettled.update(key for key, m in self.movements.items() if m.crossed_cap)
+        return self
+
 
 def tally(
     charges: Iterable[Charge],
     *,
-    openings: dict[RollupKey, Opening],
-    caps: dict[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally:
     """Apply the charges in order: each row's movement, who was serving, what to enforce.
 
-    `openings` holds the locked totals of the capped rows; a row missing from
-    it starts at zero. `caps` holds the cap of each brand and budget row (None:
-    no cap at that level).
+    `openings` and `caps` as Movements takes them.
     """
-    movements: dict[RollupKey, Movement] = {}
+    movements = Movements(openings, caps)
     result = Tally(movements, [], set())
-
-    def movement_of(key: RollupKey) -> Movement:
-        movement = movements.get(key)
-        if movement is None:
-            opening = openings.get(key, NO_OPENING)
-            movement = Movement(opening.amount, caps.get(key), opening.alerted_threshold)
-            movements[key] = movement
-        return movement
-
+    movement_of = movements.movement_of
     # The rows of one campaign's day, found once: (capped, campaign) movements.
     plans: dict[tuple[RollupKey, ...], tuple[list[Movement], list[Movement]]] = {}
     for charge in charges:
@@ -179,22 +223,17 @@ def tally(
         plan = plans.get(charge.keys)
         if plan is None:
             plan = plans[charge.keys] = (
-                [movement_of(key) for key in charge.keys if key[0] != "campaign"],
-                [movement_of(key) for key in charge.keys if key[0] == "campaign"],
+                [movement_of(key) for key in charge.keys if key.scope != CAMPAIGN],
+                [movement_of(key) for key in charge.keys if key.scope == CAMPAIGN],
             )
-        amount = charge.amount
         for movement in plan[0]:
-            movement.apply_capped(amount)
+            movement.apply_capped(charge.amount)
         for movement in plan[1]:
-            movement.apply_campaign(amount, was_serving=was_serving)
-        if charge.campaign_active:
-            result.unsettled.update(
-                key for key, m in zip(charge.watch, watched, strict=True) if m.at_cap
-            )
-        elif charge.budget_held and charge.watch_complete and not any(m.at_cap for m in watched):
-            result.unsettled.update(charge.watch)
-    result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
-    return result
+            movement.apply_campaign(charge.amount, was_serving=was_serving)
+        result.holds_noted(
+            charge, [key for key, m in zip(charge.watch, watched, strict=True) if m.at_cap]
+        )
+    return result.crossings_noted()
 
 
 @dataclass(frozen=True)
@@ -212,27 +251,6 @@ class ChargeGroup:
     watch: tuple[RollupKey, ...]
     watch_complete: bool = False
     budget_held: bool = False
-
-
-def charge_group(
-    keys: tuple[RollupKey, ...],
-    amounts: Sequence[Decimal],
-    *,
-    campaign_active: bool,
-    watch: tuple[RollupKey, ...],
-    watch_complete: bool = False,
-    budget_held: bool = False,
-) -> ChargeGroup:
-    return ChargeGroup(
-        keys,
-        amounts,
-        sum(amounts, ZERO),
-        sum((a for a in amounts if a > 0), ZERO),
-        campaign_active,
-        watch,
-        watch_complete,
-        budget_held,
-    )
 
 
 def _steady_at_cap(
@@ -257,11 +275,26 @@ def _steady_at_cap(
     return None
 
 
+def _rises_and_falls(
+    groups: Sequence[ChargeGroup],
+) -> tuple[dict[RollupKey, Decimal], set[RollupKey]]:
+    """Per row the sum of the positive amounts charged to it, and the rows charged a negative."""
+    rise: dict[RollupKey, Decimal] = {}
+    falls: set[RollupKey] = set()
+    for group in groups:
+        negative = group.positive != group.total
+        for key in group.keys:
+            rise[key] = rise.get(key, ZERO) + group.positive
+            if negative:
+                falls.add(key)
+    return rise, falls
+
+
 def tally_groups(
     groups: Sequence[ChargeGroup],
     *,
-    openings: dict[RollupKey, Opening],
-    caps: dict[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally | None:
     """`tally` of the groups' charges in one pass per group, when their order cannot matter.
 
@@ -274,17 +307,10 @@ def tally_groups(
     order, except that `serving` has one flag per group. None otherwise:
     apply the charges one by one with `tally`.
     """
-    rise: dict[RollupKey, Decimal] = {}
-    falls: set[RollupKey] = set()
-    for group in groups:
-        negative = group.positive != group.total
-        for key in group.keys:
-            rise[key] = rise.get(key, ZERO) + group.positive
-            if negative:
-                falls.add(key)
+    rise, falls = _rises_and_falls(groups)
     at_cap: dict[RollupKey, bool] = {}
     for key in [*rise, *(k for g in groups for k in g.watch if k not in rise)]:
-        if key in at_cap or key[0] == "campaign":
+        if key in at_cap or key.scope == CAMPAIGN:
             continue
         steady = _steady_at_cap(
             openings.get(key, NO_OPENING), caps.get(key), rise.get(key), key in falls
@@ -292,52 +318,43 @@ def tally_groups(
         if steady is None:
             return None
         at_cap[key] = steady
-    return _summed(groups, openings=openings, caps=caps, at_cap=at_cap)
+    return _summed(groups, Movements(openings, caps), at_cap=at_cap)
 
 
 def _summed(
-    groups: Sequence[ChargeGroup],
-    *,
-    openings: dict[RollupKey, Opening],
-    caps: dict[RollupKey, Decimal | None],
-    at_cap: dict[RollupKey, bool],
+    groups: Sequence[ChargeGroup], movements: Movements, *, at_cap: dict[RollupKey, bool]
 ) -> Tally:
     """The movements of groups whose capped rows keep their side of the cap (at_cap)."""
-    movements: dict[RollupKey, Movement] = {}
     result = Tally(movements, [], set())
-
-    def movement_of(key: RollupKey) -> Movement:
-        movement = movements.get(key)
-        if movement is None:
-            opening = openings.get(key, NO_OPENING)
-            movement = Movement(opening.amount, caps.get(key), opening.alerted_threshold)
-            movements[key] = movement
-        return movement
-
     for group in groups:
         for key in group.watch:
-            movement_of(key)  # a row only watched has a movement too, as in tally
+            movements.movement_of(key)  # a row only watched has a movement too, as in tally
         watched_at_cap = [key for key in group.watch if at_cap[key]]
         was_serving = group.campaign_active and not watched_at_cap
         result.serving.append(was_serving)
         for key in group.keys:
-            m = movement_of(key)
+            m = movements.movement_of(key)
             m.amount += group.total
             m.closing += group.total
             m.events_count += len(group.amounts)
-            if key[0] == "campaign":
-                if not was_serving:
-                    m.overspend += group.positive
-            elif at_cap[key]:
+            over = not was_serving if key.scope == CAMPAIGN else at_cap[key]
+            if over:
                 m.overspend += group.positive
-        if group.campaign_active:
-            result.unsettled.update(watched_at_cap)
-        elif group.budget_held and group.watch_complete and not watched_at_cap:
-            result.unsettled.update(group.watch)
-    result.unsettled.update(key for key, m in movements.items() if m.crossed_cap)
-    return result
+        result.holds_noted(group, watched_at_cap)
+    return result.crossings_noted()
 
 
 def sorted_keys(keys: Iterable[RollupKey]) -> list[RollupKey]:
     """The one lock order every recorder follows: by owner, period, then start."""
-    return sorted(keys, key=lambda k: (k[1], k[2], k[3]))
+    return sorted(keys, key=lambda k: (k.owner, k.period, k.start))
+
+
+def locking_order(
+    capped: Iterable[RollupKey],
+) -> tuple[list[RollupKey], list[RollupKey]]:
+    """The capped rows to lock, brand rows then budget rows, each in sorted_keys order."""
+    keys = list(capped)
+    return (
+        sorted_keys(k for k in keys if k.scope == BRAND),
+        sorted_keys(k for k in keys if k.scope == BUDGET),
+    )

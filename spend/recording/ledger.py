@@ -1,4 +1,4 @@
-"""The SQL of spend recording: locks, the ledger insert, the rollup upserts.
+"""The SQL of spend recording (ledger.sql beside it): locks, the ledger insert, the upserts.
 
 Only `spend.services` calls these, inside its transaction. Lock order, the
 same for every recorder so that none can deadlock another:
@@ -13,13 +13,13 @@ same for every recorder so that none can deadlock another:
    (a campaign's rows are only ever written under its brand's row locks).
 
 PostgreSQL receives rows as arrays through `unnest`, one statement whatever
-the number of events (spend.sql has the cursors), and a batch's ledger rows
+the number of events (spend.recording.cursors has the cursors), and a batch's ledger rows
 through COPY, its bulk load. One event takes a single statement instead
-(spend.one_event). SQLite (the embedded default of `make run`) takes the
+(spend.recording.single). SQLite (the embedded default of `make run`) takes the
 database's write lock at BEGIN, so there plain reads are as good as locks
 and portable statements do.
 
-A batch on PostgreSQL may append its events before step 2 (spend.batch): it
+A batch on PostgreSQL may append its events before step 2 (spend.recording.copy_batch): it
 reads the rows of step 2 without locks first, and checks after locking them
 that what it wrote still holds.
 """
@@ -34,11 +34,20 @@ from typing import Any, NamedTuple
 from django.db import IntegrityError, connection
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 
-from spend import sql
-from spend.accounting import Opening, RollupKey
 from spend.errors import EventIdRaceError
+from spend.recording import cursors
+from spend.recording.rule import Opening, RollupKey
 
 SQLITE_CHUNK = 500
+SCOPES = ("brand", "budget", "campaign")
+
+SQL = cursors.statements_beside(__file__, "ledger.sql")
+_ROWS_LOCKED = SQL["rows_locked"].format(
+    **{f"{scope}_rows": SQL["locked_rows"].format(scope=scope) for scope in SCOPES[:2]}
+)
+_ROLLUPS_AND_ALERTS = SQL["rollups_and_alerts"].format(
+    **{f"{scope}_rows": SQL["rows_added"].format(scope=scope) for scope in SCOPES}
+)
 
 
 # --- campaigns and their brands -------------------------------------------------
@@ -56,35 +65,23 @@ class CampaignContext:
     budget_monthly_limit: Decimal | None
 
 
-_CAMPAIGNS_SQL = """
-SELECT c.id, c.brand_id, c.budget_id, b.timezone, b.daily_budget, b.monthly_budget,
-       g.daily_limit, g.monthly_limit
-FROM campaigns_campaign c
-JOIN budgets_brand b ON b.id = c.brand_id
-LEFT JOIN budgets_budget g ON g.id = c.budget_id
-WHERE c.id {condition}
-ORDER BY c.brand_id, c.id
-{lock}
-"""
-
-
 def campaigns_load_locking_brands(
     campaign_ids: Collection[int], *, lock: bool = True
 ) -> dict[int, CampaignContext]:
     """The campaigns with their caps; their brands locked FOR SHARE, by id (unless not `lock`)."""
-    condition, params = sql.in_clause(sorted(set(campaign_ids)))
-    lock_clause = "FOR SHARE OF b" if sql.postgres() and lock else ""
-    rows = sql.fetch(_CAMPAIGNS_SQL.format(condition=condition, lock=lock_clause), params)
+    condition, params = cursors.in_clause(sorted(set(campaign_ids)))
+    lock_clause = "FOR SHARE OF b" if cursors.postgres() and lock else ""
+    rows = cursors.fetch(SQL["campaigns"].format(condition=condition, lock=lock_clause), params)
     return {
         row[0]: CampaignContext(
             campaign_id=row[0],
             brand_id=row[1],
             budget_id=row[2],
             timezone=row[3],
-            brand_daily_budget=sql.to_decimal(row[4]),
-            brand_monthly_budget=sql.to_decimal(row[5]),
-            budget_daily_limit=sql.to_optional_decimal(row[6]),
-            budget_monthly_limit=sql.to_optional_decimal(row[7]),
+            brand_daily_budget=cursors.to_decimal(row[4]),
+            brand_monthly_budget=cursors.to_decimal(row[5]),
+            budget_daily_limit=cursors.to_optional_decimal(row[6]),
+            budget_monthly_limit=cursors.to_optional_decimal(row[7]),
         )
         for row in rows
     }
@@ -92,46 +89,17 @@ def campaigns_load_locking_brands(
 
 # --- locking the capped rollup rows ----------------------------------------------
 
-_LOCK_SQL = """
-WITH brand_rows AS (
-    SELECT 'brand'::text AS scope, r.brand_id AS owner_id, r.period, r.period_start,
-           r.amount, r.alerted_threshold
-    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-    JOIN spend_brandspend r ON r.brand_id = k.owner_id AND r.period = k.period
-         AND r.period_start = k.period_start
-    ORDER BY r.brand_id, r.period, r.period_start
-    FOR NO KEY UPDATE OF r
-), budget_rows AS (
-    SELECT 'budget'::text AS scope, r.budget_id AS owner_id, r.period, r.period_start,
-           r.amount, r.alerted_threshold
-    FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-    JOIN spend_budgetspend r ON r.budget_id = k.owner_id AND r.period = k.period
-         AND r.period_start = k.period_start
-    ORDER BY r.budget_id, r.period, r.period_start
-    FOR NO KEY UPDATE OF r
-)
-SELECT * FROM brand_rows UNION ALL SELECT * FROM budget_rows
-"""
-
-_CREATE_MISSING_SQL = """
-INSERT INTO spend_{scope}spend ({scope}_id, period, period_start, amount, events_count)
-SELECT owner_id, period, period_start, 0, 0
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-ORDER BY owner_id, period, period_start
-ON CONFLICT ({scope}_id, period, period_start) DO NOTHING
-"""
-
 
 def _columns(keys: Sequence[RollupKey]) -> list[list[Any]]:
-    return [[k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]]
+    return [[k.owner for k in keys], [k.period for k in keys], [k.start for k in keys]]
 
 
 def _select_locked(
     brand_keys: Sequence[RollupKey], budget_keys: Sequence[RollupKey]
 ) -> dict[RollupKey, Opening]:
-    rows = sql.fetch(_LOCK_SQL, [*_columns(brand_keys), *_columns(budget_keys)])
+    rows = cursors.fetch(_ROWS_LOCKED, [*_columns(brand_keys), *_columns(budget_keys)])
     return {
-        (scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
+        RollupKey(scope, owner, period, start): Opening(amount=amount, alerted_threshold=alerted)
         for scope, owner, period, start, amount, alerted in rows
     }
 
@@ -139,19 +107,16 @@ def _select_locked(
 def _select_plain(keys: Sequence[RollupKey]) -> dict[RollupKey, Opening]:
     found: dict[RollupKey, Opening] = {}
     for scope in ("brand", "budget"):
-        wanted = [k for k in keys if k[0] == scope]
+        wanted = [k for k in keys if k.scope == scope]
         if not wanted:
             continue
-        statement = (
-            f"SELECT {scope}_id, period, period_start, amount, alerted_threshold "  # noqa: S608
-            f"FROM spend_{scope}spend WHERE ({scope}_id, period, period_start) "
-            f"IN (VALUES {sql.placeholders(len(wanted), 3)})"
-        )
-        for owner, period, start, amount, alerted in sql.fetch(
+        values = cursors.placeholders(len(wanted), 3)
+        statement = SQL["plain_rows"].format(scope=scope, values=values)
+        for owner, period, start, amount, alerted in cursors.fetch(
             statement, [value for k in wanted for value in k[1:]]
         ):
-            found[(scope, owner, period, sql.to_date(start))] = Opening(
-                sql.to_decimal(amount), alerted
+            found[RollupKey(scope, owner, period, cursors.to_date(start))] = Opening(
+                cursors.to_decimal(amount), alerted
             )
     return found
 
@@ -162,7 +127,7 @@ def rollups_create_missing(
     """Create the rollup rows that do not exist yet, at zero (PostgreSQL)."""
     for scope, keys in (("brand", brand_keys), ("budget", budget_keys)):
         if keys:
-            sql.execute(_CREATE_MISSING_SQL.format(scope=scope), _columns(keys))
+            cursors.execute(SQL["missing_rows_created"].format(scope=scope), _columns(keys))
 
 
 def rollups_lock(
@@ -170,9 +135,9 @@ def rollups_lock(
 ) -> dict[RollupKey, Opening]:
     """Lock the capped rollup rows; their totals as they stand.
 
-    The keys must come sorted (accounting.sorted_keys).
+    The keys must come sorted (rule.sorted_keys).
     """
-    if not sql.postgres():
+    if not cursors.postgres():
         return _select_plain([*brand_keys, *budget_keys])
     found = _select_locked(brand_keys, budget_keys)
     if len(found) == len(brand_keys) + len(budget_keys):
@@ -182,23 +147,6 @@ def rollups_lock(
     )
     # A new statement sees the rows that other recorders committed meanwhile.
     return _select_locked(brand_keys, budget_keys)
-
-
-_READ_SQL = """
-SELECT 'brand'::text, r.brand_id, r.period::text, r.period_start, r.amount,
-       r.alerted_threshold::int, NULL::boolean, NULL::boolean
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-JOIN spend_brandspend r ON r.brand_id = k.owner_id AND r.period = k.period
-     AND r.period_start = k.period_start
-UNION ALL
-SELECT 'budget', r.budget_id, r.period, r.period_start, r.amount, r.alerted_threshold, NULL, NULL
-FROM unnest(%s::bigint[], %s::varchar[], %s::date[]) AS k(owner_id, period, period_start)
-JOIN spend_budgetspend r ON r.budget_id = k.owner_id AND r.period = k.period
-     AND r.period_start = k.period_start
-UNION ALL
-SELECT 'campaign', c.id, NULL, NULL, NULL, NULL, c.status = 'active', c.budget_hold IS NOT NULL
-FROM campaigns_campaign c WHERE c.id = ANY(%s)
-"""
 
 
 def rollups_and_states_read(
@@ -212,11 +160,13 @@ def rollups_and_states_read(
     params = [*_columns(brand_keys), *_columns(budget_keys), sorted(campaign_ids)]
     openings: dict[RollupKey, Opening] = {}
     states: dict[int, tuple[bool, bool]] = {}
-    for scope, owner, period, start, amount, alerted, active, held in sql.fetch(_READ_SQL, params):
+    for scope, owner, period, start, amount, alerted, active, held in cursors.fetch(
+        SQL["rows_and_states"], params
+    ):
         if scope == "campaign":
             states[owner] = (active, held)
         else:
-            openings[(scope, owner, period, start)] = Opening(amount, alerted)
+            openings[RollupKey(scope, owner, period, start)] = Opening(amount, alerted)
     return openings, states
 
 
@@ -241,33 +191,29 @@ def events_stored(source: str, event_ids: Sequence[str]) -> dict[str, StoredEven
     """
     if not event_ids:
         return {}
-    condition, params = sql.in_clause(event_ids)
-    statement = (
-        "SELECT event_id, id, campaign_id, amount, kind, occurred_at, recorded_at "  # noqa: S608
-        f"FROM spend_spendevent WHERE source = %s AND event_id {condition}"
-    )
+    condition, params = cursors.in_clause(event_ids)
+    statement = SQL["events_stored"].format(condition=condition)
     params = [source, *params]
     return {
         event_id: StoredEvent(
             pk,
             campaign,
-            sql.to_decimal(amount),
+            cursors.to_decimal(amount),
             kind,
-            sql.to_datetime(occurred),
-            sql.to_datetime(recorded),
+            cursors.to_datetime(occurred),
+            cursors.to_datetime(recorded),
         )
-        for event_id, pk, campaign, amount, kind, occurred, recorded in sql.fetch(statement, params)
+        for event_id, pk, campaign, amount, kind, occurred, recorded in cursors.fetch(
+            statement, params
+        )
     }
 
 
 def campaigns_state(campaign_ids: Collection[int]) -> dict[int, tuple[bool, bool]]:
     """Each campaign's (active, budget-held), read after the locks: current."""
-    condition, params = sql.in_clause(sorted(campaign_ids))
-    statement = (
-        "SELECT id, status = 'active', budget_hold IS NOT NULL "  # noqa: S608
-        f"FROM campaigns_campaign WHERE id {condition}"
-    )
-    return {pk: (bool(active), bool(held)) for pk, active, held in sql.fetch(statement, params)}
+    condition, params = cursors.in_clause(sorted(campaign_ids))
+    statement = SQL["campaign_states"].format(condition=condition)
+    return {pk: (bool(active), bool(held)) for pk, active, held in cursors.fetch(statement, params)}
 
 
 # --- the ledger ------------------------------------------------------------------
@@ -288,32 +234,12 @@ class LedgerRow(NamedTuple):
 
 LEDGER_COLUMNS = LedgerRow._fields
 
-_INSERT_EVENTS_SQL = """
-INSERT INTO spend_spendevent (
-    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
-    source, event_id, campaign_was_serving, recorded_at)
-SELECT u.*, %s::timestamptz
-FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::varchar[], %s::numeric[],
-            %s::timestamptz[], %s::date[], %s::varchar[], %s::varchar[], %s::boolean[]) AS u
-ON CONFLICT (source, event_id) DO NOTHING
-RETURNING id
-"""
-
-_SQLITE_INSERT_EVENTS_SQL = """
-INSERT INTO spend_spendevent (
-    campaign_id, brand_id, budget_id, kind, amount, occurred_at, local_date,
-    source, event_id, campaign_was_serving, recorded_at)
-VALUES {values}
-ON CONFLICT (source, event_id) DO NOTHING
-RETURNING id
-"""
-
 
 def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> list[int]:
     """Append the events; an event_id stored meanwhile is skipped. The new ids."""
-    if sql.postgres():
+    if cursors.postgres():
         columns = [list(column) for column in zip(*rows, strict=True)]
-        return [row[0] for row in sql.fetch(_INSERT_EVENTS_SQL, [recorded_at, *columns])]
+        return [row[0] for row in cursors.fetch(SQL["events_inserted"], [recorded_at, *columns])]
     adapt = connection.ops.adapt_datetimefield_value
     inserted: list[int] = []
     for offset in range(0, len(rows), SQLITE_CHUNK):
@@ -323,15 +249,13 @@ def events_insert(rows: Sequence[LedgerRow], *, recorded_at: dt.datetime) -> lis
             values: list[Any] = list(row)
             values[LEDGER_COLUMNS.index("occurred_at")] = adapt(row.occurred_at)
             params += [*values, adapt(recorded_at)]
-        statement = _SQLITE_INSERT_EVENTS_SQL.format(values=sql.placeholders(len(chunk), 11))
-        inserted += [row[0] for row in sql.fetch(statement, params)]
+        statement = SQL["sqlite_events_inserted"].format(
+            values=cursors.placeholders(len(chunk), 11)
+        )
+        inserted += [row[0] for row in cursors.fetch(statement, params)]
     return inserted
 
 
-_COPY_EVENTS_SQL = (
-    "COPY spend_spendevent (campaign_id, brand_id, budget_id, kind, amount, occurred_at,"
-    " local_date, source, event_id, campaign_was_serving, recorded_at) FROM STDIN (FORMAT BINARY)"
-)
 _COPY_TYPES = ("int8", "int8", "int8", "varchar", "numeric", "timestamptz", "date", "varchar",
                "varchar", "bool", "timestamptz")  # fmt: skip
 EVENT_ID_UNIQUE = "spend_source_event_id_unique"
@@ -345,9 +269,9 @@ def events_copy(rows: Iterable[Sequence[Any]]) -> None:
     do again reading the stored ids first. Any other error is raised as is.
     """
     connection.validate_no_broken_transaction()
-    with connection.cursor() as cursor, _logged(cursor, _COPY_EVENTS_SQL):
+    with connection.cursor() as cursor, _logged(cursor, SQL["events_copied"]):
         try:
-            with connection.wrap_database_errors, cursor.cursor.copy(_COPY_EVENTS_SQL) as copy:
+            with connection.wrap_database_errors, cursor.cursor.copy(SQL["events_copied"]) as copy:
                 copy.set_types(_COPY_TYPES)
                 for row in rows:
                     copy.write_row(row)
@@ -419,55 +343,6 @@ class AlertRow:
     spend: Decimal
 
 
-_UPSERT_CTE = """
-{scope}_rows AS (
-    INSERT INTO spend_{scope}spend (
-        {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
-    SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::date[], %s::numeric[],
-                         %s::integer[], %s::numeric[], %s::smallint[])
-    ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
-        amount = spend_{scope}spend.amount + EXCLUDED.amount,
-        events_count = spend_{scope}spend.events_count + EXCLUDED.events_count,
-        overspend = spend_{scope}spend.overspend + EXCLUDED.overspend,
-        alerted_threshold = GREATEST(
-            spend_{scope}spend.alerted_threshold, EXCLUDED.alerted_threshold)
-    RETURNING 1
-)"""
-
-_RAISE_CTE = """
-raised AS (
-    INSERT INTO budgets_alert (
-        brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
-    SELECT *, %s::timestamptz
-    FROM unnest(%s::bigint[], %s::bigint[], %s::varchar[], %s::varchar[], %s::date[],
-                %s::smallint[], %s::numeric[], %s::numeric[])
-    ON CONFLICT DO NOTHING
-    RETURNING id
-)
-SELECT id FROM raised
-"""
-_UPSERT_CTES = [_UPSERT_CTE.format(scope=scope) for scope in ("brand", "budget", "campaign")]
-_ROLLUPS_AND_ALERTS_SQL = "WITH " + ",".join([*_UPSERT_CTES, _RAISE_CTE])
-
-_SQLITE_UPSERT_SQL = """
-INSERT INTO spend_{scope}spend (
-    {scope}_id, period, period_start, amount, events_count, overspend, alerted_threshold)
-VALUES (%s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT ({scope}_id, period, period_start) DO UPDATE SET
-    amount = spend_{scope}spend.amount + excluded.amount,
-    events_count = spend_{scope}spend.events_count + excluded.events_count,
-    overspend = spend_{scope}spend.overspend + excluded.overspend,
-    alerted_threshold = MAX(spend_{scope}spend.alerted_threshold, excluded.alerted_threshold)
-"""
-
-_SQLITE_ALERT_SQL = """
-INSERT INTO budgets_alert (
-    brand_id, budget_id, scope, period, period_start, threshold, cap, spend, raised_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT DO NOTHING
-RETURNING id
-"""
-
 ALERT_FIELDS = ("brand_id", "budget_id", "scope", "period", "period_start", "threshold")
 
 
@@ -500,21 +375,21 @@ def rollups_add(
     Returns the ids of the alerts that were new. Each rollup key must appear
     at most once (aggregate first).
     """
-    if sql.postgres():
+    if cursors.postgres():
         params: list[Any] = []
-        for scope in ("brand", "budget", "campaign"):
-            params += _transposed([_delta_values(d) for d in deltas if d.key[0] == scope], 7)
+        for scope in SCOPES:
+            params += _transposed([_delta_values(d) for d in deltas if d.key.scope == scope], 7)
         params.append(raised_at)
         params += _transposed([_alert_values(a) for a in alerts], 8)
-        return [row[0] for row in sql.fetch(_ROLLUPS_AND_ALERTS_SQL, params)]
+        return [row[0] for row in cursors.fetch(_ROLLUPS_AND_ALERTS, params)]
     with connection.cursor() as cursor:
-        for scope in ("brand", "budget", "campaign"):
-            rows = [_delta_values(d) for d in deltas if d.key[0] == scope]
+        for scope in SCOPES:
+            rows = [_delta_values(d) for d in deltas if d.key.scope == scope]
             if rows:
-                cursor.executemany(_SQLITE_UPSERT_SQL.format(scope=scope), rows)
+                cursor.executemany(SQL["sqlite_rows_added"].format(scope=scope), rows)
         raised: list[int] = []
         stamp = connection.ops.adapt_datetimefield_value(raised_at)
         for alert in alerts:
-            cursor.execute(_SQLITE_ALERT_SQL, [*_alert_values(alert), stamp])
+            cursor.execute(SQL["sqlite_alert_raised"], [*_alert_values(alert), stamp])
             raised += [row[0] for row in cursor.fetchall()]
     return raised

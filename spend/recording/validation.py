@@ -24,6 +24,7 @@ AMOUNT_QUANTUM = Decimal(1).scaleb(-AMOUNT_DECIMALS)
 # The ledger column holds 18 digits, 6 of them decimals.
 AMOUNT_CEILING = Decimal("999999999999.999999")
 KINDS = frozenset(SpendKind.values)
+SPEND = SpendKind.SPEND.value
 # Quantizing to 6 places in this context raises when it would drop any
 # written place, a zero too (1.0000000): one call checks the written places.
 SIX_PLACES = Context(traps=[Rounded, InvalidOperation])
@@ -223,15 +224,10 @@ def clean_event(
     instant, occurred_at_error = _parse_occurred_at(occurred_at, now, str(dating))
     parsed_event_id, event_id_error = _parse_event_id(event_id)
     parsed_source, source_error = _parse_source(source)
-    for name, message in [
-        ("campaign", campaign_error),
-        ("amount", amount_error),
-        ("occurred_at", occurred_at_error),
-        ("event_id", event_id_error),
-        ("source", source_error),
-    ]:
-        if message is not None:
-            errors[name] = [message]
+    errors |= _named(
+        campaign=campaign_error, amount=amount_error, occurred_at=occurred_at_error,
+        event_id=event_id_error, source=source_error,
+    )  # fmt: skip
     if errors or campaign is None or value is None or instant is None or parsed_source is None:
         return None, errors
     return CleanEvent(
@@ -243,6 +239,11 @@ def clean_event(
         source=parsed_source,
         kind=kind,
     ), {}
+
+
+def _named(**messages: str | None) -> Errors:
+    """The errors by field, of the fields that have one."""
+    return {name: [message] for name, message in messages.items() if message is not None}
 
 
 # The checks of clean_event, inlined for the forms a feed sends: taking an
@@ -263,68 +264,75 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     clean_event's rule, checked here with the settings read once per batch
     instead of once per event.
     """
-    limit = max_amount()
-    lowest = -limit
-    latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
-    quantum = AMOUNT_QUANTUM
-    six_places = SIX_PLACES
-    spend = SpendKind.SPEND.value
-    utc = dt.UTC
-    sources: set[str] = set()  # checked already: a feed sends the same few
+    return _UsualForms(now)
 
-    def clean(
-        campaign_id: object,
-        amount: object,
-        occurred_at: object,
-        event_id: object,
-        source: object,
-        kind: object,
-    ) -> CleanEvent | None:
+
+class _UsualForms:
+    """event_cleaner's function: the settings read once, the sources checked once each."""
+
+    __slots__ = ("latest", "limit", "lowest", "now", "sources")
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+        self.limit = max_amount()
+        self.lowest = -self.limit
+        self.latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
+        self.sources: set[str] = set()  # checked already: a feed sends the same few
+
+    def __call__(self, *fields: object) -> CleanEvent | None:
+        """`fields`: (campaign_id, amount, occurred_at, event_id, source, kind)."""
+        campaign_id, amount, occurred_at, event_id, source, kind = fields
         if type(campaign_id) is not int or not 0 < campaign_id <= BIGINT_MAX:
             return None
         if not isinstance(kind, str) or kind not in KINDS:
             return None
-        if type(amount) is not Decimal or not amount.is_finite() or not lowest <= amount <= limit:
+        value = self.amount(amount, kind)
+        instant = None if value is None else self.instant(occurred_at, kind)
+        ids = None if instant is None else self.ids(event_id, source)
+        if value is None or instant is None or ids is None:
             return None
-        if amount.same_quantum(quantum):  # the usual form: six places written
-            value = amount
-        else:
-            try:  # positional: keyword arguments cost C's slow path here
-                value = amount.quantize(quantum, None, six_places)
-            except (Rounded, InvalidOperation):
-                return None
-        if not (amount > 0 or (amount != 0 and kind != spend)):
+        return CleanEvent(campaign_id, value, instant, occurred_at is not None, *ids, kind)
+
+    def amount(self, amount: object, kind: str) -> Decimal | None:
+        if type(amount) is not Decimal or not amount.is_finite():
             return None
+        if not self.lowest <= amount <= self.limit:
+            return None
+        if not (amount > 0 or (amount != 0 and kind != SPEND)):
+            return None
+        if amount.same_quantum(AMOUNT_QUANTUM):  # the usual form: six places written
+            return amount
+        try:  # positional: keyword arguments cost C's slow path here
+            return amount.quantize(AMOUNT_QUANTUM, None, SIX_PLACES)
+        except (Rounded, InvalidOperation):
+            return None
+
+    def instant(self, occurred_at: object, kind: str) -> dt.datetime | None:
         if occurred_at is None:
-            if kind != spend:  # an adjustment must be dated
-                return None
-            instant = now
-        elif type(occurred_at) is dt.datetime and occurred_at.utcoffset() is not None:
-            try:
-                instant = occurred_at.astimezone(utc)
-            except OverflowError:
-                return None
-            if instant > now:
-                if instant > latest:
-                    return None
-                instant = now
-        else:
+            return self.now if kind == SPEND else None  # an adjustment must be dated
+        if type(occurred_at) is not dt.datetime or occurred_at.utcoffset() is None:
             return None
+        try:
+            instant = occurred_at.astimezone(dt.UTC)
+        except OverflowError:
+            return None
+        if instant <= self.now:
+            return instant
+        return self.now if instant <= self.latest else None
+
+    def ids(self, event_id: object, source: object) -> tuple[str | None, str] | None:
+        """The event's id and source, if both have their usual, valid form."""
         if event_id is not None and not (
             type(event_id) is str and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH and _plain(event_id)
         ):
             return None
         if type(source) is not str:
             return None
-        if source not in sources:  # the sender's, the same for every event: _parse_source's rule
-            if _parse_source(source)[1] is not None:
+        if source not in self.sources:  # the sender's, the same for every event
+            if _parse_source(source)[1] is not None:  # _parse_source's rule
                 return None
-            sources.add(source)
-        return CleanEvent(
-            campaign_id, value, instant, occurred_at is not None, event_id, source, kind
-        )
-
-    return clean
+            self.sources.add(source)
+        return event_id, source
 
 
 def _plain(value: str) -> bool:

@@ -17,8 +17,8 @@ from budgets.periods import local_date, month_start
 from campaigns.models import CampaignStatusChange, PauseReason, Status
 from spend.daily_caps import daily_caps_reached_at, median_local_time
 from spend.models import BrandSpend, SpendEvent
-from spend.simulation import SimulationOptions, SimulationStats
-from spend.validation import AMOUNT_QUANTUM
+from spend.recording.validation import AMOUNT_QUANTUM
+from spend.simulation.engine import SimulationOptions, SimulationStats
 
 ZERO = Decimal("0")
 

@@ -1,7 +1,7 @@
 """What a brand's books can take, and what a sender may post to them.
 
 Both are checked by every recorder inside its transaction, on what it read
-under its locks (spend.ledger's order), and refuse with AmountRefusedError
+under its locks (spend.recording.ledger's order), and refuse with AmountRefusedError
 (by event index) before anything is written; spend.services names the
 `amount` field.
 
@@ -26,10 +26,10 @@ from django.db.models import Q
 
 from budgets.models import Period
 from budgets.periods import local_date
-from spend.accounting import Opening, RollupKey
 from spend.errors import AmountRefusedError, CampaignsRefusedError, DatedTooEarlyError
-from spend.ledger import CampaignContext
 from spend.models import CampaignSpend
+from spend.recording.ledger import CampaignContext
+from spend.recording.rule import CAMPAIGN, Opening, RollupKey
 from spend.senders import Sender
 
 ZERO = Decimal("0")
@@ -115,7 +115,7 @@ def totals_stay_positive(counted: Sequence[Counted], capped: Mapping[RollupKey, 
 
     `capped` holds the brand and budget rows as locked; the campaign rows
     are read here. Call it under those locks: a campaign's rows are only
-    written under its brand's (spend.ledger), so what is read stays true.
+    written under its brand's (spend.recording.ledger), so what is read stays true.
     """
     if all(amount >= 0 for _, _, amount in counted):
         return
@@ -127,23 +127,25 @@ def totals_stay_positive(counted: Sequence[Counted], capped: Mapping[RollupKey, 
         if amount < 0:
             below = [key for key in keys if totals[key] < 0]
             if below:  # named by the narrowest: the campaign's day before its brand's month
-                key = min(below, key=lambda k: (NARROWEST.index(k[0]), k[2] != Period.DAY))
+                key = min(below, key=lambda k: (NARROWEST.index(k.scope), k.period != Period.DAY))
                 raise AmountRefusedError({index: below_zero_message(key, totals[key])})
 
 
 def campaign_totals(keys: set[RollupKey]) -> dict[RollupKey, Decimal]:
     """The stored totals of the campaign rows among `keys`."""
     wanted = Q()
-    for scope, owner, period, start in keys:
-        if scope == "campaign":
-            wanted |= Q(campaign_id=owner, period=period, period_start=start)
+    for key in keys:
+        if key.scope == CAMPAIGN:
+            wanted |= Q(campaign_id=key.owner, period=key.period, period_start=key.start)
     if not wanted:
         return {}
     # * the campaign rollup rows of the events' days and months
     rows = CampaignSpend.objects.filter(wanted).values_list(
         "campaign_id", "period", "period_start", "amount"
     )
-    return {("campaign", owner, period, start): amount for owner, period, start, amount in rows}
+    return {
+        RollupKey(CAMPAIGN, owner, period, start): amount for owner, period, start, amount in rows
+    }
 
 
 def below_zero_message(key: RollupKey, total: Decimal) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
@@ -46,15 +47,35 @@ def cursor_for(*, raw: bool = False) -> Iterator[tuple[CursorWrapper, bool]]:
         return
     import psycopg
 
-    # As Django's own cursor() does: a pooled connection that the server
-    # dropped (a restart) is replaced here, once per request, instead of
-    # failing the request's first statement.
+    kind = psycopg.RawCursor if raw else psycopg.Cursor
+    with server_cursor(db, kind) as cursor:
+        yield cursor, True
+
+
+# The members of Django's database wrapper that server_cursor relies on
+# beyond its documented API: test_sql checks that this Django has them.
+DJANGO_BACKEND_INTERNALS = (
+    "close_if_health_check_failed",
+    "ensure_connection",
+    "validate_thread_sharing",
+    "make_cursor",
+    "queries_logged",
+)
+
+
+def server_cursor(db: Any, kind: Any) -> CursorWrapper:
+    """A cursor of class `kind` (a psycopg cursor) on Django's connection, wrapped by Django.
+
+    The one place that reaches into Django's backend: what Django's own
+    cursor() does (a pooled connection that the server dropped, a restart, is
+    replaced here, once per request, instead of failing the request's first
+    statement), with a cursor class of our choosing.
+    """
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_thread_sharing()
-    kind = psycopg.RawCursor if raw else psycopg.Cursor
-    with db.make_cursor(kind(db.connection)) as cursor:  # type: ignore[arg-type]  # Django wraps a DB-API cursor
-        yield cursor, True
+    wrapped: CursorWrapper = db.make_cursor(kind(db.connection))
+    return wrapped
 
 
 @lru_cache(maxsize=64)
@@ -142,3 +163,24 @@ def in_clause(values: Sequence[Any]) -> tuple[str, list[Any]]:
     if postgres():
         return "= ANY(%s)", [list(values)]
     return f"IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+def sql_beside(module_file: str, name: str) -> str:
+    """The text of the .sql file `name` beside the module: read once, when the module loads."""
+    return Path(module_file).with_name(name).read_text(encoding="utf-8")
+
+
+def statements_beside(module_file: str, name: str) -> dict[str, str]:
+    """The statements of the .sql file `name` beside the module, by the name each follows.
+
+    Each statement follows a line `-- name: <its name>`; other lines that
+    are comments only are left out. Read once, when the module loads.
+    """
+    statements: dict[str, list[str]] = {}
+    lines: list[str] = []
+    for line in sql_beside(module_file, name).splitlines():
+        if line.startswith("-- name:"):
+            lines = statements[line.removeprefix("-- name:").strip()] = []
+        elif not line.lstrip().startswith("--"):
+            lines.append(line)
+    return {key: "\n".join(text).strip() for key, text in statements.items()}

@@ -12,7 +12,7 @@ Two clocks:
   tick itself every `tick_minutes` simulated minutes, as beat would, passing
   the simulated instant to every service.
 
-The alerts its spend raises are kept but never sent (spend.alerts.alerts_withheld).
+The alerts its spend raises are kept but never sent (spend.recording.alerts.alerts_withheld).
 """
 
 import datetime as dt
@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from budgets.periods import zone
 from campaigns.models import Campaign, Status
-from spend.alerts import alerts_withheld
 from spend.reconcile import reconcile
+from spend.recording.alerts import alerts_withheld
 from spend.senders import Sender
 from spend.services import SpendArchived, SpendRecorded, spend_record
 

@@ -1,6 +1,6 @@
 """A batch on PostgreSQL: its events reach the ledger before the caps are locked.
 
-record_many (spend.recording) takes every lock first and writes after, so a
+record_many (spend.recording.batch) takes every lock first and writes after, so a
 brand's capped rollup rows stay locked while the ledger takes the batch --
 COPY, six indexes and the foreign-key checks, about 15 ms per 1,000 events
 here -- and every other recorder of the brand waits that long. A batch
@@ -13,8 +13,8 @@ needs no lock to know each campaign's `campaign_was_serving`:
    (accounting.tally_groups) give every event's flag;
 3. the events COPYed into the ledger with those flags, their foreign keys
    checked by that statement rather than at COMMIT;
-4. the capped rows locked (the order of spend.ledger), adjustments
-   checked against them (spend.limits: no total below zero; a refusal
+4. the capped rows locked (the order of spend.recording.ledger), adjustments
+   checked against them (spend.recording.limits: no total below zero; a refusal
    rolls the COPY back) and the states read again: whatever committed
    meanwhile is visible now. When anything moved,
    the tally is done again on what the locks returned; should a flag that
@@ -38,38 +38,31 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 
-from budgets.models import Period
-from budgets.periods import local_date, month_start
-from spend import ledger, sql
-from spend.accounting import (
-    ChargeGroup,
-    Opening,
-    RollupKey,
-    Tally,
-    sorted_keys,
-    tally_groups,
-)
-from spend.alerts import alerts_announce_on_commit
-from spend.errors import DatedTooEarlyError, UnknownCampaignsError
-from spend.ledger import CampaignContext
-from spend.limits import (
-    amounts_within_brands,
-    campaigns_of_brands,
-    dated_since_last_month,
-    totals_stay_positive,
-)
-from spend.recording import (
-    COPY_MIN_EVENTS,
+from budgets.periods import local_date
+from spend.errors import DatedTooEarlyError
+from spend.recording import batch, cursors, ledger
+from spend.recording.batch import record_many, record_placed, rollups_counted
+from spend.recording.ledger import CampaignContext
+from spend.recording.limits import dated_since_last_month, totals_stay_positive
+from spend.recording.placing import (
     cap_of,
     capped_keys,
-    enforce_caps,
+    contexts_checked,
     place_in,
-    record_many,
-    record_placed,
-    rollup_changes,
+    rollup_keys,
 )
+from spend.recording.rule import (
+    Caps,
+    ChargeGroup,
+    Opening,
+    Openings,
+    RollupKey,
+    Tally,
+    locking_order,
+    tally_groups,
+)
+from spend.recording.validation import CleanEvents
 from spend.senders import Sender
-from spend.validation import CleanEvents
 
 logger = logging.getLogger("spend.services")
 
@@ -90,7 +83,7 @@ def record_batch(
     `look_for_replays`, an event id stored already raises EventIdRaceError
     (nothing stored); the caller does it again with it.
     """
-    if look_for_replays or not sql.postgres() or len(events) < COPY_MIN_EVENTS:
+    if look_for_replays or not cursors.postgres() or len(events) < batch.COPY_MIN_EVENTS:
         outcome = record_many(
             events.events(), now=now, sender=sender, look_for_replays=look_for_replays
         )
@@ -169,14 +162,8 @@ def capped_rows(days: Sequence[CampaignDay], now: dt.datetime) -> dict[RollupKey
     """Fill in each campaign-day's rows and sums; the capped rows with their caps."""
     caps: dict[RollupKey, Decimal | None] = {}
     for d in days:
-        ctx = d.context
-        capped = capped_keys(ctx, d.day)
-        d.keys = (
-            *capped,
-            ("campaign", ctx.campaign_id, Period.DAY, d.day),
-            ("campaign", ctx.campaign_id, Period.MONTH, month_start(d.day)),
-        )
-        caps.update((key, cap_of(ctx, key)) for key in capped)
+        d.keys = rollup_keys(d.context, d.day)
+        caps.update((key, cap_of(d.context, key)) for key in capped_keys(d.context, d.day))
         d.total = sum(d.amounts, ZERO)
         d.positive = sum((a for a in d.amounts if a > 0), ZERO)
     todays = {tz: local_date(now, tz) for tz in {d.context.timezone for d in days}}
@@ -218,8 +205,8 @@ def dated_recently(
 def tally_of(
     days: Sequence[CampaignDay],
     states: States,
-    openings: dict[RollupKey, Opening],
-    caps: dict[RollupKey, Decimal | None],
+    openings: Openings,
+    caps: Caps,
 ) -> Tally | None:
     return tally_groups([d.charges(states) for d in days], openings=openings, caps=caps)
 
@@ -235,21 +222,13 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime, sender: Sende
     """
     outer = connection.in_atomic_block
     with transaction.atomic():
-        wanted = set(events.campaign_ids)
-        contexts = ledger.campaigns_load_locking_brands(wanted)
-        if sender.brand_ids is not None:
-            campaigns_of_brands(wanted, contexts, sender.brand_ids)
-        unknown = [i for i, c in enumerate(events.campaign_ids) if c not in contexts]
-        if unknown:
-            raise UnknownCampaignsError(unknown)
-        amounts_within_brands(events.campaign_ids, events.amounts, contexts)
+        contexts = contexts_checked(events.campaign_ids, events.amounts, sender=sender)
         days, of_event = campaign_days(events, contexts)
         dated_recently(days, of_event, now, sender=sender)
         caps = capped_rows(days, now)
-        brand_keys = sorted_keys(k for k in caps if k[0] == "brand")
-        budget_keys = sorted_keys(k for k in caps if k[0] == "budget")
         campaign_ids = {d.context.campaign_id for d in days}
-        openings, states = ledger.rollups_and_states_read(brand_keys, budget_keys, campaign_ids)
+        lock_order = locking_order(caps)
+        openings, states = ledger.rollups_and_states_read(*lock_order, campaign_ids)
         tallied = tally_of(days, states, openings, caps)
         if tallied is None:  # the order of the events matters: the locks first
             placed = place_in(events.events(), contexts, now)
@@ -257,18 +236,30 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime, sender: Sende
             return
         for d, serving in zip(days, tallied.serving, strict=True):
             d.serving = serving
-        ledger.ledger_keys_checked_at_once(True)
-        ledger.events_copy(ledger_rows(events, of_event, now))
-        if outer:  # leave the outer transaction's checks as they were
-            ledger.ledger_keys_checked_at_once(False)
-        locked = ledger.rollups_lock(brand_keys, budget_keys)
-        if min(events.amounts) < 0:  # adjustments: no total below zero (spend.limits)
+        _copy(events, of_event, now, outer=outer)
+        locked = ledger.rollups_lock(*lock_order)
+        if min(events.amounts) < 0:  # adjustments: no total below zero (spend.recording.limits)
             counted = zip(of_event, events.amounts, strict=True)
             totals_stay_positive([(i, d.keys, a) for i, (d, a) in enumerate(counted)], locked)
         states_now = ledger.campaigns_state(campaign_ids)
         if states_now != states or any(openings.get(k) != locked.get(k) for k in caps):
             tallied = tally_again(days, tallied, states_now, locked, caps)
-        count_and_enforce(tallied, days, now)
+        rollups_counted(
+            tallied,
+            brand_of_budget={d.context.budget_id: d.context.brand_id for d in days},
+            brand_of_cap={key: d.context.brand_id for d in days for key in d.current},
+            now=now,
+        )
+
+
+def _copy(
+    events: CleanEvents, of_event: Sequence[CampaignDay], now: dt.datetime, *, outer: bool
+) -> None:
+    """The events into the ledger by COPY, their foreign keys checked by that statement."""
+    ledger.ledger_keys_checked_at_once(True)
+    ledger.events_copy(ledger_rows(events, of_event, now))
+    if outer:  # leave the outer transaction's checks as they were
+        ledger.ledger_keys_checked_at_once(False)
 
 
 def tally_again(
@@ -283,12 +274,3 @@ def tally_again(
     if tallied is None or tallied.serving != written.serving:
         raise ServingMovedError
     return tallied
-
-
-def count_and_enforce(tallied: Tally, days: Sequence[CampaignDay], now: dt.datetime) -> None:
-    """Upsert the rollups, raise the alerts due, enforce the caps that need it."""
-    brand_of_budget = {d.context.budget_id: d.context.brand_id for d in days}
-    deltas, alerts = rollup_changes(tallied.movements, brand_of_budget)
-    alerts_announce_on_commit(ledger.rollups_add(deltas, alerts, raised_at=now))
-    brand_of_cap = {key: d.context.brand_id for d in days for key in d.current}
-    enforce_caps(brand_of_cap, tallied.unsettled, now)
