@@ -20,8 +20,8 @@ from campaigns.models import ALL_DAYS_MASK
 from campaigns.tests.factories import CampaignFactory, DaypartFactory
 from spend.daily_caps import median_local_time
 from spend.models import BrandSpend, SpendEvent
-from spend.simulation import SimulationOptions, Simulator
-from spend.simulation_report import simulation_summary
+from spend.simulation.engine import SimulationOptions, Simulator
+from spend.simulation.report import simulation_summary
 
 PARIS = "Europe/Paris"
 OPENS, CLOSES = dt.time(7), dt.time(23)
