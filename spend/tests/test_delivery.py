@@ -5,7 +5,11 @@ Allowance = daily budget x (serving time passed today / serving time today)
 """
 
 import datetime as dt
+import os
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -388,3 +392,17 @@ def test_the_campaign_page_names_the_pacing_hold_and_when_it_lifts(staff_client:
     assert 'data-fact="pacing">Ahead of the brand&#x27;s even delivery' in html
     assert f"Serves again {PACING_TEXT}".replace("'", "&#x27;") in html
     assert "Paused · even delivery" in html
+
+
+@pytest.mark.parametrize("value", ["abc", "-0.01", "1.5", "NaN"])
+def test_a_tolerance_that_is_not_a_share_stops_the_server_from_starting(value: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        env={**os.environ, "BRAND_DELIVERY_TOLERANCE": value},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert result.returncode != 0
+    assert "BRAND_DELIVERY_TOLERANCE must be a share between 0 and 1." in result.stderr
