@@ -6,6 +6,7 @@ filesystem broker. Tests and production set `DATABASE_URL` to PostgreSQL.
 """
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import django_stubs_ext
@@ -302,6 +303,17 @@ SPEND_BATCH_MAX_EVENTS = 10_000
 SPEND_EVENT_MAX_BYTES = env.int("SPEND_EVENT_MAX_BYTES", default=16 * 1024)
 SPEND_BATCH_MAX_BYTES = env.int("SPEND_BATCH_MAX_BYTES", default=5 * 1024 * 1024)
 
+# Standard delivery: how far today's spend may run ahead of the even-delivery
+# allowance, as a share of the daily budget, before the reconcile holds the
+# brand's campaigns (spend/delivery.py).
+BRAND_DELIVERY_TOLERANCE = env.str("BRAND_DELIVERY_TOLERANCE", default="0.05")
+try:
+    _tolerance = Decimal(BRAND_DELIVERY_TOLERANCE)
+except InvalidOperation:
+    _tolerance = Decimal("NaN")
+if not (_tolerance.is_finite() and 0 <= _tolerance <= 1):
+    raise ImproperlyConfigured("BRAND_DELIVERY_TOLERANCE must be a share between 0 and 1.")
+
 # Celery. With CELERY_BROKER_URL unset, `make run` uses kombu's filesystem
 # transport (no server needed); tests, compose and production use Redis.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -490,5 +502,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CampaignStatusEnum": "campaigns.models.Status",
         "PauseReasonEnum": "campaigns.models.PauseReason",
+        "DeliveryEnum": "budgets.models.Delivery",
     },
 }

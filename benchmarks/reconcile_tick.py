@@ -8,7 +8,10 @@ not be one that tests or people use). The data set is seeded once and reused:
 
 - 10,000 brands spread over 20 time zones (including +05:30, +05:45, +12:45
   and zones in and out of daylight saving), each with a shared budget;
-  10% of the brands have spent their daily budget.
+  10% of the brands have spent their daily budget, the others 12.5% of it;
+  `--standard-percent` of them (every brand by default) are on standard
+  delivery, so the pacing part reads their serving windows on every tick.
+  `--brands` seeds fewer, for a quick look (then `--reseed`).
 - 100,000 campaigns, 10 per brand, with dayparts in the brand's wall-clock
   time: 30% have a window that opens exactly at instant B (one minute after
   instant A), 40% one that is open at both, 20% one that is shut at both,
@@ -71,7 +74,7 @@ def _shift(wall: dt.datetime, hours: float) -> dt.time:
     return (wall + dt.timedelta(hours=hours)).time()
 
 
-def _seed() -> None:
+def _seed(count: int, standard_percent: int) -> None:
     from django.db import connection, transaction
 
     from budgets.models import Brand, Budget, Period
@@ -79,7 +82,7 @@ def _seed() -> None:
     from campaigns.schedule import daypart_wall_clock
     from spend.models import BrandSpend
 
-    print(f"seeding {BRANDS} brands, {BRANDS * CAMPAIGNS_PER_BRAND} campaigns ...", flush=True)
+    print(f"seeding {count} brands, {count * CAMPAIGNS_PER_BRAND} campaigns ...", flush=True)
     started = time.perf_counter()
     with transaction.atomic():
         brands = Brand.objects.bulk_create(
@@ -88,8 +91,9 @@ def _seed() -> None:
                 timezone=ZONES[i % len(ZONES)],
                 daily_budget=Decimal("100.00"),
                 monthly_budget=Decimal("3000.00"),
+                delivery="standard" if i % 100 < standard_percent else "accelerated",
             )
-            for i in range(BRANDS)
+            for i in range(count)
         )
         budgets = Budget.objects.bulk_create(
             Budget(brand=brand, name="Shared", daily_limit=Decimal("50.00")) for brand in brands
@@ -174,6 +178,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--brands", type=int, default=BRANDS, help="brands to seed")
+    parser.add_argument(
+        "--standard-percent", type=int, default=100, help="brands on standard delivery, in %%"
+    )
     args = parser.parse_args()
     _ensure_database()
 
@@ -195,9 +203,11 @@ def main() -> None:
                 "campaigns_campaign, budgets_budget, budgets_brand CASCADE"
             )
     if not Brand.objects.exists():
-        _seed()
+        _seed(args.brands, args.standard_percent)
     print(_machine())
-    print(f"{Brand.objects.count()} brands, {Campaign.objects.count()} campaigns")
+    standard = Brand.objects.filter(delivery="standard").count()
+    campaigns = Campaign.objects.count()
+    print(f"{Brand.objects.count()} brands ({standard} standard), {campaigns} campaigns")
 
     reconcile(now=INSTANT_A)  # converge (untimed)
     flip_ids = list(
@@ -222,7 +232,11 @@ def main() -> None:
         )
         results["update"].append(seconds)
         seconds, idle = _timed(lambda: reconcile(now=INSTANT_A))
-        assert idle.summary() == {"schedule_changes": 0, "budget_changes": 0}, idle.summary()
+        assert idle.summary() == {
+            "schedule_changes": 0,
+            "budget_changes": 0,
+            "pacing_changes": 0,
+        }, idle.summary()
         results["idle"].append(seconds)
         for instant in (INSTANT_B, INSTANT_A):
             seconds, flipped = _timed(partial(reconcile, now=instant))

@@ -108,15 +108,22 @@ class BrandForm(forms.ModelForm[Brand]):
 
     class Meta:
         model = Brand
-        fields = ["name", "timezone", "currency", "daily_budget", "monthly_budget"]
+        fields = ["name", "timezone", "currency", "daily_budget", "monthly_budget", "delivery"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if "delivery" in self.fields:
+            # A post without it (a script, an older page) keeps the brand's mode.
+            self.fields["delivery"].required = False
         if "timezone" in self.fields and self.instance.pk and brand_has_spend(self.instance.pk):
             # Its spend is counted in this zone's days (budgets.services.brand_update).
             field = self.fields["timezone"]
             field.disabled = True
             field.help_text = "Fixed: the brand's spend is already counted in this zone's days."
+
+    def clean_delivery(self) -> str:
+        delivery: str = self.cleaned_data.get("delivery") or self.instance.delivery
+        return delivery
 
 
 class BudgetForm(forms.ModelForm[Budget]):

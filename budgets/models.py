@@ -62,6 +62,13 @@ def caps_in_order(
     return {}
 
 
+class Delivery(models.TextChoices):
+    """How a brand's daily budget is spent through its day."""
+
+    ACCELERATED = "accelerated", "Accelerated (as fast as traffic allows)"
+    STANDARD = "standard", "Standard (even through the serving time)"
+
+
 class Brand(ConstraintsOnFields, models.Model):
     """An advertiser. Its time zone defines its day and month."""
 
@@ -74,6 +81,7 @@ class Brand(ConstraintsOnFields, models.Model):
         "brand_currency_iso4217": ("currency", "Use an ISO 4217 code such as USD or EUR."),
         "brand_timezone_not_empty": ("timezone", "Choose a time zone."),
         "brand_name_not_empty": ("name", "Give the brand a name."),
+        "brand_delivery_known": ("delivery", "Choose accelerated or standard delivery."),
     }
 
     name = models.CharField(max_length=200, unique=True)
@@ -98,6 +106,16 @@ class Brand(ConstraintsOnFields, models.Model):
         max_digits=MONEY_DIGITS,
         decimal_places=BUDGET_DECIMALS,
         validators=[MinValueValidator(MIN_BUDGET)],
+    )
+    delivery = models.CharField(
+        max_length=16,
+        choices=Delivery.choices,
+        default=Delivery.ACCELERATED,
+        db_default=Delivery.ACCELERATED,
+        help_text=(
+            "Standard: today's spend may not run ahead of the daily budget's share of the "
+            "serving time passed (campaigns wait until it catches up)."
+        ),
     )
     archived_at = models.DateTimeField(
         null=True,
@@ -127,6 +145,9 @@ class Brand(ConstraintsOnFields, models.Model):
             ),
             models.CheckConstraint(condition=~Q(timezone=""), name="brand_timezone_not_empty"),
             models.CheckConstraint(condition=~Q(name=""), name="brand_name_not_empty"),
+            models.CheckConstraint(
+                condition=Q(delivery__in=Delivery.values), name="brand_delivery_known"
+            ),
         ]
         permissions = [
             ("manage_all_brands", "Can see and manage every brand (agency admin)"),

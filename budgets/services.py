@@ -30,7 +30,7 @@ from django.utils import timezone as django_timezone
 
 from budgets.audit import record_changes, stored
 from budgets.locks import brands_lock
-from budgets.models import Alert, Brand, BrandMembership, Budget, Role
+from budgets.models import Alert, Brand, BrandMembership, Budget, Delivery, Role
 from budgets.signals import brand_has_spend, serving_facts_changed
 
 
@@ -128,8 +128,15 @@ def _immutable(instance: models.Model, field: str, new_value: object) -> None:
 
 BRAND_CONSTRAINT_FIELDS = Brand.constraint_fields()
 # Changing these moves the brand's caps or its day, so its campaigns' holds.
-BRAND_SERVING_FIELDS = frozenset({"timezone", "daily_budget", "monthly_budget"})
-BRAND_AUDITED_FIELDS = ("name", "timezone", "currency", "daily_budget", "monthly_budget")
+BRAND_SERVING_FIELDS = frozenset({"timezone", "daily_budget", "monthly_budget", "delivery"})
+BRAND_AUDITED_FIELDS = (
+    "name",
+    "timezone",
+    "currency",
+    "daily_budget",
+    "monthly_budget",
+    "delivery",
+)
 
 
 class BrandChanges(TypedDict, total=False):
@@ -138,6 +145,7 @@ class BrandChanges(TypedDict, total=False):
     currency: str
     daily_budget: Decimal
     monthly_budget: Decimal
+    delivery: str
 
 
 def brand_create(
@@ -147,6 +155,7 @@ def brand_create(
     monthly_budget: Decimal,
     timezone: str = "UTC",
     currency: str = "USD",
+    delivery: str = Delivery.ACCELERATED,
 ) -> Brand:
     brand = Brand(
         name=name,
@@ -154,6 +163,7 @@ def brand_create(
         currency=currency,
         daily_budget=daily_budget,
         monthly_budget=monthly_budget,
+        delivery=delivery,
     )
     with transaction.atomic():
         validated_save(brand, constraint_fields=BRAND_CONSTRAINT_FIELDS)

@@ -86,6 +86,7 @@ class CampaignAdmin(DeleteThroughServiceAdmin[Campaign]):
         "pause_reason",
         "schedule_hold",
         "budget_hold",
+        "pacing_hold",
         "archived_at",
         "created_at",
         "updated_at",

@@ -10,6 +10,8 @@ so the two can never disagree with the facts.
 - `schedule_hold`: flight dates and dayparts, written by the schedule reconcile.
 - `budget_hold`: brand and budget caps, written by spend enforcement and the
   budget reconcile.
+- `pacing_hold`: standard delivery (the brand's spend ahead of its even-delivery
+  allowance), written by the pacing half of the reconcile only.
 """
 
 import datetime as dt
@@ -31,6 +33,7 @@ class PauseReason(models.TextChoices):
     BRAND_DAILY_BUDGET = "brand_daily_budget", "Brand daily budget spent"
     BUDGET_MONTHLY_LIMIT = "budget_monthly_limit", "Shared budget monthly limit spent"
     BUDGET_DAILY_LIMIT = "budget_daily_limit", "Shared budget daily limit spent"
+    BRAND_DAILY_PACING = "brand_daily_pacing", "Ahead of the brand's even delivery"
 
 
 class ScheduleHold(models.TextChoices):
@@ -54,17 +57,22 @@ class BudgetHold(models.TextChoices):
     BUDGET_DAILY_LIMIT = PauseReason.BUDGET_DAILY_LIMIT.value, PauseReason.BUDGET_DAILY_LIMIT.label
 
 
+class PacingHold(models.TextChoices):
+    BRAND_DAILY_PACING = PauseReason.BRAND_DAILY_PACING.value, PauseReason.BRAND_DAILY_PACING.label
+
+
 class Status(models.TextChoices):
     ACTIVE = "active", "Active"
     PAUSED = "paused", "Paused"
 
 
 def _pause_reason_expression() -> Case:
-    # Precedence: a person's pause, then the schedule, then money.
+    # Precedence: a person's pause, then the schedule, then money, then pacing.
     return Case(
         When(enabled=False, then=Value(PauseReason.MANUAL.value)),
         When(schedule_hold__isnull=False, then=F("schedule_hold")),
         When(budget_hold__isnull=False, then=F("budget_hold")),
+        When(pacing_hold__isnull=False, then=F("pacing_hold")),
         default=Value(None),
         output_field=models.CharField(max_length=32, null=True),
     )
@@ -73,7 +81,12 @@ def _pause_reason_expression() -> Case:
 def _status_expression() -> Case:
     return Case(
         When(
-            Q(enabled=True, schedule_hold__isnull=True, budget_hold__isnull=True),
+            Q(
+                enabled=True,
+                schedule_hold__isnull=True,
+                budget_hold__isnull=True,
+                pacing_hold__isnull=True,
+            ),
             then=Value(Status.ACTIVE.value),
         ),
         default=Value(Status.PAUSED.value),
@@ -115,6 +128,9 @@ class Campaign(ConstraintsOnFields, models.Model):
     budget_hold = models.CharField(  # noqa: DJ001
         max_length=32, choices=BudgetHold.choices, null=True, blank=True, editable=False
     )
+    pacing_hold = models.CharField(  # noqa: DJ001
+        max_length=32, choices=PacingHold.choices, null=True, blank=True, editable=False
+    )
     status = models.GeneratedField(
         expression=_status_expression(),
         output_field=models.CharField(max_length=8, choices=Status.choices),
@@ -139,6 +155,12 @@ class Campaign(ConstraintsOnFields, models.Model):
         indexes = [
             models.Index(fields=["status", "pause_reason"], name="campaign_status_idx"),
             models.Index(fields=["brand", "status"], name="campaign_brand_status_idx"),
+            # The few campaigns held for pacing, which each tick checks for release.
+            models.Index(
+                fields=["brand"],
+                condition=Q(pacing_hold__isnull=False),
+                name="campaign_pacing_held_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -157,6 +179,10 @@ class Campaign(ConstraintsOnFields, models.Model):
             models.CheckConstraint(
                 condition=Q(budget_hold__isnull=True) | Q(budget_hold__in=BudgetHold.values),
                 name="campaign_budget_hold_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(pacing_hold__isnull=True) | Q(pacing_hold__in=PacingHold.values),
+                name="campaign_pacing_hold_known",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="campaign_name_not_empty"),
             # An archived campaign stays paused by a person until it is unarchived.

@@ -6,7 +6,9 @@ counts ends (`budgets.periods`); after that the campaign serves at the first
 instant its flight dates and dayparts allow, by the same wall-clock rule as
 the schedule reconcile (`campaigns.schedule.daypart_wall_clock`, DST and
 overnight windows included). A manual pause and an ended flight never lift
-by themselves: those need a person.
+by themselves: those need a person. Standard delivery's pacing hold lifts by
+itself, at no instant known in advance: when today's spend is back on the
+even-delivery line (spend.delivery), at the latest when the day ends.
 
 The reconcile runs every minute, so the campaign resumes within a minute of
 the instant given here.
@@ -27,16 +29,21 @@ _DAYS_AHEAD = 8
 _MONTHLY_HOLDS = {BudgetHold.BRAND_MONTHLY_BUDGET, BudgetHold.BUDGET_MONTHLY_LIMIT}
 
 
+PACING_TEXT = "when today's spend is back on the even-delivery line"
+
+
 @dataclass(frozen=True)
 class NextServing:
-    """`at` is the instant it serves again; None when it needs a person (`text` says why)."""
+    """`at` is the instant it serves again; None when it needs a person (`text` says why)
+    or, with `by_itself`, when it depends on spend rather than on the clock."""
 
     at: dt.datetime | None
     text: str
+    by_itself: bool = False
 
     @property
     def needs_person(self) -> bool:
-        return self.at is None
+        return self.at is None and not self.by_itself
 
 
 def schedule_allows(
@@ -155,6 +162,8 @@ def next_serving(
     lift, period = now, None
     if campaign.budget_hold:
         lift, period = _caps_lift_at(campaign.budget_hold, caps_reached, now=now, tz_name=tz_name)
+    elif campaign.pacing_hold and not campaign.schedule_hold:
+        return NextServing(None, PACING_TEXT, by_itself=True)
     for instant in _candidates(campaign, dayparts, after=lift, tz_name=tz_name):
         if schedule_allows(campaign, dayparts, instant=instant, tz_name=tz_name):
             return NextServing(instant, _why(campaign, instant, lift, period, tz_name, now=now))

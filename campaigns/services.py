@@ -28,7 +28,7 @@ from budgets.services import deletion_guard, validated_save
 from budgets.signals import serving_facts_changed
 from campaigns.models import WEEKDAYS, Actor, Campaign, Daypart, days_to_mask
 
-HoldColumn = Literal["schedule_hold", "budget_hold"]
+HoldColumn = Literal["schedule_hold", "budget_hold", "pacing_hold"]
 State = tuple[str, str | None]
 
 
@@ -296,7 +296,7 @@ def campaigns_apply_hold_differences(
     whatever locks the caller took (the reconcile's brand locks), so it reads
     the facts as they are then. PostgreSQL only (data-modifying WITH).
     """
-    if column not in ("schedule_hold", "budget_hold"):
+    if column not in ("schedule_hold", "budget_hold", "pacing_hold"):
         raise ValueError(f"not a hold column: {column}")
     if connection.vendor != "postgresql":
         raise NotImplementedError("campaigns_apply_hold_differences needs PostgreSQL")

@@ -55,11 +55,12 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
         "name",
         "timezone",
         "currency",
+        "delivery",
         "daily_spend_display",
         "monthly_spend_display",
     ]
     search_fields = ["name"]
-    list_filter = [ArchivedListFilter, "timezone", "currency"]
+    list_filter = [ArchivedListFilter, "timezone", "currency", "delivery"]
     readonly_fields = ["archived_at"]
     actions = ["archive_selected", "unarchive_selected"]
 
@@ -111,6 +112,7 @@ class BrandAdmin(DeleteThroughServiceAdmin[Brand]):
             currency=data["currency"],
             daily_budget=data["daily_budget"],
             monthly_budget=data["monthly_budget"],
+            delivery=data["delivery"],
         )
         obj.pk, obj._state.adding = created.pk, False
 

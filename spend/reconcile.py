@@ -6,14 +6,15 @@ writes only the differences (each with a status-history row), so a tick that
 beat missed is repaired by the next one, and a tick run twice, or two at
 once, changes nothing the second time.
 
-A tick is one transaction. Its two halves (campaigns.schedule for flight
-dates and dayparts, spend.enforcement for caps) compute their differences
-without locks; when there are any, the brands concerned are locked once, in
-id order (`budgets.locks`), and both halves compute again under the lock
+A tick is one transaction. Its parts (campaigns.schedule for flight dates
+and dayparts, spend.enforcement for caps, spend.delivery for standard
+delivery's pacing) compute their differences without locks; when there are
+any, the brands concerned are locked once, in id order (`budgets.locks`),
+and every part that had differences computes them again under the lock
 before writing, so that an edit committed in between is never undone by a
-stale read. Locking once for both halves keeps the lock order of two
-concurrent ticks the same, so they queue instead of deadlocking; the second
-finds nothing left to do.
+stale read. Locking once for
+all parts keeps the lock order of two concurrent ticks the same, so they
+queue instead of deadlocking; the second finds nothing left to do.
 """
 
 import datetime as dt
@@ -32,6 +33,7 @@ from campaigns.services import (
     campaigns_apply_hold_differences,
     campaigns_set_holds,
 )
+from spend.delivery import pacing_hold_differences_query
 from spend.enforcement import budget_hold_differences_query
 
 Differences = list[tuple[int, int, str | None]]  # campaign id, brand id, desired hold
@@ -40,6 +42,7 @@ QueryOf = Callable[..., Query | None]
 HALVES: dict[HoldColumn, QueryOf] = {
     "schedule_hold": schedule_hold_differences_query,
     "budget_hold": budget_hold_differences_query,
+    "pacing_hold": pacing_hold_differences_query,
 }
 
 # Past this many brands, a statement scoped by an IN list costs more (read
@@ -53,10 +56,15 @@ class ReconcileResult:
 
     schedule: list[StateChange] = field(default_factory=list)
     budget: list[StateChange] = field(default_factory=list)
+    pacing: list[StateChange] = field(default_factory=list)
 
     def summary(self) -> dict[str, int]:
         """Counts for task results and logs (JSON-serialisable)."""
-        return {"schedule_changes": len(self.schedule), "budget_changes": len(self.budget)}
+        return {
+            "schedule_changes": len(self.schedule),
+            "budget_changes": len(self.budget),
+            "pacing_changes": len(self.pacing),
+        }
 
 
 def _query(
@@ -135,32 +143,35 @@ def reconcile(
     budget: bool = True,
     brand_locked: bool = False,
 ) -> ReconcileResult:
-    """Bring the schedule and budget holds of the brands in scope up to date.
+    """Bring the schedule, budget and pacing holds of the brands in scope up to date.
 
     `brand_ids=None` means every brand; `schedule` / `budget` choose the
-    halves (both by default). When nothing needs to change it runs four
-    queries (two per half) and writes nothing. `brand_locked=True` says the
-    caller already holds the brands' locks (`budgets.locks.brands_lock`).
+    parts (both by default; `budget` covers the caps and standard delivery's
+    pacing, both money). When nothing needs to change it runs six queries
+    (two per part) and writes nothing. `brand_locked=True` says the caller
+    already holds the brands' locks (`budgets.locks.brands_lock`).
     """
     now = now or timezone.now()
     columns: list[HoldColumn] = []
     if schedule:
         columns.append("schedule_hold")
     if budget:
-        columns.append("budget_hold")
+        columns += ["budget_hold", "pacing_hold"]
     with transaction.atomic():
         if not brand_locked:
-            involved = {
-                brand
-                for column in columns
-                for _, brand, _ in _differences(HALVES[column], brand_ids=brand_ids, now=now)
-            }
+            found = {c: _differences(HALVES[c], brand_ids=brand_ids, now=now) for c in columns}
+            # A part with nothing to change is not computed again under the
+            # lock: what appears in between is the next tick's to write.
+            columns = [column for column in columns if found[column]]
+            involved = {brand for rows in found.values() for _, brand, _ in rows}
             if not involved:
                 return ReconcileResult()
             brand_ids = brands_lock(brand_ids=involved)
         changes = {column: _write(column, brand_ids=brand_ids, now=now) for column in columns}
         return ReconcileResult(
-            schedule=changes.get("schedule_hold", []), budget=changes.get("budget_hold", [])
+            schedule=changes.get("schedule_hold", []),
+            budget=changes.get("budget_hold", []),
+            pacing=changes.get("pacing_hold", []),
         )
 
 

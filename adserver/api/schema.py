@@ -45,6 +45,7 @@ _ANY: dict[str, Any] = {
     "currency": "NOK",
     "daily_budget": "4000.00",
     "monthly_budget": "100000.00",
+    "delivery": "accelerated",
     "daily_limit": "1600.00",
     "monthly_limit": "30000.00",
     "daily_spend": "1234.50",

@@ -24,6 +24,7 @@ from budgets.models import (
     Brand,
     BrandMembership,
     Budget,
+    Delivery,
     Role,
     SettingChange,
 )
@@ -277,6 +278,16 @@ class BrandSerializer(WithCurrentTotals[Brand]):
     )
     daily_budget = BudgetAmountField()
     monthly_budget = BudgetAmountField()
+    delivery = serializers.ChoiceField(
+        choices=Delivery.choices,
+        default=Delivery.ACCELERATED,
+        help_text=(
+            "accelerated: spend as fast as traffic allows, up to the caps. standard: today's "
+            "spend may not run ahead of the daily budget's share of the serving time passed "
+            "plus a tolerance; past that the campaigns are held (brand_daily_pacing) until "
+            "spend is back on the even line."
+        ),
+    )
 
     class Meta:
         model = Brand
@@ -288,6 +299,7 @@ class BrandSerializer(WithCurrentTotals[Brand]):
             "currency",
             "daily_budget",
             "monthly_budget",
+            "delivery",
             "daily_spend",
             "monthly_spend",
             "daily_remaining",
@@ -360,7 +372,10 @@ class CampaignSerializer(WithCurrentTotals[Campaign]):
         choices=PauseReason.choices,
         read_only=True,
         allow_null=True,
-        help_text="Null when active; a manual pause outranks the schedule, then money.",
+        help_text=(
+            "Null when active; a manual pause outranks the schedule, then money, then "
+            "standard delivery's pacing (brand_daily_pacing)."
+        ),
     )
     daily_spend = PeriodAmountField(_daily, help_text="Spend of the brand's local today.")
     monthly_spend = PeriodAmountField(_monthly, help_text="Spend of the brand's local month.")

@@ -104,6 +104,7 @@ SHORT_REASONS = {
     PauseReason.BRAND_DAILY_BUDGET: "brand daily cap",
     PauseReason.BUDGET_MONTHLY_LIMIT: "shared monthly limit",
     PauseReason.BUDGET_DAILY_LIMIT: "shared daily limit",
+    PauseReason.BRAND_DAILY_PACING: "even delivery",
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from budgets.models import Brand, Budget
+from budgets.models import Brand, Budget, SettingChange
 from budgets.tests.factories import AlertFactory, BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange, Daypart
 from campaigns.tests.factories import CampaignFactory
@@ -160,6 +160,25 @@ def test_the_admin_upper_cases_the_currency_and_refuses_a_daily_budget_above_the
     assert response.status_code == 302, response.content.decode()[:2000]
     brand = Brand.objects.get()
     assert (brand.currency, brand.timezone) == ("NOK", "Europe/Oslo")
+
+
+def test_the_admin_sets_standard_delivery_through_the_service(staff_client: Client) -> None:
+    brand = BrandFactory.create(name="Fjord", timezone="Europe/Oslo", currency="NOK")
+    data = {
+        "name": "Fjord",
+        "timezone": "Europe/Oslo",
+        "currency": "NOK",
+        "daily_budget": "100.00",
+        "monthly_budget": "3000.00",
+        "delivery": "standard",
+        **NO_MEMBERS,
+    }
+    response = staff_client.post(f"/admin/budgets/brand/{brand.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    brand.refresh_from_db()
+    assert brand.delivery == "standard"
+    change = SettingChange.objects.get(brand=brand, field="delivery")
+    assert (change.via, change.before, change.after) == ("admin", "accelerated", "standard")
 
 
 def test_the_admin_warns_of_a_budget_limit_above_its_brands_cap(staff_client: Client) -> None:

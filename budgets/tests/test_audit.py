@@ -72,6 +72,7 @@ def test_a_command_names_itself() -> None:
         # kept, and recorded, at the cap's two places
         ("brand", "daily_budget", None, "10.00", "command:seed_demo", "command"),
         ("brand", "monthly_budget", None, "300.00", "command:seed_demo", "command"),
+        ("brand", "delivery", None, "accelerated", "command:seed_demo", "command"),
     ]
 
 

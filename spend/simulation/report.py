@@ -15,6 +15,7 @@ from django.db.models import Count, Sum
 from budgets.models import Alert, Period
 from budgets.periods import local_date, month_start
 from campaigns.models import CampaignStatusChange, PauseReason, Status
+from spend.daily_caps import daily_caps_reached_at, median_local_time
 from spend.models import BrandSpend, SpendEvent
 from spend.recording.validation import AMOUNT_QUANTUM
 from spend.simulation.engine import SimulationOptions, SimulationStats
@@ -42,6 +43,21 @@ class BrandPeriod:
     @property
     def capped(self) -> bool:
         return self.spend >= self.cap
+
+
+@dataclass(frozen=True)
+class BrandDailyCaps:
+    """How often a brand's day reached its daily cap in the run, and when (local time)."""
+
+    brand_id: int
+    brand: str
+    timezone: str
+    days: int  # brand-local days the run covered, in part or whole
+    days_capped: int
+    median_capped_at: str | None  # "HH:MM" brand-local, over the capped days
+    # The month projection's error (projected on local day 10 against the
+    # month's actual total, same run), once the pacing figures provide it.
+    month_projection_error: Decimal | None = None
 
 
 EXPLANATION = (
@@ -74,6 +90,7 @@ class SimulationSummary:
     resumes: int
     alerts_withheld: int
     periods: list[BrandPeriod] = field(default_factory=list)
+    daily_caps: list[BrandDailyCaps] = field(default_factory=list)
 
     @property
     def overspend(self) -> dict[str, Decimal]:
@@ -146,8 +163,23 @@ class SimulationSummary:
         hidden = len(days) - sum(1 for p in days if p.capped)
         if hidden:
             lines.append(f"(and {hidden:,} brand-days under their cap; --json lists every period)")
-        lines += ["", EXPLANATION]
+        lines += ["", *_daily_caps_text(self.daily_caps), "", EXPLANATION]
         return "\n".join(lines) + "\n"
+
+
+def _daily_caps_text(rows: list[BrandDailyCaps]) -> list[str]:
+    lines = [f"{'Brand':<28} {'Days at the daily cap':>22} {'Median time reached':>20}"]
+    for row in rows:
+        lines.append(
+            f"{row.brand[:28]:<28} {f'{row.days_capped} of {row.days}':>22} "
+            f"{row.median_capped_at or '-':>20}"
+            + (
+                f"  month projection error {row.month_projection_error:,.2f}"
+                if row.month_projection_error is not None
+                else ""
+            )
+        )
+    return lines
 
 
 def _reason_label(code: str) -> str:
@@ -176,7 +208,8 @@ def simulation_summary(
     after_alert_id: int = 0,
     dry_run: bool = False,
 ) -> SimulationSummary:
-    """Five queries: the run's ledger, the status changes, its alerts, the brand periods."""
+    """Six queries: the run's ledger, the status changes, its alerts, the brand periods,
+    and when the capped days reached their cap."""
     # * the ledger rows of this run, by currency
     ledger = (
         SpendEvent.objects.filter(event_id__startswith=f"sim-{options.run_id}-")
@@ -209,6 +242,7 @@ def simulation_summary(
             pauses[reason or ""] += count
     # * the alerts its spend raised (kept, not sent)
     withheld = Alert.objects.filter(id__gt=after_alert_id, simulated=True).count()
+    periods = _brand_periods(options, stats.simulated_until)
     return SimulationSummary(
         mode="accelerated" if options.accelerated else "real time",
         dry_run=dry_run,
@@ -228,8 +262,36 @@ def simulation_summary(
         pauses=dict(pauses),
         resumes=resumes,
         alerts_withheld=withheld,
-        periods=_brand_periods(options, stats.simulated_until),
+        periods=periods,
+        daily_caps=_daily_caps(periods, options.start, stats.simulated_until),
     )
+
+
+def _daily_caps(
+    periods: list[BrandPeriod], start: dt.datetime, until: dt.datetime
+) -> list[BrandDailyCaps]:
+    """Per brand with spend in the run: its days at the daily cap and their median local time."""
+    days = [p for p in periods if p.period == Period.DAY]
+    reached = daily_caps_reached_at({(p.brand_id, p.period_start) for p in days if p.capped})
+    rows = []
+    for brand_id in dict.fromkeys(p.brand_id for p in days):
+        first = next(p for p in days if p.brand_id == brand_id)
+        instants = [at for (owner, _), at in sorted(reached.items()) if owner == brand_id]
+        median = median_local_time(instants, first.timezone)
+        span = local_date(until - dt.timedelta(microseconds=1), first.timezone) - local_date(
+            start, first.timezone
+        )
+        rows.append(
+            BrandDailyCaps(
+                brand_id=brand_id,
+                brand=first.brand,
+                timezone=first.timezone,
+                days=span.days + 1,
+                days_capped=len(instants),
+                median_capped_at=None if median is None else f"{median:%H:%M}",
+            )
+        )
+    return rows
 
 
 def _brand_periods(options: SimulationOptions, until: dt.datetime) -> list[BrandPeriod]:

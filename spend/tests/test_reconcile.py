@@ -111,7 +111,11 @@ def test_a_tick_after_beat_was_down_three_hours_over_midnight_repairs_everything
     after_outage = _tick_at(dt.datetime(2026, 3, 11, 1, 30, tzinfo=ny))
     campaign.refresh_from_db()
     assert (campaign.schedule_hold, campaign.budget_hold) == ("outside_daypart", None)
-    assert after_outage.summary() == {"schedule_changes": 1, "budget_changes": 0}
+    assert after_outage.summary() == {
+        "schedule_changes": 1,
+        "budget_changes": 0,
+        "pacing_changes": 0,
+    }
 
     _tick_at(dt.datetime(2026, 3, 11, 6, 0, tzinfo=ny))
     assert _state(campaign) == ("active", None)
@@ -151,7 +155,11 @@ def test_a_tick_run_twice_changes_nothing_the_second_time() -> None:
     CampaignFactory.create(brand=brand, starts_on=dt.date(2026, 4, 1))
     noon = dt.datetime(2026, 3, 10, 12, tzinfo=dt.UTC)
     first = _tick_at(noon)
-    assert first.summary() == {"schedule_changes": 1, "budget_changes": 1}
+    assert first.summary() == {
+        "schedule_changes": 1,
+        "budget_changes": 1,
+        "pacing_changes": 0,
+    }
     history = CampaignStatusChange.objects.count()
     assert _tick_at(noon) == ReconcileResult()
     assert CampaignStatusChange.objects.count() == history
@@ -186,17 +194,19 @@ def test_a_tick_runs_the_same_queries_for_3_and_30_brands(brands: int) -> None:
 
     with_changes = _statements_of_one_tick(noon)
     # * zones, then schedule differences; * zones, then budget differences
+    # * zones, then pacing differences (none)
     # * lock the brands that have any
     # * zones, then one statement that selects the schedule differences again
     #   under the lock, locks those campaigns, updates them and inserts history
     # * zones, then the same for the budget differences
-    assert len(with_changes) == 4 + 1 + 2 + 2, with_changes
+    assert len(with_changes) == 6 + 1 + 2 + 2, with_changes
     assert Campaign.objects.filter(status="active").count() == 0
     assert CampaignStatusChange.objects.count() == 4 * brands
 
     nothing_to_do = _statements_of_one_tick(noon)
     # * zones, then schedule differences; * zones, then budget differences
-    assert len(nothing_to_do) == 4, nothing_to_do
+    # * zones, then pacing differences
+    assert len(nothing_to_do) == 6, nothing_to_do
 
 
 @pytest.mark.django_db
@@ -240,7 +250,11 @@ def test_a_large_brand_scope_is_kept_when_every_brand_is_computed(
     noon = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo("Asia/Kolkata"))
     with time_machine.travel(noon, tick=False):
         result = reconcile(brand_ids=[first.pk, second.pk])
-    assert result.summary() == {"schedule_changes": 6, "budget_changes": 2}
+    assert result.summary() == {
+        "schedule_changes": 6,
+        "budget_changes": 2,
+        "pacing_changes": 0,
+    }
     assert not Campaign.objects.filter(brand=outside).exclude(status="active").exists()
     assert Campaign.objects.filter(brand__in=[first, second], status="active").count() == 0
 

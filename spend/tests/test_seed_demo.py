@@ -42,6 +42,8 @@ def test_default_set_covers_zones_currencies_dayparts_flights_and_a_manual_pause
     assert manual.count() == Brand.objects.count()
     # Marked as demo data: simulate_spend may write to them without asking.
     assert not Brand.objects.filter(demo=False).exists()
+    # Both ways of spending the day, side by side.
+    assert set(Brand.objects.values_list("delivery", flat=True)) == {"accelerated", "standard"}
 
 
 def test_a_brand_of_the_same_name_made_before_is_not_marked_as_demo() -> None:

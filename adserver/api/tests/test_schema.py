@@ -30,7 +30,8 @@ CONTRACT_PATHS = {
     "/api/status/": {"get"},
 }
 CONTRACT_FIELDS = {
-    "Brand": "id name timezone currency daily_budget monthly_budget daily_spend monthly_spend "
+    "Brand": "id name timezone currency daily_budget monthly_budget delivery daily_spend "
+    "monthly_spend "
     "daily_remaining monthly_remaining campaigns_count",
     "Budget": "id brand name daily_limit monthly_limit daily_spend monthly_spend",
     "Campaign": "id brand budget name enabled starts_on ends_on status pause_reason daily_spend "
@@ -90,6 +91,15 @@ def test_every_contract_field_is_in_the_schema(schema: dict[str, Any]) -> None:
     for name, fields in CONTRACT_FIELDS.items():
         assert set(fields.split()) <= set(components[name]["properties"]), name
     assert components["Campaign"]["properties"]["status"]["readOnly"]
+
+
+def test_delivery_is_an_enum_of_its_two_modes(schema: dict[str, Any]) -> None:
+    components = schema["components"]["schemas"]
+    assert components["DeliveryEnum"]["enum"] == ["accelerated", "standard"]
+    delivery = components["Brand"]["properties"]["delivery"]
+    assert delivery["allOf"] == [{"$ref": "#/components/schemas/DeliveryEnum"}]
+    assert delivery["default"] == "accelerated"
+    assert "brand_daily_pacing" in components["PauseReasonEnum"]["enum"]
 
 
 def test_every_contract_filter_is_in_the_schema(schema: dict[str, Any]) -> None:

@@ -431,6 +431,35 @@ def test_the_time_zone_of_a_brand_with_spend_cannot_change_on_its_form(
     assert (brand.timezone, brand.daily_budget) == ("America/New_York", Decimal("450"))
 
 
+def test_a_manager_switches_the_brand_to_standard_delivery_on_its_form(
+    manager_client: Client, brand: Brand
+) -> None:
+    page = manager_client.get(f"/brands/{brand.pk}/edit/").content.decode()
+    assert '<option value="standard">' in page
+    data = {
+        "name": brand.name,
+        "timezone": brand.timezone,
+        "currency": "USD",
+        "daily_budget": "500",
+        "monthly_budget": "12000",
+    }
+    refused = manager_client.post(f"/brands/{brand.pk}/edit/", {**data, "delivery": "even"})
+    assert refused.status_code == 400
+    assert list(refused.context["form"].errors) == ["delivery"]
+
+    response = manager_client.post(f"/brands/{brand.pk}/edit/", {**data, "delivery": "standard"})
+    assert response.status_code == 302
+    brand.refresh_from_db()
+    assert brand.delivery == "standard"
+    change = SettingChange.objects.get(brand=brand, field="delivery")
+    assert (change.actor, change.via, change.after) == ("account-manager", "dashboard", "standard")
+    # A post that leaves it out keeps it.
+    assert manager_client.post(f"/brands/{brand.pk}/edit/", data).status_code == 302
+    brand.refresh_from_db()
+    assert brand.delivery == "standard"
+    assert "standard delivery" in manager_client.get(brand.get_absolute_url()).content.decode()
+
+
 def _queries(client: Client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200

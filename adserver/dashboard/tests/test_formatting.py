@@ -72,6 +72,7 @@ def test_axis_labels_are_compact_at_any_magnitude() -> None:
 def test_every_pause_reason_has_a_short_form_for_the_badge() -> None:
     assert short_reason("manual") == "manual"
     assert short_reason("budget_daily_limit") == "shared daily limit"
+    assert short_reason("brand_daily_pacing") == "even delivery"
     assert short_reason(None) == ""
     # Every reason the database may derive has its words, none falls back to its code.
     assert set(SHORT_REASONS) == set(PauseReason)

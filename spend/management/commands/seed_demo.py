@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from budgets import audit
-from budgets.models import Brand, BrandMembership, Budget, Role
+from budgets.models import Brand, BrandMembership, Budget, Delivery, Role
 from budgets.periods import local_date
 from budgets.services import membership_set
 from budgets.staff import brand_managers_group
@@ -44,6 +44,9 @@ BRANDS = [
     ("Sunset Cycles", "America/Los_Angeles", "USD", "400.00"),
     ("Shibuya Noodle Bar", "Asia/Tokyo", "JPY", "60000.00"),
 ]
+
+# Spread evenly through their serving time rather than as fast as traffic comes.
+STANDARD_DELIVERY = {"Fjord Outdoor"}
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,9 @@ class Command(BaseCommand):
                 "currency": currency,
                 "daily_budget": daily,
                 "monthly_budget": daily * 25,
+                "delivery": (
+                    Delivery.STANDARD if name in STANDARD_DELIVERY else Delivery.ACCELERATED
+                ),
                 # Marked, so that simulate_spend may write to it without asking.
                 "demo": True,
             },
