@@ -6,14 +6,15 @@ recorded after a cap was reached). Money is totalled per currency.
 
 import datetime as dt
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
 
 from budgets.models import Alert, Period
-from budgets.periods import local_date, month_start
+from budgets.pacing import month_clock, project_month
+from budgets.periods import day_bounds_utc, local_date, month_start, next_month_start
 from campaigns.models import CampaignStatusChange, PauseReason, Status
 from spend.daily_caps import daily_caps_reached_at, median_local_time
 from spend.models import BrandSpend, SpendEvent
@@ -55,9 +56,11 @@ class BrandDailyCaps:
     days: int  # brand-local days the run covered, in part or whole
     days_capped: int
     median_capped_at: str | None  # "HH:MM" brand-local, over the capped days
-    # The month projection's error (projected on local day 10 against the
-    # month's actual total, same run), once the pacing figures provide it.
+    # The pacing projection made as local day 10 began (budgets.pacing) less
+    # the month's actual total, for the last month the run covered from day
+    # 10 to its end (None when it covered none): positive means it overshot.
     month_projection_error: Decimal | None = None
+    month_projected: str | None = None  # that month, "YYYY-MM"
 
 
 EXPLANATION = (
@@ -174,7 +177,8 @@ def _daily_caps_text(rows: list[BrandDailyCaps]) -> list[str]:
             f"{row.brand[:28]:<28} {f'{row.days_capped} of {row.days}':>22} "
             f"{row.median_capped_at or '-':>20}"
             + (
-                f"  month projection error {row.month_projection_error:,.2f}"
+                f"  month {row.month_projected} projected on day 10 "
+                f"{row.month_projection_error:+,.2f} off"
                 if row.month_projection_error is not None
                 else ""
             )
@@ -263,7 +267,12 @@ def simulation_summary(
         resumes=resumes,
         alerts_withheld=withheld,
         periods=periods,
-        daily_caps=_daily_caps(periods, options.start, stats.simulated_until),
+        daily_caps=_with_projection_errors(
+            _daily_caps(periods, options.start, stats.simulated_until),
+            periods,
+            options.start,
+            stats.simulated_until,
+        ),
     )
 
 
@@ -292,6 +301,55 @@ def _daily_caps(
             )
         )
     return rows
+
+
+PROJECTED_ON_DAY = 10
+
+
+def _projection_error(
+    month: BrandPeriod, days: list[BrandPeriod], start: dt.datetime, until: dt.datetime
+) -> Decimal | None:
+    """The month's projection as its local day 10 began, less its actual total;
+    None unless the run covered that instant and the month's last moment."""
+    day_ten = month.period_start.replace(day=PROJECTED_ON_DAY)
+    projected_at = day_bounds_utc(day_ten, month.timezone)[0]
+    ends_at = day_bounds_utc(next_month_start(month.period_start), month.timezone)[0]
+    if not start <= projected_at < ends_at <= until:
+        return None
+    before = {p.period_start: p.spend for p in days if p.period_start < day_ten}
+    # Days 10 onwards all lie in the run; what came earlier is the month's rest.
+    to_date = month.spend - sum((p.spend for p in days if p.period_start >= day_ten), ZERO)
+    projection = project_month(
+        month.cap, to_date, before, month_clock(projected_at, month.timezone)
+    )
+    return projection.projected - month.spend
+
+
+def _with_projection_errors(
+    rows: list[BrandDailyCaps], periods: list[BrandPeriod], start: dt.datetime, until: dt.datetime
+) -> list[BrandDailyCaps]:
+    """Each brand's row with the error of its last month covered from day 10 to its end."""
+    found = []
+    for row in rows:
+        months = [p for p in periods if p.brand_id == row.brand_id and p.period == Period.MONTH]
+        for month in reversed(months):
+            days = [
+                p
+                for p in periods
+                if p.brand_id == row.brand_id
+                and p.period == Period.DAY
+                and month_start(p.period_start) == month.period_start
+            ]
+            error = _projection_error(month, days, start, until)
+            if error is not None:
+                row = replace(
+                    row,
+                    month_projection_error=error,
+                    month_projected=f"{month.period_start:%Y-%m}",
+                )
+                break
+        found.append(row)
+    return found
 
 
 def _brand_periods(options: SimulationOptions, until: dt.datetime) -> list[BrandPeriod]:
