@@ -177,9 +177,14 @@ def day_cap_reached_at(
     rate = hourly_rate(clock, last_hour_spend)
     if daily_cap is None or today_spend >= daily_cap or rate <= 0:
         return None
-    at = clock.now + dt.timedelta(hours=float((daily_cap - today_spend) / rate))
     end = min(clock.day_end, serving_ends_at or clock.day_end)
-    return at.astimezone(zone(clock.tz_name)) if at < end else None
+    seconds = (daily_cap - today_spend) / rate * 3600
+    # Compared before it becomes a timedelta: a huge cap at a small rate is
+    # further away than a timedelta can hold.
+    if seconds >= Decimal((end - clock.now).total_seconds()):
+        return None
+    at = clock.now + dt.timedelta(seconds=float(seconds))
+    return at.astimezone(zone(clock.tz_name))
 
 
 def pacing_status(

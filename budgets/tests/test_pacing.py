@@ -244,3 +244,14 @@ def test_a_clock_read_in_the_brands_own_zone_counts_real_hours() -> None:
     assert in_paris.day_cap_reached_at == dt.datetime(
         2026, 3, 29, 4, 30, tzinfo=dt.timezone(dt.timedelta(hours=2))
     )
+
+
+def test_a_daily_cap_out_of_reach_today_has_no_time_however_far_away() -> None:
+    # 45 billion left at 1 an hour is further off than any date: no time, no error.
+    now = dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC)
+    days = _days(dt.date(2027, 1, 1), ["1"] * 10)
+
+    pacing = _pacing(now, "UTC", cap="45323481719", daily="45323481719", days=days, last_hour="1")
+
+    assert pacing.day_cap_reached_at is None
+    assert pacing.month_cap_reached_on is None
