@@ -166,7 +166,7 @@ def main() -> None:
     )
     answers: dict[str, Any] = vars(views)  # the names the views call
     answers["spend_record"] = lambda **kwargs: canned
-    answers["spend_record_batch"] = lambda inputs: BatchRecorded(len(inputs), 0)
+    answers["spend_record_batch"] = lambda inputs, **kwargs: BatchRecorded(len(inputs), 0)
     canned_single = singles(args.requests)
     canned_batch = batches(n_batches)
     results["POST /api/spend/, canned service"] = _measure(canned_single)

@@ -171,25 +171,50 @@ class Projection:
     cap_reached_on: dt.date | None
 
 
+@dataclass(frozen=True)
+class _MonthScale:
+    """Where a day's end and an amount fall on a month chart."""
+
+    month_days: int
+    top: Decimal
+
+    def x(self, day_end: int) -> float:
+        return round(LEFT + day_end * (PLOT_WIDTH / self.month_days), 1)
+
+    def at(self, day_end: int, amount: Decimal) -> str:
+        return f"{self.x(day_end)},{_y(amount, self.top)}"
+
+
 def _projection_points(
     projection: Projection | None,
+    scale: _MonthScale,
     *,
     today: dt.date,
-    month_days: int,
     running: Decimal,
     cap: Decimal | None,
-    top: Decimal,
-    step: float,
 ) -> str:
     """From the end of today to the month's end; through the cap on the day it is reached."""
     if projection is None:
         return ""
-    start = f"{round(LEFT + today.day * step, 1)},{_y(running, top)}"
-    end = f"{round(LEFT + month_days * step, 1)},{_y(projection.projected, top)}"
+    start = scale.at(today.day, running)
+    end = scale.at(scale.month_days, projection.projected)
     reached = projection.cap_reached_on
     if cap is None or reached is None or reached <= today:
         return f"{start} {end}"
-    return f"{start} {round(LEFT + reached.day * step, 1)},{_y(cap, top)} {end}"
+    return f"{start} {scale.at(reached.day, cap)} {end}"
+
+
+def _running_by_day(
+    series: Mapping[dt.date, Decimal], *, first: dt.date, today: dt.date
+) -> list[tuple[dt.date, Decimal]]:
+    """Each day from `first` to `today` with the running total by its end."""
+    running = Decimal("0")
+    totals = []
+    for i in range((today - first).days + 1):
+        day = first + dt.timedelta(days=i)
+        running += series.get(day, Decimal("0"))
+        totals.append((day, running))
+    return totals
 
 
 def month_cumulative(
@@ -199,41 +224,28 @@ def month_cumulative(
     cap: Decimal | None,
     projection: Projection | None = None,
 ) -> LineChart:
-    """This month's running total, day by day up to today, against the monthly cap.
-
-    The dashed pace line runs from nothing on the 1st to the whole cap at the
-    end of the month's last day: a total above it is spending ahead of plan.
-    With a projection, a second dashed line runs from today to where the
-    month lands (through the cap on the day it is reached).
-    """
+    """This month's running total, day by day up to today, against the monthly cap;
+    a dashed pace line from nothing on the 1st to the whole cap at the month's end
+    (a total above it spends ahead of plan) and, with a projection, a dashed line
+    from today to where the month lands (through the cap on the day it is reached)."""
     first = today.replace(day=1)
-    month_days = calendar.monthrange(today.year, today.month)[1]
-    running = Decimal("0")
-    totals: list[tuple[dt.date, Decimal]] = []
-    for i in range(today.day):
-        day = first + dt.timedelta(days=i)
-        running += series.get(day, Decimal("0"))
-        totals.append((day, running))
+    totals = _running_by_day(series, first=first, today=today)
+    running = totals[-1][1]
     extra = [] if projection is None else [projection.projected]
     top = _scale_top([running, *extra, *([cap] if cap is not None else [])])
-    step = PLOT_WIDTH / month_days
-
-    def x_at(day_end: int) -> float:
-        return round(LEFT + day_end * step, 1)
-
+    scale = _MonthScale(calendar.monthrange(today.year, today.month)[1], top)
     points = [
-        Point(day=day, amount=amount, x=x_at(i + 1), y=_y(amount, top))
+        Point(day=day, amount=amount, x=scale.x(i + 1), y=_y(amount, top))
         for i, (day, amount) in enumerate(totals)
     ]
-    origin = f"{x_at(0)},{_y(Decimal('0'), top)}"
-    polyline = " ".join([origin, *(f"{p.x},{p.y}" for p in points)])
+    polyline = " ".join([scale.at(0, Decimal("0")), *(f"{p.x},{p.y}" for p in points)])
     cap_y = _y(cap, top) if cap is not None else None
-    pace = (x_at(0), _y(Decimal("0"), top), x_at(month_days), cap_y) if cap_y is not None else None
-    labels = [
-        Label(text=f"{first:%b} {day}", x=x_at(day))
-        for day in (1, 8, 15, 22, month_days)
-        if day <= month_days
-    ]
+    pace = (
+        None
+        if cap_y is None
+        else (scale.x(0), _y(Decimal("0"), top), scale.x(scale.month_days), cap_y)
+    )
+    days = (1, 8, 15, 22, scale.month_days)
     return LineChart(
         points=points,
         polyline=polyline,
@@ -241,16 +253,8 @@ def month_cumulative(
         cap_y=cap_y,
         pace_line=pace,
         ticks=_ticks(top),
-        labels=labels,
-        projection=_projection_points(
-            projection,
-            today=today,
-            month_days=month_days,
-            running=running,
-            cap=cap,
-            top=top,
-            step=step,
-        ),
+        labels=[Label(text=f"{first:%b} {day}", x=scale.x(day)) for day in days],
+        projection=_projection_points(projection, scale, today=today, running=running, cap=cap),
         projected=None if projection is None else projection.projected,
     )
 

@@ -127,6 +127,25 @@ def spend_events_filtered(
     return events
 
 
+def _page_newer_than(events: QuerySet[SpendEvent], after: Cursor, size: int) -> SpendPage:
+    """The page just newer than the cursor, newest first: one query."""
+    # * the page just newer than the cursor, read oldest first, then reversed
+    newer_rows = list(
+        events.filter(
+            Q(occurred_at__gt=after.occurred_at)
+            | Q(occurred_at=after.occurred_at, id__gt=after.id),
+            occurred_at__gte=after.occurred_at,
+        ).order_by("occurred_at", "id")[: size + 1]
+    )
+    more = len(newer_rows) > size
+    rows = list(reversed(newer_rows[:size]))
+    return SpendPage(
+        events=rows,
+        newer=Cursor.of(rows[0]) if more and rows else None,
+        older=Cursor.of(rows[-1]) if rows else None,
+    )
+
+
 def spend_page(
     events: QuerySet[SpendEvent],
     *,
@@ -140,21 +159,7 @@ def spend_page(
     ledger; a cursor reads only the rows it shows (plus one to know if more).
     """
     if after is not None:
-        # * the page just newer than the cursor, read oldest first, then reversed
-        newer_rows = list(
-            events.filter(
-                Q(occurred_at__gt=after.occurred_at)
-                | Q(occurred_at=after.occurred_at, id__gt=after.id),
-                occurred_at__gte=after.occurred_at,
-            ).order_by("occurred_at", "id")[: size + 1]
-        )
-        more = len(newer_rows) > size
-        rows = list(reversed(newer_rows[:size]))
-        return SpendPage(
-            events=rows,
-            newer=Cursor.of(rows[0]) if more and rows else None,
-            older=Cursor.of(rows[-1]) if rows else None,
-        )
+        return _page_newer_than(events, after, size)
     if before is not None:
         events = events.filter(
             Q(occurred_at__lt=before.occurred_at)

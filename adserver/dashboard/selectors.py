@@ -412,22 +412,36 @@ def brands_list(
     if currency:
         brands = brands.filter(currency=currency)
     if over:
-        period = Period.DAY if over == "daily" else Period.MONTH
-        cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
-        # * brands at their cap, read once as ids: the count and the page then
-        #   look brands up by primary key instead of repeating the search
-        at_cap = BrandSpend.objects.filter(
-            current_period_q(todays, period),
-            brand_q(user, brand_field="brand_id"),
-            amount__gte=F(cap),
-        )
-        brands = brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
+        brands = _at_cap(brands, todays, user=user, over=over)
     order = BRAND_SORTS[sort]
     needs = {key.lstrip("-") for key in order}
     if pacing or "pacing_percent" in needs:
         brands = with_pacing(brands, todays, now=now)
         if pacing:
             brands = brands.filter(pacing_status_q(pacing))
+    return _with_sort_keys(brands, todays, needs).order_by(*order)
+
+
+def _at_cap(
+    brands: QuerySet[Brand], todays: dict[str, dt.date], *, user: AnyUser | None, over: str
+) -> QuerySet[Brand]:
+    """The brands at their daily (`over="daily"`) or monthly cap: one query."""
+    period = Period.DAY if over == "daily" else Period.MONTH
+    cap = "brand__daily_budget" if over == "daily" else "brand__monthly_budget"
+    # * brands at their cap, read once as ids: the count and the page then
+    #   look brands up by primary key instead of repeating the search
+    at_cap = BrandSpend.objects.filter(
+        current_period_q(todays, period),
+        brand_q(user, brand_field="brand_id"),
+        amount__gte=F(cap),
+    )
+    return brands.filter(pk__in=list(at_cap.values_list("brand_id", flat=True)))
+
+
+def _with_sort_keys(
+    brands: QuerySet[Brand], todays: dict[str, dt.date], needs: set[str]
+) -> QuerySet[Brand]:
+    """The SQL sort keys the order needs: current daily or monthly use, campaigns."""
     share = DecimalField(max_digits=30, decimal_places=10)
     for period, cap in ((Period.DAY, "daily_budget"), (Period.MONTH, "monthly_budget")):
         use = "daily_use" if period == Period.DAY else "monthly_use"
@@ -446,7 +460,7 @@ def brands_list(
             .values("n")
         )
         brands = brands.annotate(campaigns_total=Coalesce(Subquery(count), 0))
-    return brands.order_by(*order)
+    return brands
 
 
 @dataclass(frozen=True)

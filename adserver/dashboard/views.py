@@ -289,11 +289,6 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     today = local_date(now, brand.timezone)
     totals = brand_current_totals([brand], now=now)[brand.pk]
-    budgets = list(Budget.objects.filter(brand=brand).order_by("name"))
-    for budget in budgets:
-        budget.brand = brand  # already loaded: no query per budget
-    budget_totals = budget_current_totals(budgets, now=now)
-    budget_counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
     campaigns = list(campaigns_list(user=request.user, brand=brand)[:CAMPAIGNS_ON_DETAIL_PAGE])
     campaign_totals = campaign_current_totals(campaigns, now=now)
     days = chart_days(today)
@@ -306,25 +301,14 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "daily": Utilisation(totals.daily_spend, brand.daily_budget),
         "monthly": Utilisation(totals.monthly_spend, brand.monthly_budget),
         "counts": campaign_counts(field="brand_id", ids=[brand.pk]).get(brand.pk, CampaignCounts()),
-        "budget_rows": [
-            BudgetRow(b, budget_totals[b.pk], budget_counts.get(b.pk, CampaignCounts()))
-            for b in budgets
-        ],
+        "budget_rows": _brand_budget_rows(brand, now=now),
         "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
         "daily_chart": charts.daily_bars(
             series, first=days.first, last=today, cap=brand.daily_budget
         ),
         **_pacing_context(brand, now=now, series=series),
-        "alerts": list(
-            brand.alerts.select_related("budget", "acknowledged_by").order_by("-raised_at", "-id")[
-                :10
-            ]
-        ),
-        "changes": list(
-            latest_status_changes(user=request.user).filter(campaign__brand=brand)[:ON_DETAIL_PAGE]
-        ),
-        "settings_changes": _settings_changes(brand.pk, changes_form.page_number()),
+        **_brand_history(request, brand, changes_page=changes_form.page_number()),
         "feeds": brand_feeds(brand, today=today),
     }
     return page(
@@ -333,6 +317,27 @@ def brand_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_brand_live.html",
     )
+
+
+def _brand_budget_rows(brand: Brand, *, now: dt.datetime) -> list[BudgetRow]:
+    """The brand's shared budgets with their totals and campaign counts: three queries."""
+    budgets = list(Budget.objects.filter(brand=brand).order_by("name"))
+    for budget in budgets:
+        budget.brand = brand  # already loaded: no query per budget
+    totals = budget_current_totals(budgets, now=now)
+    counts = campaign_counts(field="budget_id", ids=[budget.pk for budget in budgets])
+    return [BudgetRow(b, totals[b.pk], counts.get(b.pk, CampaignCounts())) for b in budgets]
+
+
+def _brand_history(request: HttpRequest, brand: Brand, *, changes_page: int) -> dict[str, Any]:
+    """The brand page's latest alerts, status changes and page of setting changes."""
+    alerts = brand.alerts.select_related("budget", "acknowledged_by")
+    status_changes = latest_status_changes(user=request.user).filter(campaign__brand=brand)
+    return {
+        "alerts": list(alerts.order_by("-raised_at", "-id")[:10]),
+        "changes": list(status_changes[:ON_DETAIL_PAGE]),
+        "settings_changes": _settings_changes(brand.pk, changes_page),
+    }
 
 
 def _pacing_context(
@@ -414,10 +419,6 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
     totals = budget_current_totals([budget], now=now)[budget.pk]
     campaigns = list(campaigns_list(user=request.user, budget=budget)[:CAMPAIGNS_ON_DETAIL_PAGE])
     campaign_totals = campaign_current_totals(campaigns, now=now)
-    days = chart_days(today)
-    series = daily_series(
-        BudgetSpend.objects.filter(budget=budget), first=days.fetch_from, last=today
-    )
     context = {
         "budget": budget,
         "brand": brand,
@@ -432,10 +433,7 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "campaign_rows": campaign_rows(campaigns, campaign_totals, now=now),
         "campaigns_shown": CAMPAIGNS_ON_DETAIL_PAGE,
-        "daily_chart": charts.daily_bars(
-            series, first=days.first, last=today, cap=budget.daily_limit
-        ),
-        "month_chart": charts.month_cumulative(series, today=today, cap=budget.monthly_limit),
+        **_budget_charts(budget, today=today),
         "alerts": list(
             budget.alerts.select_related("acknowledged_by").order_by("-raised_at", "-id")[
                 :ON_DETAIL_PAGE
@@ -448,6 +446,20 @@ def budget_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_budget_live.html",
     )
+
+
+def _budget_charts(budget: Budget, *, today: dt.date) -> dict[str, Any]:
+    """The budget page's day bars and month curve, from one read of its day rollups."""
+    days = chart_days(today)
+    series = daily_series(
+        BudgetSpend.objects.filter(budget=budget), first=days.fetch_from, last=today
+    )
+    return {
+        "daily_chart": charts.daily_bars(
+            series, first=days.first, last=today, cap=budget.daily_limit
+        ),
+        "month_chart": charts.month_cumulative(series, today=today, cap=budget.monthly_limit),
+    }
 
 
 # ---------------------------------------------------------------- campaigns
@@ -525,10 +537,6 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     today = local_date(now, brand.timezone)
     dayparts = list(campaign.dayparts.order_by("start_time", "id"))
-    days = chart_days(today)
-    series = daily_series(
-        CampaignSpend.objects.filter(campaign=campaign), first=days.fetch_from, last=today
-    )
     caps = _caps_of(campaign, now)
     context = {
         "campaign": campaign,
@@ -544,7 +552,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         "dayparts": dayparts,
         "grid": charts.week_grid(dayparts, now_local=now.astimezone(zone(brand.timezone))),
-        "daily_chart": charts.daily_bars(series, first=days.first, last=today, cap=None),
+        "daily_chart": _campaign_daily_chart(campaign, today=today),
         "events": list(campaign.spend_events.order_by("-occurred_at", "-id")[:ON_DETAIL_PAGE]),
         "changes": list(
             campaign.status_changes.select_related("user").order_by("-changed_at", "-id")[
@@ -558,6 +566,14 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context,
         live="dashboard/includes/_campaign_live.html",
     )
+
+
+def _campaign_daily_chart(campaign: Campaign, *, today: dt.date) -> charts.BarChart:
+    days = chart_days(today)
+    series = daily_series(
+        CampaignSpend.objects.filter(campaign=campaign), first=days.fetch_from, last=today
+    )
+    return charts.daily_bars(series, first=days.first, last=today, cap=None)
 
 
 def _spent(caps: dict[str, Utilisation | None]) -> set[str]:

@@ -13,26 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 MAX_LINES = 40
 NOT_PRODUCTION = {".venv", ".git", "tests", "migrations", "benchmarks", "node_modules", "var"}
 
-# Temporary: functions over MAX_LINES in files that other work in progress
-# changes at the same time (the dashboard's modules; simulate_spend's report
-# and command, which are gaining per-brand figures). Splitting them here
-# would only collide with that work: they are split once it has landed, and
-# this list is then emptied. Each entry is "path::function".
-ALLOWED_FOR_NOW = frozenset(
-    {
-        "adserver/dashboard/charts.py::month_cumulative",
-        "adserver/dashboard/log_selectors.py::spend_page",
-        "adserver/dashboard/selectors.py::brands_list",
-        "adserver/dashboard/views.py::brand_detail",
-        "adserver/dashboard/views.py::budget_detail",
-        "adserver/dashboard/views.py::campaign_detail",
-        "spend/management/commands/simulate_spend.py::add_arguments",
-        "spend/management/commands/simulate_spend.py::_options",
-        "spend/simulation/report.py::simulation_summary",
-        "spend/simulation/report.py::as_text",
-    }
-)
-
 
 def production_modules() -> Iterator[Path]:
     for path in sorted(ROOT.rglob("*.py")):
@@ -57,17 +37,7 @@ def test_no_production_function_is_longer_than_forty_lines() -> None:
         for path in production_modules()
         for name, length in long_functions(path)
     }
-    too_long = {where: n for where, n in found.items() if where not in ALLOWED_FOR_NOW}
-    assert too_long == {}, f"functions over {MAX_LINES} lines (split them): {too_long}"
-
-
-def test_the_allowlist_names_only_functions_still_too_long() -> None:
-    found = {
-        f"{path.relative_to(ROOT).as_posix()}::{name}"
-        for path in production_modules()
-        for name, _ in long_functions(path)
-    }
-    assert found >= ALLOWED_FOR_NOW, f"no longer too long, drop them: {ALLOWED_FOR_NOW - found}"
+    assert found == {}, f"functions over {MAX_LINES} lines (split them): {found}"
 
 
 def test_the_walk_finds_the_apps_and_leaves_out_tests_and_migrations() -> None:

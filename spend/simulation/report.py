@@ -129,45 +129,50 @@ class SimulationSummary:
         ]
         if self.dry_run:
             lines.append("Dry run: all of this was rolled back; the database is unchanged.")
-        lines += [
+        lines += [*self._counts_text(), "", *self._currencies_text(), "", *self._periods_text()]
+        lines += ["", *_daily_caps_text(self.daily_caps), "", EXPLANATION]
+        return "\n".join(lines) + "\n"
+
+    def _counts_text(self) -> list[str]:
+        pauses = ", ".join(f"{label} {n:,}" for label, n in self.pauses_by_label().items())
+        return [
             f"Events recorded     {self.events_sent:>10,}   in the ledger {self.ledger_events:,}",
             f"Retries sent        {self.retries:>10,}   acknowledged as duplicates "
             f"{self.duplicates:,}",
             f"Late deliveries     {self.late:>10,}   recorded while paused "
             f"{self.recorded_while_paused:,}",
-            "Pauses              "
-            + (
-                ", ".join(f"{label} {n:,}" for label, n in self.pauses_by_label().items()) or "none"
-            ),
+            f"Pauses              {pauses or 'none'}",
             f"Resumes             {self.resumes:>10,}",
             f"Alerts raised       {self.alerts_withheld:>10,}   not sent (simulated spend)",
-            "",
-            f"{'Currency':<8} {'Sent':>18} {'In the ledger':>18} {'Overspend (days)':>18}",
         ]
-        for currency in self.currencies:
-            lines.append(
+
+    def _currencies_text(self) -> list[str]:
+        return [
+            f"{'Currency':<8} {'Sent':>18} {'In the ledger':>18} {'Overspend (days)':>18}",
+            *(
                 f"{currency:<8} {self.amount_sent.get(currency, ZERO):>18,.2f} "
                 f"{self.ledger_amount.get(currency, ZERO):>18,.2f} "
                 f"{self.overspend.get(currency, ZERO):>18,.2f}"
-            )
-        lines += [
-            "",
+                for currency in self.currencies
+            ),
+        ]
+
+    def _periods_text(self) -> list[str]:
+        lines = [
             f"{'Brand':<28} {'Period':<6} {'Start':<10} {'Spend':>16} {'Cap':>14} "
             f"{'Used':>7} {'Overspend':>12}",
         ]
         days = [p for p in self.periods if p.period == Period.DAY]
-        shown = [p for p in self.periods if p.period == Period.MONTH or p.capped]
-        for p in shown:
-            lines.append(
-                f"{p.brand[:28]:<28} {Period(p.period).label:<6} {p.period_start:%Y-%m-%d} "
-                f"{p.spend:>12,.2f} {p.currency} {p.cap:>10,.2f} {p.currency} "
-                f"{p.utilisation:>6}% {p.overspend:>12,.2f}"
-            )
-        hidden = len(days) - sum(1 for p in days if p.capped)
-        if hidden:
+        for p in self.periods:
+            if p.period == Period.MONTH or p.capped:
+                lines.append(
+                    f"{p.brand[:28]:<28} {Period(p.period).label:<6} {p.period_start:%Y-%m-%d} "
+                    f"{p.spend:>12,.2f} {p.currency} {p.cap:>10,.2f} {p.currency} "
+                    f"{p.utilisation:>6}% {p.overspend:>12,.2f}"
+                )
+        if hidden := len(days) - sum(1 for p in days if p.capped):
             lines.append(f"(and {hidden:,} brand-days under their cap; --json lists every period)")
-        lines += ["", *_daily_caps_text(self.daily_caps), "", EXPLANATION]
-        return "\n".join(lines) + "\n"
+        return lines
 
 
 def _daily_caps_text(rows: list[BrandDailyCaps]) -> list[str]:
@@ -214,36 +219,8 @@ def simulation_summary(
 ) -> SimulationSummary:
     """Six queries: the run's ledger, the status changes, its alerts, the brand periods,
     and when the capped days reached their cap."""
-    # * the ledger rows of this run, by currency
-    ledger = (
-        SpendEvent.objects.filter(event_id__startswith=f"sim-{options.run_id}-")
-        .order_by()
-        .values_list("brand__currency")
-        .annotate(events=Count("id"), amount=Sum("amount"))
-    )
-    ledger_events = 0
-    ledger_amount: dict[str, Decimal] = {}
-    for currency, events, amount in ledger.values_list("brand__currency", "events", "amount"):
-        ledger_events += events
-        # SQLite (the embedded default) sums decimals as floating point: the
-        # ledger's amounts have 6 places, so its total is exact at 6 places.
-        ledger_amount[currency] = (amount or ZERO).quantize(AMOUNT_QUANTUM)
-    # * the status changes made while it ran
-    changes = CampaignStatusChange.objects.filter(id__gt=after_change_id)
-    if options.brand_ids is not None:
-        changes = changes.filter(campaign__brand_id__in=options.brand_ids)
-    pauses: Counter[str] = Counter()
-    resumes = 0
-    for status, reason, count in (
-        changes.order_by()
-        .values_list("new_status", "new_reason")
-        .annotate(n=Count("id"))
-        .values_list("new_status", "new_reason", "n")
-    ):
-        if status == Status.ACTIVE:
-            resumes += count
-        else:
-            pauses[reason or ""] += count
+    ledger_events, ledger_amount = _ledger_of_run(options.run_id)
+    pauses, resumes = _pauses_and_resumes(after_change_id, options.brand_ids)
     # * the alerts its spend raised (kept, not sent)
     withheld = Alert.objects.filter(id__gt=after_alert_id, simulated=True).count()
     periods = _brand_periods(options, stats.simulated_until)
@@ -263,17 +240,60 @@ def simulation_summary(
         recorded_while_paused=stats.recorded_while_paused,
         ledger_events=ledger_events,
         ledger_amount=ledger_amount,
-        pauses=dict(pauses),
+        pauses=pauses,
         resumes=resumes,
         alerts_withheld=withheld,
         periods=periods,
-        daily_caps=_with_projection_errors(
-            _daily_caps(periods, options.start, stats.simulated_until),
-            periods,
-            options.start,
-            stats.simulated_until,
-        ),
+        daily_caps=_brand_days(periods, options.start, stats.simulated_until),
     )
+
+
+def _brand_days(
+    periods: list[BrandPeriod], start: dt.datetime, until: dt.datetime
+) -> list[BrandDailyCaps]:
+    return _with_projection_errors(_daily_caps(periods, start, until), periods, start, until)
+
+
+def _ledger_of_run(run_id: str) -> tuple[int, dict[str, Decimal]]:
+    """The run's events in the ledger, and their amount by currency: one query."""
+    # * the ledger rows of this run, by currency
+    ledger = (
+        SpendEvent.objects.filter(event_id__startswith=f"sim-{run_id}-")
+        .order_by()
+        .values_list("brand__currency")
+        .annotate(events=Count("id"), amount=Sum("amount"))
+    )
+    ledger_events = 0
+    ledger_amount: dict[str, Decimal] = {}
+    for currency, events, amount in ledger.values_list("brand__currency", "events", "amount"):
+        ledger_events += events
+        # SQLite (the embedded default) sums decimals as floating point: the
+        # ledger's amounts have 6 places, so its total is exact at 6 places.
+        ledger_amount[currency] = (amount or ZERO).quantize(AMOUNT_QUANTUM)
+    return ledger_events, ledger_amount
+
+
+def _pauses_and_resumes(
+    after_change_id: int, brand_ids: frozenset[int] | None
+) -> tuple[dict[str, int], int]:
+    """The pauses (by reason code) and resumes made while it ran: one query."""
+    # * the status changes made while it ran
+    changes = CampaignStatusChange.objects.filter(id__gt=after_change_id)
+    if brand_ids is not None:
+        changes = changes.filter(campaign__brand_id__in=brand_ids)
+    pauses: Counter[str] = Counter()
+    resumes = 0
+    for status, reason, count in (
+        changes.order_by()
+        .values_list("new_status", "new_reason")
+        .annotate(n=Count("id"))
+        .values_list("new_status", "new_reason", "n")
+    ):
+        if status == Status.ACTIVE:
+            resumes += count
+        else:
+            pauses[reason or ""] += count
+    return dict(pauses), resumes
 
 
 def _daily_caps(

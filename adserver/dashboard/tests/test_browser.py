@@ -439,6 +439,25 @@ def test_swagger_ui_works_under_the_content_security_policy(
     assert console_errors == []
 
 
+def _add_an_overnight_daypart(page: Page, campaign: Campaign) -> None:
+    """From the campaign's page: Friday and Saturday nights, shown as overnight."""
+    page.click("#add-daypart")
+    page.check("input[name=days][value=fri]")
+    page.check("input[name=days][value=sat]")
+    page.fill("#id_start_time", "22:00")
+    page.fill("#id_end_time", "06:00")
+    expect(page.locator("#window-preview")).to_have_text("22:00 → 06:00 next day")
+    page.click("#save")
+    expect(page.locator("#dayparts .window")).to_have_text("22:00 → 06:00 next day")
+    daypart = campaign.dayparts.get()
+    assert (daypart.day_names, daypart.start_time, daypart.end_time) == (
+        ["fri", "sat"],
+        dt.time(22),
+        dt.time(6),
+    )
+    _shot(page, "13-campaign-overnight")
+
+
 def test_a_manager_sets_up_a_campaign_pauses_it_with_a_note_and_handles_alerts(
     page: Page, live_server: LiveServer, console_errors: list[str]
 ) -> None:
@@ -474,22 +493,7 @@ def test_a_manager_sets_up_a_campaign_pauses_it_with_a_note_and_handles_alerts(
     assert campaign.budget is not None
     assert (campaign.brand, campaign.budget.name) == (brand, "Always-on")
 
-    # An overnight window: Friday and Saturday nights.
-    page.click("#add-daypart")
-    page.check("input[name=days][value=fri]")
-    page.check("input[name=days][value=sat]")
-    page.fill("#id_start_time", "22:00")
-    page.fill("#id_end_time", "06:00")
-    expect(page.locator("#window-preview")).to_have_text("22:00 → 06:00 next day")
-    page.click("#save")
-    expect(page.locator("#dayparts .window")).to_have_text("22:00 → 06:00 next day")
-    daypart = campaign.dayparts.get()
-    assert (daypart.day_names, daypart.start_time, daypart.end_time) == (
-        ["fri", "sat"],
-        dt.time(22),
-        dt.time(6),
-    )
-    _shot(page, "13-campaign-overnight")
+    _add_an_overnight_daypart(page, campaign)
 
     # Pause, confirmed, with a note: the history shows it; the badge reads once.
     page.click("#pause")

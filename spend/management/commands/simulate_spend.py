@@ -65,6 +65,87 @@ class ProgressBar:
             self.stream.write("\n")
 
 
+TUNING: tuple[tuple[str, type, float, str], ...] = (
+    (
+        "--rate",
+        float,
+        20.0,
+        "Mean events per serving campaign per hour, before the daily curve (default 20).",
+    ),
+    (
+        "--retry-ratio",
+        float,
+        0.02,
+        "Share of events sent twice with the same event_id (default 0.02).",
+    ),
+    (
+        "--late-ratio",
+        float,
+        0.01,
+        "Share of events delivered 5 to 120 minutes late (default 0.01).",
+    ),
+    (
+        "--tick-minutes",
+        int,
+        1,
+        "Accelerated: simulated minutes between reconcile ticks (default 1, as beat).",
+    ),
+)
+SWITCHES: tuple[tuple[str, str], ...] = (
+    (
+        "--write-real-data",
+        "Write simulated spend to every brand, including brands seed_demo did not "
+        "make. The spend stays in the ledger and its pauses are real.",
+    ),
+    (
+        "--dry-run",
+        "With --simulated-days: run in one transaction, print the report, then roll "
+        "everything back.",
+    ),
+    ("--json", "Print the summary as JSON."),
+    ("--no-progress", "No progress bar."),
+)
+
+
+def _check_tuning(options: dict[str, Any]) -> None:
+    for name, low, high in (
+        ("rate", 0.0, 100_000.0),
+        ("retry_ratio", 0.0, 1.0),
+        ("late_ratio", 0.0, 1.0),
+    ):
+        value = options[name]
+        if math.isnan(value) or not low <= value <= high:
+            flag = "--" + name.replace("_", "-")
+            raise CommandError(f"{flag} must be between {low:g} and {high:g}, not {value}.")
+    if options["rate"] == 0:
+        raise CommandError("--rate must be greater than 0.")
+    if not 1 <= options["tick_minutes"] <= 60:
+        raise CommandError("--tick-minutes must be between 1 and 60.")
+
+
+def _brand_ids(given: list[int] | None) -> frozenset[int] | None:
+    if not given:
+        return None
+    brand_ids = frozenset(given)
+    known = set(Brand.objects.filter(id__in=brand_ids).values_list("id", flat=True))
+    if unknown := sorted(brand_ids - known):
+        raise CommandError(f"Unknown brand id(s): {', '.join(map(str, unknown))}.")
+    return brand_ids
+
+
+def _span(options: dict[str, Any], now: dt.datetime) -> tuple[dt.datetime, dt.datetime, bool]:
+    """Start, end and whether the clock is simulated (accelerated)."""
+    if options["minutes"] is not None:
+        minutes = options["minutes"]
+        if not 0 < minutes <= MAX_MINUTES:
+            raise CommandError(f"--minutes must be more than 0 and at most {MAX_MINUTES}.")
+        return now, now + dt.timedelta(minutes=minutes), False
+    days = options["simulated_days"]
+    if not 0 < days <= MAX_DAYS:
+        raise CommandError(f"--simulated-days must be more than 0 and at most {MAX_DAYS}.")
+    return now - dt.timedelta(days=days), now, True
+
+
 class Command(BaseCommand):
     help = (
         "Simulate ad-platform spend for the campaigns that serve, through the same services "
@@ -81,59 +162,19 @@ class Command(BaseCommand):
             type=float,
             help="Replay the last N days on a simulated clock, ticking every simulated minute.",
         )
-        parser.add_argument(
-            "--rate",
-            type=float,
-            default=20.0,
-            help="Mean events per serving campaign per hour, before the daily curve (default 20).",
-        )
-        parser.add_argument(
-            "--retry-ratio",
-            type=float,
-            default=0.02,
-            help="Share of events sent twice with the same event_id (default 0.02).",
-        )
-        parser.add_argument(
-            "--late-ratio",
-            type=float,
-            default=0.01,
-            help="Share of events delivered 5 to 120 minutes late (default 0.01).",
-        )
-        parser.add_argument(
-            "--tick-minutes",
-            type=int,
-            default=1,
-            help="Accelerated: simulated minutes between reconcile ticks (default 1, as beat).",
-        )
+        for flag, kind, default, text in TUNING:
+            parser.add_argument(flag, type=kind, default=default, help=text)
         parser.add_argument(
             "--brand",
             dest="brands",
             action="append",
             type=int,
             metavar="ID",
-            help=(
-                "Only this brand (repeatable). Default: every brand, if seed_demo made them all."
-            ),
+            help="Only this brand (repeatable). Default: every brand, if seed_demo made them all.",
         )
-        parser.add_argument(
-            "--write-real-data",
-            action="store_true",
-            help=(
-                "Write simulated spend to every brand, including brands seed_demo did not "
-                "make. The spend stays in the ledger and its pauses are real."
-            ),
-        )
-        parser.add_argument(
-            "--dry-run",
-            action="store_true",
-            help=(
-                "With --simulated-days: run in one transaction, print the report, then roll "
-                "everything back."
-            ),
-        )
+        for flag, text in SWITCHES:
+            parser.add_argument(flag, action="store_true", help=text)
         parser.add_argument("--seed", type=int, help="Random seed, for a repeatable run.")
-        parser.add_argument("--json", action="store_true", help="Print the summary as JSON.")
-        parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         sim_options = self._options(options)
@@ -203,36 +244,9 @@ class Command(BaseCommand):
         self.stderr.write("\nStopping after the current event (Ctrl-C again to abort)...")
 
     def _options(self, options: dict[str, Any]) -> SimulationOptions:
-        for name, low, high in (
-            ("rate", 0.0, 100_000.0),
-            ("retry_ratio", 0.0, 1.0),
-            ("late_ratio", 0.0, 1.0),
-        ):
-            value = options[name]
-            if math.isnan(value) or not low <= value <= high:
-                flag = "--" + name.replace("_", "-")
-                raise CommandError(f"{flag} must be between {low:g} and {high:g}, not {value}.")
-        if options["rate"] == 0:
-            raise CommandError("--rate must be greater than 0.")
-        if not 1 <= options["tick_minutes"] <= 60:
-            raise CommandError("--tick-minutes must be between 1 and 60.")
-        brand_ids = None
-        if options["brands"]:
-            brand_ids = frozenset(options["brands"])
-            known = set(Brand.objects.filter(id__in=brand_ids).values_list("id", flat=True))
-            if unknown := sorted(brand_ids - known):
-                raise CommandError(f"Unknown brand id(s): {', '.join(map(str, unknown))}.")
-        now = timezone.now().replace(second=0, microsecond=0)
-        if options["minutes"] is not None:
-            minutes = options["minutes"]
-            if not 0 < minutes <= MAX_MINUTES:
-                raise CommandError(f"--minutes must be more than 0 and at most {MAX_MINUTES}.")
-            start, end, accelerated = now, now + dt.timedelta(minutes=minutes), False
-        else:
-            days = options["simulated_days"]
-            if not 0 < days <= MAX_DAYS:
-                raise CommandError(f"--simulated-days must be more than 0 and at most {MAX_DAYS}.")
-            start, end, accelerated = now - dt.timedelta(days=days), now, True
+        _check_tuning(options)
+        brand_ids = _brand_ids(options["brands"])
+        start, end, accelerated = _span(options, timezone.now().replace(second=0, microsecond=0))
         return SimulationOptions(
             start=start,
             end=end,
