@@ -102,8 +102,11 @@ def _pacing(
     owner: str,
     caps: Mapping[int, tuple[str, Decimal | None, Decimal | None]],
     now: dt.datetime | None,
+    serving: bool = True,
 ) -> dict[int, Pacing | None]:
-    """caps: pk -> (time zone, daily cap, monthly cap); None where no monthly cap."""
+    """caps: pk -> (time zone, daily cap, monthly cap); None where no monthly cap.
+    `serving=False` skips the serving windows (the daily figures then run to
+    the day's end)."""
     now = now or timezone.now()
     capped = {pk: tz for pk, (tz, _, monthly) in caps.items() if monthly is not None}
     found: dict[int, Pacing | None] = dict.fromkeys(caps)
@@ -114,9 +117,11 @@ def _pacing(
     months, days = _month_rows(rollups, owner, clocks)
     # * their ledger spend of the last hour, summed per owner
     last_hour = _last_hour(owner, clocks, now)
-    # * the serving windows today of those with a daily cap (the union of their campaigns')
+    # * today's serving windows of those with a daily cap (the union of their campaigns')
     daily_capped = {pk: tz for pk, tz in capped.items() if caps[pk][1] is not None}
-    windows = serving_windows_today(daily_capped, now, campaigns_of=f"{owner}_id")
+    windows = (
+        serving_windows_today(daily_capped, now, campaigns_of=f"{owner}_id") if serving else {}
+    )
     thresholds = pacing_thresholds()
     for pk, clock in clocks.items():
         _, daily, monthly = caps[pk]
@@ -133,12 +138,14 @@ def _pacing(
 
 
 def brand_pacing(
-    brands: Sequence[Brand], *, now: dt.datetime | None = None
+    brands: Sequence[Brand], *, now: dt.datetime | None = None, serving: bool = True
 ) -> dict[int, Pacing | None]:
     """The pacing of each brand for its local month: three queries (none for no
-    brands; two when none has a daily budget, which the model does not allow)."""
+    brands). `serving=False`, for readers of the month's figures only, skips
+    today's serving windows (one query less; `day_cap_reached_at` and the
+    serving end are then not bounded by them)."""
     caps = {b.pk: (b.timezone, b.daily_budget, b.monthly_budget) for b in brands}
-    return _pacing(BrandSpend, "brand", caps, now)
+    return _pacing(BrandSpend, "brand", caps, now, serving)
 
 
 def budget_pacing(
