@@ -331,12 +331,13 @@ def _even_line(
     """The daily cap spread evenly over the whole day (`serving` None), or over
     today's serving windows (standard delivery's even line: flat between
     them); nothing without a cap or with no window today."""
-    if cap is None or serving == ():
+    if cap is None or (serving is not None and not serving):
         return ""
-    windows = serving or [(day.start, day.end)]
-    total = sum((int((closes - opens).total_seconds()) for opens, closes in windows), 0)
+    if serving is None:
+        return f"{day.x(day.start)},{_y(Decimal('0'), top)} {day.x(day.end)},{_y(cap, top)}"
+    total = sum((int((closes - opens).total_seconds()) for opens, closes in serving), 0)
     points = [(day.start, 0)]
-    for opens, closes in windows:
+    for opens, closes in serving:
         points += [
             (opens, points[-1][1]),
             (closes, points[-1][1] + int((closes - opens).total_seconds())),
