@@ -12,7 +12,7 @@ is measured in real time over today's 23, 24 or 25 hours.
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -27,6 +27,9 @@ JUDGED_FROM_DAY = 3
 SHARE_PLACES = Decimal("1e-12")
 CENT = Decimal("0.01")
 PERCENT_PLACES = Decimal("0.01")
+
+# A serving window of today: [opens, closes), aware instants.
+Window = tuple[dt.datetime, dt.datetime]
 
 
 class PacingStatus:
@@ -187,6 +190,15 @@ def day_cap_reached_at(
     return at.astimezone(zone(clock.tz_name))
 
 
+def serving_end(clock: MonthClock, windows: Sequence[Window] | None) -> dt.datetime | None:
+    """When the last serving window of today closes: None when the windows were
+    not read, the day's first instant when there is none today (so no time
+    is left to reach anything in)."""
+    if windows is None:
+        return None
+    return windows[-1][1] if windows else clock.day_start
+
+
 def pacing_status(
     clock: MonthClock, cap: Decimal, month_to_date: Decimal, thresholds: PacingThresholds
 ) -> str:
@@ -228,6 +240,8 @@ class Pacing:
     # Not in the API: what the dashboard's charts draw the projections with.
     day_rate_per_hour: Decimal = ZERO
     today_spend: Decimal = ZERO
+    serving_ends_at: dt.datetime | None = None  # None: serving time was not read
+    serving_windows: tuple[Window, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,6 +253,9 @@ class PacingInput:
     month_to_date: Decimal
     daily_amounts: Mapping[dt.date, Decimal]
     last_hour_spend: Decimal = ZERO
+    # The owner's serving windows today, [opens, closes) in order; None when
+    # not read (the whole day counts), () when it has none today.
+    serving_windows: tuple[Window, ...] | None = None
 
 
 def pacing_figures(figures: PacingInput, clock: MonthClock, thresholds: PacingThresholds) -> Pacing:
@@ -246,7 +263,14 @@ def pacing_figures(figures: PacingInput, clock: MonthClock, thresholds: PacingTh
     today = figures.daily_amounts.get(clock.today, ZERO)
     expected = cap * clock.month_share
     projection = project_month(cap, spent, figures.daily_amounts, clock, today_spend=today)
-    reached_at = day_cap_reached_at(clock, figures.daily_cap, today, figures.last_hour_spend)
+    serving_ends = serving_end(clock, figures.serving_windows)
+    reached_at = day_cap_reached_at(
+        clock,
+        figures.daily_cap,
+        today,
+        figures.last_hour_spend,
+        serving_ends_at=serving_ends,
+    )
     return Pacing(
         month_expected_to_date=expected.quantize(CENT, ROUND_HALF_UP),
         month_pacing_percent=(
@@ -261,4 +285,6 @@ def pacing_figures(figures: PacingInput, clock: MonthClock, thresholds: PacingTh
         day_cap_reached_at=reached_at,
         day_rate_per_hour=hourly_rate(clock, figures.last_hour_spend),
         today_spend=today,
+        serving_ends_at=serving_ends,
+        serving_windows=figures.serving_windows or (),
     )

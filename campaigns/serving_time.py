@@ -24,11 +24,13 @@ by `w` before `gap_start`, `gap_start` inside a gap, and `w + shift` from
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
-from budgets.periods import zone
+from budgets.periods import day_start_utc, local_date, zone
 from campaigns.next_serving import local_instant
 from campaigns.schedule import daypart_wall_clock
 
@@ -131,7 +133,7 @@ _WINDOWS_SQL = """live AS (
     SELECT k.brand_id, k.day_bit, k.previous_day_bit, d.days, d.start_time, d.end_time,
         d.id IS NULL AS all_day
     FROM {day} k
-    JOIN campaigns_campaign c ON c.brand_id = k.brand_id
+    JOIN campaigns_campaign c ON c.{campaigns_of} = k.brand_id
     LEFT JOIN campaigns_daypart d ON d.campaign_id = c.id
     WHERE c.enabled AND (c.starts_on IS NULL OR c.starts_on <= k.today)
         AND (c.ends_on IS NULL OR c.ends_on >= k.today)
@@ -174,23 +176,114 @@ serving AS (
 )"""
 
 
-def serving_windows_sql(day: str) -> str:
-    """CTE bodies: `windows` (brand_id, opens, closes) and `serving` (brand_id, total, passed).
+def serving_windows_sql(day: str, *, campaigns_of: str = "brand_id") -> str:
+    """CTE bodies: `windows` (brand_id, opens, closes), `real_islands` (brand_id,
+    opens, closes, elapsed) and `serving` (brand_id, total, passed).
 
     `day` names a relation with a row per brand in scope: brand_id, today,
     day_bit, previous_day_bit, elapsed, gap_start, gap_end, shift (the
     brand's ServingDay). `serving.total` is the real seconds of the union of
     the brand's windows today, `serving.passed` how many of them have gone
-    by; a brand with no window today has no row.
+    by; a brand with no window today has no row. With `campaigns_of =
+    "budget_id"` the relation's brand_id holds shared budget ids, and the
+    union is that of each budget's campaigns.
     """
+    if campaigns_of not in ("brand_id", "budget_id"):
+        raise ValueError(f"campaigns are not grouped by {campaigns_of!r}")
     start, end = _seconds_of("start_time"), _seconds_of("end_time")
     real_opens = REAL_SECONDS.format(w="i.opens", day="k")
     real_closes = REAL_SECONDS.format(w="i.closes", day="k")
     return _WINDOWS_SQL.format(
         day=day,
+        campaigns_of=campaigns_of,
         day_seconds=DAY_SECONDS,
         start=start,
         end=end,
         real_opens=real_opens,
         real_closes=real_closes,
     )
+
+
+def zone_values(days: list[ServingDay]) -> tuple[str, list[Any]]:
+    """SQL VALUES rows (tz, today, day_bit, previous_day_bit, elapsed, gap_start,
+    gap_end, shift), one per zone, and their parameters."""
+    params: list[Any] = []
+    for day in days:
+        params += [
+            day.tz,
+            connection.ops.adapt_datefield_value(day.today),
+            day.day_bit,
+            day.previous_day_bit,
+            day.elapsed,
+            day.gap_start,
+            day.gap_end,
+            day.shift,
+        ]
+    return ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(days)), params
+
+
+_WINDOWS_TODAY_SQL = """
+WITH zones (tz, today, day_bit, previous_day_bit, elapsed, gap_start, gap_end, shift)
+    AS (VALUES {zone_rows}),
+owners (brand_id, tz) AS (VALUES {owner_rows}),
+scope AS (
+    SELECT o.brand_id, z.today, z.day_bit, z.previous_day_bit, z.elapsed,
+        z.gap_start, z.gap_end, z.shift
+    FROM owners o JOIN zones z ON z.tz = o.tz
+),
+{windows}
+SELECT brand_id, opens, closes FROM real_islands ORDER BY brand_id, opens"""
+
+Window = tuple[dt.datetime, dt.datetime]
+
+
+def serving_windows_today(
+    owners: Mapping[int, str], now: dt.datetime, *, campaigns_of: str = "brand_id"
+) -> dict[int, list[Window]]:
+    """Each owner's serving time today as [opens, closes) instants (UTC), in order,
+    the union of its campaigns' windows: one query.
+
+    `owners`: brand id -> its time zone (or, with `campaigns_of="budget_id"`,
+    shared budget id -> its brand's zone). A window running to midnight, or
+    past it overnight, closes at the end of the local day. An owner with no
+    window today has an empty list.
+    """
+    if not owners:
+        return {}
+    days = {tz: serving_day(now, tz) for tz in sorted(set(owners.values()))}
+    zone_rows, params = zone_values(list(days.values()))
+    sql = _WINDOWS_TODAY_SQL.format(
+        zone_rows=zone_rows,
+        owner_rows=", ".join(["(%s, %s)"] * len(owners)),
+        windows=serving_windows_sql("scope", campaigns_of=campaigns_of),
+    )
+    params += [value for pk in sorted(owners) for value in (pk, owners[pk])]
+    # * the islands of each owner's windows today, real seconds into its day
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    starts = {tz: day_start_utc(day.today, tz) for tz, day in days.items()}
+    found: dict[int, list[Window]] = {pk: [] for pk in owners}
+    for pk, opens, closes in rows:
+        start = starts[owners[pk]]
+        found[pk].append((start + _seconds(opens), start + _seconds(closes)))
+    return found
+
+
+def _seconds(value: object) -> dt.timedelta:
+    return dt.timedelta(seconds=int(str(value)))
+
+
+def serving_ends_at(
+    owners: Mapping[int, str], now: dt.datetime, *, campaigns_of: str = "brand_id"
+) -> dict[int, dt.datetime]:
+    """When each owner's last serving window of today closes (UTC): one query.
+
+    An owner with no window today gets the day's first instant: its serving
+    time is over before it began, so nothing is reached in it.
+    """
+    windows = serving_windows_today(owners, now, campaigns_of=campaigns_of)
+    return {
+        pk: found[-1][1] if found else day_start_utc(local_date(now, owners[pk]), owners[pk])
+        for pk, found in windows.items()
+    }

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from budgets.models import Brand, Delivery
 from campaigns.models import PacingHold
-from campaigns.serving_time import ServingDay, serving_day, serving_windows_sql
+from campaigns.serving_time import ServingDay, serving_day, serving_windows_sql, zone_values
 
 Query = tuple[str, list[Any]]
 
@@ -99,22 +99,6 @@ def serving_days(*, brand_ids: Collection[int] | None, now: dt.datetime) -> list
     return [serving_day(now, tz) for tz in zones]
 
 
-def _zone_values(days: list[ServingDay]) -> tuple[str, list[Any]]:
-    params: list[Any] = []
-    for day in days:
-        params += [
-            day.tz,
-            connection.ops.adapt_datefield_value(day.today),
-            day.day_bit,
-            day.previous_day_bit,
-            day.elapsed,
-            day.gap_start,
-            day.gap_end,
-            day.shift,
-        ]
-    return ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(days)), params
-
-
 def _scope(column: str, brand_ids: Collection[int] | None) -> tuple[str, list[Any]]:
     if brand_ids is None:
         return "", []
@@ -135,7 +119,7 @@ def _allowance_query(
     days = serving_days(brand_ids=brand_ids, now=now)
     if not days:
         return None
-    zone_rows, params = _zone_values(days)
+    zone_rows, params = zone_values(days)
     brand_scope, scope_params = _scope("b.id", brand_ids)
     candidate = "held OR spent > daily_budget * %s" if only_ahead_possible else "TRUE"
     sql = _ALLOWANCE_SQL.format(

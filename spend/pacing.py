@@ -42,6 +42,7 @@ from budgets.pacing import (
     month_clock,
     pacing_figures,
 )
+from campaigns.serving_time import serving_windows_today
 from spend.models import TOTAL_DIGITS, BrandSpend, BudgetSpend, SpendEvent
 
 ZERO = Decimal("0")
@@ -101,8 +102,11 @@ def _pacing(
     owner: str,
     caps: Mapping[int, tuple[str, Decimal | None, Decimal | None]],
     now: dt.datetime | None,
+    serving: bool = True,
 ) -> dict[int, Pacing | None]:
-    """caps: pk -> (time zone, daily cap, monthly cap); None where no monthly cap."""
+    """caps: pk -> (time zone, daily cap, monthly cap); None where no monthly cap.
+    `serving=False` skips the serving windows (the daily figures then run to
+    the day's end)."""
     now = now or timezone.now()
     capped = {pk: tz for pk, (tz, _, monthly) in caps.items() if monthly is not None}
     found: dict[int, Pacing | None] = dict.fromkeys(caps)
@@ -113,6 +117,11 @@ def _pacing(
     months, days = _month_rows(rollups, owner, clocks)
     # * their ledger spend of the last hour, summed per owner
     last_hour = _last_hour(owner, clocks, now)
+    # * today's serving windows of those with a daily cap (the union of their campaigns')
+    daily_capped = {pk: tz for pk, tz in capped.items() if caps[pk][1] is not None}
+    windows = (
+        serving_windows_today(daily_capped, now, campaigns_of=f"{owner}_id") if serving else {}
+    )
     thresholds = pacing_thresholds()
     for pk, clock in clocks.items():
         _, daily, monthly = caps[pk]
@@ -122,24 +131,29 @@ def _pacing(
             month_to_date=months.get(pk, ZERO),
             daily_amounts=days.get(pk, {}),
             last_hour_spend=last_hour.get(pk, ZERO),
+            serving_windows=tuple(windows[pk]) if pk in windows else None,
         )
         found[pk] = pacing_figures(figures, clock, thresholds)
     return found
 
 
 def brand_pacing(
-    brands: Sequence[Brand], *, now: dt.datetime | None = None
+    brands: Sequence[Brand], *, now: dt.datetime | None = None, serving: bool = True
 ) -> dict[int, Pacing | None]:
-    """The pacing of each brand for its local month: two queries (none for no brands)."""
+    """The pacing of each brand for its local month: three queries (none for no
+    brands). `serving=False`, for readers of the month's figures only, skips
+    today's serving windows (one query less; `day_cap_reached_at` and the
+    serving end are then not bounded by them)."""
     caps = {b.pk: (b.timezone, b.daily_budget, b.monthly_budget) for b in brands}
-    return _pacing(BrandSpend, "brand", caps, now)
+    return _pacing(BrandSpend, "brand", caps, now, serving)
 
 
 def budget_pacing(
     budgets: Sequence[Budget], *, now: dt.datetime | None = None
 ) -> dict[int, Pacing | None]:
-    """The pacing of each shared budget with a monthly limit (None without): two
-    queries, none when no budget has one. The budgets' brands must be loaded."""
+    """The pacing of each shared budget with a monthly limit (None without): three
+    queries (two when none of those has a daily limit), none when no budget has
+    one. The budgets' brands must be loaded."""
     caps = {b.pk: (b.brand.timezone, b.daily_limit, b.monthly_limit) for b in budgets}
     return _pacing(BudgetSpend, "budget", caps, now)
 

@@ -77,7 +77,8 @@ def pacing_alerts_raise(*, now: dt.datetime | None = None) -> list[int]:
     candidates = _candidates(now)
     if not candidates:
         return []
-    figures = brand_pacing([brand for brand, _ in candidates], now=now)
+    # the month's figures only: today's serving windows are not read
+    figures = brand_pacing([brand for brand, _ in candidates], now=now, serving=False)
     alerts = []
     for brand, kind in candidates:
         pacing = figures[brand.pk]

@@ -170,7 +170,8 @@ class PacingSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text=(
             "Brand-local time today's spend meets the daily cap at the last hour's "
-            "rate; null if not today (or already reached)."
+            "rate; null if not before the day or today's serving windows end (or "
+            "already reached)."
         ),
     )
 

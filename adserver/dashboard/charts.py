@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from budgets.pacing import Window
 from campaigns.models import WEEKDAYS, Daypart
 
 WIDTH = 720
@@ -268,7 +269,8 @@ class IntradayChart:
     total: Decimal
     cap: Decimal | None
     cap_y: float | None
-    allowance_line: tuple[float, float, float, float] | None
+    allowance_line: str  # polyline points; empty without a daily cap
+    over_serving: bool  # the even line runs over the serving windows, not the day
     projection: str
     now_x: float
     ticks: list[Tick]
@@ -290,10 +292,16 @@ class Day:
     end: dt.datetime
     now: dt.datetime
     tz: dt.tzinfo
+    serving_ends_at: dt.datetime | None = None  # when the last serving window closes
 
     def __post_init__(self) -> None:
         for name in ("start", "end", "now"):
             object.__setattr__(self, name, getattr(self, name).astimezone(dt.UTC))
+
+    @property
+    def serving_end(self) -> dt.datetime:
+        """The end of today's serving time: the day's end unless told earlier."""
+        return min(self.end, (self.serving_ends_at or self.end).astimezone(dt.UTC))
 
     def x(self, instant: dt.datetime) -> float:
         at = min(max(instant.astimezone(dt.UTC), self.start), self.end)
@@ -308,16 +316,38 @@ class Day:
 def _day_projection(
     day: Day, total: Decimal, rate_per_hour: Decimal, cap: Decimal | None, top: Decimal
 ) -> str:
-    """From now at the last hour's rate, to the daily cap or the day's end."""
-    if rate_per_hour <= 0:
+    """From now at the last hour's rate, to the daily cap or the end of serving
+    (`day.serving_end`: the day's end unless the last window closes earlier)."""
+    if rate_per_hour <= 0 or day.serving_end <= day.now:
         return ""
-    hours_left = Decimal((day.end - day.now).total_seconds()) / 3600
+    hours_left = Decimal((day.serving_end - day.now).total_seconds()) / 3600
     at_end = total + rate_per_hour * hours_left
     start = f"{day.x(day.now)},{_y(total, top)}"
     if cap is None or at_end <= cap or total >= cap:
-        return f"{start} {day.x(day.end)},{_y(at_end, top)}"
+        return f"{start} {day.x(day.serving_end)},{_y(at_end, top)}"
     reached = day.now + dt.timedelta(hours=float((cap - total) / rate_per_hour))
     return f"{start} {day.x(reached)},{_y(cap, top)}"
+
+
+def _even_line(
+    day: Day, cap: Decimal | None, top: Decimal, serving: Sequence[Window] | None
+) -> str:
+    """The daily cap spread evenly over the whole day (`serving` None), or over
+    today's serving windows (standard delivery's even line: flat between
+    them); nothing without a cap or with no window today."""
+    if cap is None or (serving is not None and not serving):
+        return ""
+    if serving is None:
+        return f"{day.x(day.start)},{_y(Decimal('0'), top)} {day.x(day.end)},{_y(cap, top)}"
+    total = sum((int((closes - opens).total_seconds()) for opens, closes in serving), 0)
+    points = [(day.start, 0)]
+    for opens, closes in serving:
+        points += [
+            (opens, points[-1][1]),
+            (closes, points[-1][1] + int((closes - opens).total_seconds())),
+        ]
+    points.append((day.end, total))
+    return " ".join(f"{day.x(at)},{_y(cap * passed / total, top)}" for at, passed in points)
 
 
 def _running_by_hour(
@@ -339,26 +369,21 @@ def intraday(
     day: Day,
     cap: Decimal | None,
     rate_per_hour: Decimal,
+    serving: Sequence[Window] | None = None,
 ) -> IntradayChart:
     """Today's spend summed by local hour (`hours`: each hour's start and spend),
-    as a running total up to now, with the daily cap, the even-delivery
-    allowance (the cap times the elapsed share of the day) and the projection
-    at the last hour's rate."""
+    as a running total up to now, with the daily cap, the even-delivery line
+    (the cap spread over the day, or over `serving`, today's serving windows,
+    for a brand on standard delivery) and the projection at the last hour's
+    rate up to the end of serving."""
     totals = _running_by_hour(hours, day)
     running = totals[-1][2] if totals else Decimal("0")
-    projected_end = running + max(rate_per_hour, Decimal("0")) * Decimal(
-        (day.end - day.now).total_seconds() / 3600
-    )
+    hours_left = max((day.serving_end - day.now).total_seconds(), 0) / 3600
+    projected_end = running + max(rate_per_hour, Decimal("0")) * Decimal(hours_left)
     top = _scale_top([running, min(projected_end, cap or projected_end), *([cap] if cap else [])])
     points = [(day.x(end), _y(total, top), f"{start:%H:%M}", total) for end, start, total in totals]
     line = [f"{day.x(day.start)},{_y(Decimal('0'), top)}", *(f"{x},{y}" for x, y, _, _ in points)]
     line.append(f"{day.x(day.now)},{_y(running, top)}")
-    cap_y = _y(cap, top) if cap is not None else None
-    allowance = (
-        (day.x(day.start), _y(Decimal("0"), top), day.x(day.end), cap_y)
-        if cap_y is not None
-        else None
-    )
     marks = [day.wall_clock(h) for h in range(0, 25, 6)]
     labels = [Label(f"{h:02d}:00", day.x(m)) for h, m in zip(range(0, 25, 6), marks, strict=True)]
     return IntradayChart(
@@ -366,8 +391,9 @@ def intraday(
         points=points,
         total=running,
         cap=cap,
-        cap_y=cap_y,
-        allowance_line=allowance,
+        cap_y=_y(cap, top) if cap is not None else None,
+        allowance_line=_even_line(day, cap, top, serving),
+        over_serving=serving is not None,
         projection=_day_projection(day, running, rate_per_hour, cap, top),
         now_x=day.x(day.now),
         ticks=_ticks(top),

@@ -52,7 +52,7 @@ from adserver.dashboard.selectors import (
     todays_spend_by_hour,
 )
 from budgets.access import AnyUser, manages_all_brands, may_manage_brand, scope_to_visible
-from budgets.models import Brand, Budget, Period, SettingChange
+from budgets.models import Brand, Budget, Delivery, Period, SettingChange
 from budgets.pacing import Pacing, month_clock
 from budgets.periods import local_date, zone
 from campaigns import services
@@ -344,18 +344,29 @@ def _pacing_context(
     brand: Brand, *, now: dt.datetime, series: Mapping[dt.date, Any]
 ) -> dict[str, Any]:
     """The brand's pacing, today's chart by hour and the month's chart with its
-    projection: three queries (the pacing's two, today's spend by hour)."""
+    projection: four queries (the pacing's three, today's spend by hour)."""
     pacing: Pacing | None = brand_pacing([brand], now=now)[brand.pk]
     if pacing is None:  # pragma: no cover - a brand always has a monthly budget
         raise ValueError("a brand has a monthly budget")
     clock = month_clock(now, brand.timezone)
-    day = charts.Day(start=clock.day_start, end=clock.day_end, now=now, tz=zone(brand.timezone))
+    day = charts.Day(
+        start=clock.day_start,
+        end=clock.day_end,
+        now=now,
+        tz=zone(brand.timezone),
+        serving_ends_at=pacing.serving_ends_at,
+    )
     hours = todays_spend_by_hour(brand, today=clock.today)
     projection = charts.Projection(pacing.month_projected, pacing.month_cap_reached_on)
+    standard = brand.delivery == Delivery.STANDARD
     return {
         "pacing": pacing,
         "intraday_chart": charts.intraday(
-            hours, day=day, cap=brand.daily_budget, rate_per_hour=pacing.day_rate_per_hour
+            hours,
+            day=day,
+            cap=brand.daily_budget,
+            rate_per_hour=pacing.day_rate_per_hour,
+            serving=pacing.serving_windows if standard else None,
         ),
         "month_chart": charts.month_cumulative(
             series, today=clock.today, cap=brand.monthly_budget, projection=projection

@@ -5,6 +5,8 @@ a fresh SQLite file: migrations (with their SQLite triggers), the demo data,
 and a simulated day of spend through the recording services and the reconcile.
 """
 
+import datetime as dt
+import itertools
 import json
 import os
 import sqlite3
@@ -32,6 +34,39 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+# Today's serving windows of every demo brand (the gaps-and-islands statement
+# on SQLite), each pair as two ISO instants, and the brands' pacing.
+SERVING_WINDOWS = """
+import json
+from django.utils import timezone
+from budgets.models import Brand
+from campaigns.serving_time import serving_windows_today
+from spend.pacing import brand_pacing
+brands = list(Brand.objects.all())
+now = timezone.now()
+windows = serving_windows_today({b.pk: b.timezone for b in brands}, now)
+pacing = brand_pacing(brands, now=now)
+print(json.dumps({
+    "now": now.isoformat(),
+    "windows": [[[a.isoformat(), b.isoformat()] for a, b in w] for w in windows.values()],
+    "paced": sum(p is not None for p in pacing.values()),
+}))
+"""
+
+
+def _serving_windows_on_sqlite(env: dict[str, str]) -> None:
+    found = json.loads(_manage(env, "shell", "-v", "0", "-c", SERVING_WINDOWS).splitlines()[-1])
+    now = dt.datetime.fromisoformat(found["now"])
+    assert len(found["windows"]) == found["paced"] == 3
+    assert any(found["windows"])
+    for windows in found["windows"]:
+        pairs = [(dt.datetime.fromisoformat(a), dt.datetime.fromisoformat(b)) for a, b in windows]
+        assert all(a < b for a, b in pairs)
+        # in order, apart, and all within a day of now
+        assert all(b < c for (_, b), (c, _) in itertools.pairwise(pairs))
+        assert all(abs(b - now) <= dt.timedelta(hours=26) for _, b in pairs)
+
+
 @pytest.mark.slow
 def test_migrate_seed_and_simulate_on_sqlite(tmp_path: Path) -> None:
     database = tmp_path / "embedded.sqlite3"
@@ -44,6 +79,7 @@ def test_migrate_seed_and_simulate_on_sqlite(tmp_path: Path) -> None:
     }
     _manage(env, "migrate", "--no-input", "-v", "0")
     _manage(env, "seed_demo", "--brands", "3")
+    _serving_windows_on_sqlite(env)
     summary = json.loads(
         _manage(
             env,

@@ -76,7 +76,7 @@ def test_the_sql_status_and_percent_equal_the_pythons(now: dt.datetime) -> None:
 
 @time_machine.travel(dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC), tick=False)
 @pytest.mark.parametrize("count", [2, 20])
-def test_pacing_of_many_brands_runs_two_queries(count: int) -> None:
+def test_pacing_of_many_brands_runs_three_queries(count: int) -> None:
     brands = []
     for n in range(count):
         brand = BrandFactory.create(timezone=ZONES[n % len(ZONES)])
@@ -90,7 +90,8 @@ def test_pacing_of_many_brands_runs_two_queries(count: int) -> None:
 
     assert len(found) == count
     # * the day and month rollups of the brands' months  * their ledger's last hour
-    assert len(queries) == 2
+    # * their serving windows today
+    assert len(queries) == 3
 
 
 @time_machine.travel(dt.datetime(2027, 1, 10, 12, 0, tzinfo=dt.UTC), tick=False)

@@ -448,7 +448,8 @@ def _many_brands(count: int, member: User) -> None:
 LIST_QUERIES = {
     # * count  * the page with campaign counts  * the day and month rollups of the page
     # * the page's rollups of this month (pacing)  * their ledger's last hour (pacing)
-    "brands": 5,
+    # * their serving windows today (pacing)
+    "brands": 6,
     # * count  * the page with brands  * the rollups of the page's budgets
     "budgets": 3,
     # * count  * the page with brands and budgets  * the rollups of the page's campaigns

@@ -95,7 +95,8 @@ def test_list_runs_the_same_queries_whatever_the_page_size(api: APIClient, rows:
     # * the token and its user  * count  * the page with campaign counts
     # * the current day and month rollups of the page's brands
     # * pacing: the page's rollups of this month  * their ledger spend of the last hour
-    assert len(queries) == 6, [q["sql"] for q in queries]
+    # * their serving windows today
+    assert len(queries) == 7, [q["sql"] for q in queries]
 
 
 def test_pages_follow_the_name_order(api: APIClient) -> None:

@@ -59,7 +59,8 @@ def test_list_runs_the_same_queries_whatever_the_page_size(api: APIClient, rows:
     # * the token and its user  * count  * the page with brands
     # * the current rollups of the page's budgets
     # * pacing: the page's rollups of this month  * their ledger spend of the last hour
-    assert len(queries) == 6, [q["sql"] for q in queries]
+    # * the serving windows today of their campaigns (each has a daily limit)
+    assert len(queries) == 7, [q["sql"] for q in queries]
 
 
 def test_create_with_null_limits(api: APIClient) -> None:

@@ -143,9 +143,8 @@ def test_todays_hours_run_up_to_now_with_the_allowance_and_the_projection() -> N
     assert chart.points[0][0] == round(LEFT + PLOT_WIDTH * 9 / 23, 1)
     assert chart.now_x == round(LEFT + PLOT_WIDTH * 11 / 23, 1)
     # The allowance runs from nothing at midnight to the cap at the day's end.
-    assert chart.allowance_line is not None
-    assert chart.allowance_line[2] == LEFT + PLOT_WIDTH
-    assert chart.allowance_line[3] == chart.cap_y
+    assert _xy(chart.allowance_line)[1] == (LEFT + PLOT_WIDTH, chart.cap_y)
+    assert not chart.over_serving
     # Labels at local wall-clock hours: 06:00 (CEST, after the change at 02:00)
     # is 5 hours in, 12:00 is 11.
     assert [(label.text, label.x) for label in chart.labels][1:3] == [
@@ -156,6 +155,68 @@ def test_todays_hours_run_up_to_now_with_the_allowance_and_the_projection() -> N
     start, end = _xy(chart.projection)
     assert start[0] == chart.now_x
     assert end == (round(LEFT + PLOT_WIDTH * 16 / 23, 1), chart.cap_y)
+
+
+def _hour(hour: int) -> dt.datetime:
+    return dt.datetime(2027, 1, 13, hour, 0, tzinfo=dt.UTC)
+
+
+def test_a_standard_brands_even_line_runs_over_its_windows_and_the_projection_stops_with_them() -> (
+    None
+):
+    day = Day(
+        start=_hour(0),
+        end=_hour(0) + dt.timedelta(days=1),
+        now=_hour(12),
+        tz=dt.UTC,
+        serving_ends_at=_hour(17),
+    )
+    hours = [(_hour(9), Decimal("20")), (_hour(11), Decimal("30"))]
+    windows = [(_hour(9), _hour(11)), (_hour(15), _hour(17))]  # four hours of serving
+
+    chart = intraday(
+        hours, day=day, cap=Decimal("100"), rate_per_hour=Decimal("5"), serving=windows
+    )
+
+    def x(hour: int) -> float:
+        return round(LEFT + PLOT_WIDTH * hour / 24, 1)
+
+    zero = _xy(chart.polyline)[0][1]
+    points = _xy(chart.allowance_line)
+    half = points[2][1]
+    # Flat at 0 until 09:00, half the cap by 11:00, flat through the gap, the cap at 17:00.
+    assert points == [
+        (x(0), zero),
+        (x(9), zero),
+        (x(11), half),
+        (x(15), half),
+        (x(17), chart.cap_y),
+        (x(24), chart.cap_y),
+    ]
+    assert chart.cap_y is not None
+    assert half == round((zero + chart.cap_y) / 2, 1)
+    assert chart.over_serving
+    # 50 spent, 5 an hour: 75 when serving ends at 17:00, short of the cap; the
+    # projection stops there instead of reaching the cap at 22:00.
+    start, end = _xy(chart.projection)
+    assert start == (x(12), half)
+    assert end[0] == x(17)
+    assert chart.cap_y < end[1] < half
+
+
+def test_no_projection_and_no_even_line_once_serving_has_ended() -> None:
+    day = Day(
+        start=_hour(0),
+        end=_hour(0) + dt.timedelta(days=1),
+        now=_hour(12),
+        tz=dt.UTC,
+        serving_ends_at=_hour(0),  # no window today
+    )
+
+    chart = intraday([], day=day, cap=Decimal("100"), rate_per_hour=Decimal("5"), serving=[])
+
+    assert chart.projection == ""
+    assert chart.allowance_line == ""
 
 
 def test_the_month_chart_projects_through_the_cap_on_the_day_it_is_reached() -> None:

@@ -10,9 +10,9 @@ import time_machine
 from django.contrib.auth.models import User
 
 from adserver.dashboard.tests.conftest import MakeClient, make_member
-from budgets.models import Alert, Brand, Period
+from budgets.models import Alert, Brand, Delivery, Period
 from budgets.tests.factories import BrandFactory
-from campaigns.tests.factories import CampaignFactory
+from campaigns.tests.factories import CampaignFactory, DaypartFactory
 from spend.tests.factories import BrandSpendFactory, SpendEventFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,6 +144,38 @@ def test_the_brand_page_shows_pacing_and_todays_hours(
     assert 'class="projection"' in html.split('id="month-chart-title"', 1)[1]
     link = f'href="/brands/{brand.pk}/edit/?daily_budget=100.00"'
     assert link in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_standard_brands_page_paces_within_its_serving_windows(
+    client_for: MakeClient, brands: dict[str, Brand]
+) -> None:
+    brand = brands["Steady"]
+    Brand.objects.filter(pk=brand.pk).update(delivery=Delivery.STANDARD)
+    campaign = CampaignFactory.create(brand=brand)
+    DaypartFactory.create(campaign=campaign, start_time=dt.time(9), end_time=dt.time(16))
+    for hour, amount in [(9, "20"), (11, "30")]:
+        SpendEventFactory.create(
+            campaign=campaign,
+            amount=Decimal(amount),
+            occurred_at=NOW.replace(hour=hour, minute=30),
+        )
+    manager = make_member("manager", manages=[brand])
+
+    html = client_for(manager).get(brand.get_absolute_url()).content.decode()
+
+    # 150 left of 200 at 30 an hour: 17:00, after the only window closes at 16:00.
+    assert 'id="pacing-day-cap-reached-at" data-value=""' in html
+    chart = html.split('id="intraday-chart-title"', 1)[1].split("</figure>", 1)[0]
+    # The even line: nothing until 09:00, the cap by 16:00, then flat.
+    even = re.findall(r'class="pace" fill="none" points="([^"]+)"', chart)
+    assert len(even) == 1
+    assert len(even[0].split()) == 4
+    assert "even delivery through today's serving windows" in chart
+    # The projection stops at 16:00: 50 + 4 x 30 = 170, short of the cap.
+    projection = re.findall(r'class="projection" points="([^"]+)"', chart)
+    assert len(projection) == 1
+    assert projection[0].split()[-1].split(",")[0] == even[0].split()[2].split(",")[0]
 
 
 @time_machine.travel(NOW, tick=False)

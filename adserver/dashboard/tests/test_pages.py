@@ -143,12 +143,13 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     ("overview", lambda w: "/", 2 + 11),
     # * zones  * count brands  * the page of brands  * their rollups
     # * their campaign counts  * their rollups of the month (pacing)
-    # * their ledger spend of the last hour (pacing)
-    ("brands", lambda w: "/brands/", 2 + 7),
+    # * their ledger spend of the last hour (pacing)  * their serving
+    # windows today (pacing)
+    ("brands", lambda w: "/brands/", 2 + 8),
     # the same, sorted by utilisation in SQL, and  * the brands at their cap
-    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 8),
+    ("brands by use", lambda w: "/brands/?sort=-daily&over=daily", 2 + 9),
     # the same as "brands": the pacing status and percent are computed in SQL
-    ("brands by pacing", lambda w: "/brands/?pacing=under&sort=-pacing", 2 + 7),
+    ("brands by pacing", lambda w: "/brands/?pacing=under&sort=-pacing", 2 + 8),
     # * the matching campaigns' ids (brands matched in a subquery)  * count
     # * the page  * their rollups  * the paused ones' dayparts
     ("campaign search", lambda w: "/campaigns/?q=Sear", 2 + 5),
@@ -157,10 +158,11 @@ PAGES: list[tuple[str, Callable[[World], str], int]] = [
     # rollups for the charts  * its campaign counts  * alerts  * history
     # * count its settings changes  * the page of them  * its spend feeds with
     # today's events  * the paused campaigns' dayparts  * its rollups of the
-    # month (pacing)  * its ledger spend of the last hour  * today's spend by hour
-    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 18),
+    # month (pacing)  * its ledger spend of the last hour  * its serving
+    # windows today (pacing, and the even line)  * today's spend by hour
+    ("brand", lambda w: w.brand.get_absolute_url(), 2 + 19),
     # the same, on the second page of its settings changes
-    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 18),
+    ("brand changes page 2", lambda w: f"{w.brand.get_absolute_url()}?changes_page=2", 2 + 19),
     # * count budgets  * the page  * their rollups  * their campaign counts
     ("budgets", lambda w: "/budgets/", 2 + 4),
     # * the brand (filter)  then the same four
