@@ -25,7 +25,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    IntegerField,
     Model,
     OuterRef,
     Q,
@@ -263,8 +262,6 @@ def brands_near_cap(
         )
         .annotate(
             share=_share_of_cap(caps),
-            no_budget=Value(None, output_field=IntegerField()),
-            no_name=Value(""),
             at_day=Window(Count("id", filter=Q(period=Period.DAY, amount__gte=F(caps[0])))),
             at_month=Window(Count("id", filter=Q(period=Period.MONTH, amount__gte=F(caps[1])))),
         )
@@ -273,8 +270,6 @@ def brands_near_cap(
             "brand_id",
             "brand__name",
             "brand__currency",
-            "no_budget",
-            "no_name",
             "period",
             "amount",
             *caps,
@@ -283,7 +278,9 @@ def brands_near_cap(
         )[:shown]
     )
     at_day, at_month = (rows[0][-2], rows[0][-1]) if rows else (0, 0)
-    return BrandsNearCap(_near_caps(rows), at_day, at_month)
+    # A brand's row has no shared budget: its id and name are empty.
+    shown_rows = [(brand, name, currency, None, "", *rest) for brand, name, currency, *rest in rows]
+    return BrandsNearCap(_near_caps(shown_rows), at_day, at_month)
 
 
 def budgets_near_cap(

@@ -5,7 +5,7 @@ recorded after a cap was reached). Money is totalled per currency.
 """
 
 import datetime as dt
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import Any
@@ -349,23 +349,20 @@ def _with_projection_errors(
     rows: list[BrandDailyCaps], periods: list[BrandPeriod], start: dt.datetime, until: dt.datetime
 ) -> list[BrandDailyCaps]:
     """Each brand's row with the error of its last month covered from day 10 to its end."""
+    months: dict[int, list[BrandPeriod]] = defaultdict(list)
+    days: dict[tuple[int, dt.date], list[BrandPeriod]] = defaultdict(list)
+    for p in periods:
+        if p.period == Period.MONTH:
+            months[p.brand_id].append(p)
+        else:
+            days[(p.brand_id, month_start(p.period_start))].append(p)
     found = []
     for row in rows:
-        months = [p for p in periods if p.brand_id == row.brand_id and p.period == Period.MONTH]
-        for month in reversed(months):
-            days = [
-                p
-                for p in periods
-                if p.brand_id == row.brand_id
-                and p.period == Period.DAY
-                and month_start(p.period_start) == month.period_start
-            ]
-            error = _projection_error(month, days, start, until)
+        for month in reversed(months[row.brand_id]):
+            error = _projection_error(month, days[(row.brand_id, month.period_start)], start, until)
             if error is not None:
                 row = replace(
-                    row,
-                    month_projection_error=error,
-                    month_projected=f"{month.period_start:%Y-%m}",
+                    row, month_projection_error=error, month_projected=f"{month.period_start:%Y-%m}"
                 )
                 break
         found.append(row)
