@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "adserver.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "adserver.middleware.ContentSecurityPolicyMiddleware",  # django-csp's, see there
     "django_permissions_policy.PermissionsPolicyMiddleware",
     # Last: turns a lockout met by a login into the lockout page.
     "axes.middleware.AxesMiddleware",
