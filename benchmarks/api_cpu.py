@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/api_cpu.py [--requests 3000] [--profile single|batch]
         [--poster superuser|manager]
+    .venv/bin/python benchmarks/api_cpu.py --compare OTHER_CHECKOUT [--rounds 30]
 
 Calls the WSGI application the way gunicorn does (all middleware, DEBUG
 off, token authentication, the throttle) and reads time.process_time()
@@ -16,17 +17,30 @@ Process CPU time is much steadier than throughput on a shared machine, so
 this is the measure to iterate with; benchmarks/api_spend.py gives the
 figures under load. --profile prints cProfile's top functions for the HTTP
 layer of one scenario. Uses the database of api_spend.py (recreated).
+
+--compare measures this checkout against another (a git worktree of an
+older commit, with its own .venv link) in pairs: two processes, one per
+checkout, each on its own database (adserver_cpu_this, adserver_cpu_other,
+recreated), take turns at short blocks of full POST /api/spend/ and
+POST /api/spend/batch/ requests, the order swapped every round. A block's
+cost is the CPU of the process and of its PostgreSQL backend (read from
+/proc) per request. The CPU a machine gives a process drifts by 10-20%
+within minutes when it is shared; blocks a second apart see the same
+drift, so the median of the per-round ratios is the fair figure.
 """
 
 import argparse
 import cProfile
 import io
 import json
+import os
 import pstats
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import api_spend  # the benchmark's set-up, next to this file
 
 BATCH = api_spend.BATCH_SIZE
+# Requests per block in --compare: about half a second of CPU each.
+BLOCK = {"single": 300, "batch": 12}
 
 
 def _measure(calls: list[Callable[[], object]]) -> tuple[float, float]:
@@ -51,43 +67,24 @@ def _measure(calls: list[Callable[[], object]]) -> tuple[float, float]:
     return statistics.median(cpu), cpu[len(cpu) // 10]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=3000, help="single events per scenario")
-    parser.add_argument("--profile", choices=["single", "batch"])
-    parser.add_argument(
-        "--poster",
-        choices=["superuser", "manager"],
-        default="superuser",
-        help="whose token posts spend: a superuser, or a manager of every brand",
-    )
-    args = parser.parse_args()
+@dataclass
+class Rig:
+    """The WSGI application of a seeded benchmark database, and requests to it."""
 
-    api_spend._configure_environment()
-    api_spend._recreate_database()
-    import django
+    app: Any
+    token: str
+    campaigns: list[int]
+    counter: Any
 
-    django.setup()
-    from django.core.handlers.wsgi import WSGIHandler
-
-    import adserver.api.views as views
-    from adserver.startup import warm_up
-    from spend.services import BatchRecorded, SpendInput, spend_record, spend_record_batch
-
-    token, _feed_key, campaigns = api_spend._seed(args.poster)
-    warm_up()
-    app = WSGIHandler()
-    counter = iter(range(10**9))
-
-    def event(i: int = 0) -> dict[str, Any]:
-        n = next(counter)
+    def event(self, i: int = 0) -> dict[str, Any]:
+        n = next(self.counter)
         return {
-            "campaign": campaigns[(n * 7919 + i * 104729) % len(campaigns)],
+            "campaign": self.campaigns[(n * 7919 + i * 104729) % len(self.campaigns)],
             "amount": f"{n % 97 + 1}.{(n * 31 + i) % 100:02d}",
             "event_id": f"cpu-{time.time_ns()}-{n}",
         }
 
-    def post(path: str, body: bytes, expect: str) -> Callable[[], object]:
+    def post(self, path: str, body: bytes, expect: str) -> Callable[[], object]:
         def call() -> object:
             environ = {
                 "REQUEST_METHOD": "POST",
@@ -98,7 +95,7 @@ def main() -> None:
                 "SERVER_PORT": "80",
                 "SERVER_PROTOCOL": "HTTP/1.1",
                 "HTTP_HOST": api_spend.HOST,
-                "HTTP_AUTHORIZATION": f"Token {token}",
+                "HTTP_AUTHORIZATION": f"Token {self.token}",
                 "CONTENT_TYPE": "application/json",
                 "CONTENT_LENGTH": str(len(body)),
                 "REMOTE_ADDR": "127.0.0.1",
@@ -110,25 +107,50 @@ def main() -> None:
                 "wsgi.run_once": False,
             }
             status: list[str] = []
-            answer = b"".join(app(environ, lambda s, h, e=None: status.append(s)))  # type: ignore[arg-type]
+            answer = b"".join(self.app(environ, lambda s, h, e=None: status.append(s)))
             if not status[0].startswith(expect):
                 raise RuntimeError(f"{path}: {status[0]} {answer[:300]!r}")
             return answer
 
         return call
 
-    def singles(count: int) -> list[Callable[[], object]]:
-        return [post("/api/spend/", json.dumps(event()).encode(), "201") for _ in range(count + 3)]
-
-    def batches(count: int) -> list[Callable[[], object]]:
+    def singles(self, count: int) -> list[Callable[[], object]]:
         return [
-            post(
+            self.post("/api/spend/", json.dumps(self.event()).encode(), "201")
+            for _ in range(count + 3)
+        ]
+
+    def batches(self, count: int) -> list[Callable[[], object]]:
+        return [
+            self.post(
                 "/api/spend/batch/",
-                json.dumps({"events": [event(i) for i in range(BATCH)]}).encode(),
+                json.dumps({"events": [self.event(i) for i in range(BATCH)]}).encode(),
                 "201",
             )
             for _ in range(count + 3)
         ]
+
+
+def _rig(poster: str) -> Rig:
+    """Recreates and seeds the benchmark database; Django set up on it."""
+    api_spend._configure_environment()
+    api_spend._recreate_database()
+    import django
+
+    django.setup()
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from adserver.startup import warm_up
+
+    token, _feed_key, campaigns = api_spend._seed(poster)
+    warm_up()
+    return Rig(WSGIHandler(), token, campaigns, iter(range(10**9)))
+
+
+def _in_one_process(args: argparse.Namespace) -> None:
+    rig = _rig(args.poster)
+    import adserver.api.views as views
+    from spend.services import BatchRecorded, SpendInput, spend_record, spend_record_batch
 
     def direct_singles(count: int) -> list[Callable[[], object]]:
         def call(e: dict[str, Any]) -> Callable[[], object]:
@@ -136,7 +158,7 @@ def main() -> None:
                 campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
             )
 
-        return [call(event()) for _ in range(count + 3)]
+        return [call(rig.event()) for _ in range(count + 3)]
 
     def direct_batches(count: int) -> list[Callable[[], object]]:
         def call(es: list[dict[str, Any]]) -> Callable[[], object]:
@@ -151,24 +173,24 @@ def main() -> None:
                 ]
             )
 
-        return [call([event(i) for i in range(BATCH)]) for _ in range(count + 3)]
+        return [call([rig.event(i) for i in range(BATCH)]) for _ in range(count + 3)]
 
     n_batches = max(args.requests // 30, 10)
     results = {
-        "POST /api/spend/": _measure(singles(args.requests)),
+        "POST /api/spend/": _measure(rig.singles(args.requests)),
         "spend_record": _measure(direct_singles(args.requests)),
-        "POST /api/spend/batch/": _measure(batches(n_batches)),
+        "POST /api/spend/batch/": _measure(rig.batches(n_batches)),
         "spend_record_batch": _measure(direct_batches(n_batches)),
     }
     # The HTTP layer alone: the services answer at once with a canned result.
     canned = spend_record(
-        campaign_id=campaigns[0], amount=Decimal("1"), event_id=f"cpu-canned-{time.time_ns()}"
+        campaign_id=rig.campaigns[0], amount=Decimal("1"), event_id=f"cpu-canned-{time.time_ns()}"
     )
     answers: dict[str, Any] = vars(views)  # the names the views call
     answers["spend_record"] = lambda **kwargs: canned
     answers["spend_record_batch"] = lambda inputs, **kwargs: BatchRecorded(len(inputs), 0)
-    canned_single = singles(args.requests)
-    canned_batch = batches(n_batches)
+    canned_single = rig.singles(args.requests)
+    canned_batch = rig.batches(n_batches)
     results["POST /api/spend/, canned service"] = _measure(canned_single)
     results["POST /api/spend/batch/, canned service"] = _measure(canned_batch)
 
@@ -178,7 +200,7 @@ def main() -> None:
         print(f"{name:<40} {median:>8.3f} {p10:>8.3f}")
 
     if args.profile:
-        calls = singles(args.requests) if args.profile == "single" else batches(n_batches)
+        calls = rig.singles(args.requests) if args.profile == "single" else rig.batches(n_batches)
         profile = cProfile.Profile()
         profile.enable()
         for call in calls:
@@ -187,6 +209,142 @@ def main() -> None:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(40)
         print(out.getvalue())
+
+
+# --- --compare: two checkouts in pairs ---------------------------------------------
+
+
+def _backend_cpu(pid: int) -> float:
+    """Seconds of CPU (user + system) a local PostgreSQL backend has used."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _serve_blocks(args: argparse.Namespace) -> None:
+    """A --compare worker: measures the blocks its parent asks for, one line each."""
+    api_spend.ROOT = Path.cwd()  # the checkout this process measures
+    rig = _rig(args.poster)
+    from django.db import connection
+
+    for call in rig.singles(30)[:30] + rig.batches(2)[:2]:  # warm caches and the backend
+        call()
+    print(f"ready {api_spend._machine()}", flush=True)
+    for line in sys.stdin:
+        kind = line.strip()
+        calls = rig.singles(BLOCK[kind]) if kind == "single" else rig.batches(BLOCK[kind])
+        calls = calls[: BLOCK[kind]]  # built before the clock starts
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        process, database = time.process_time(), _backend_cpu(backend)
+        for call in calls:
+            call()
+        spent = {
+            "process": (time.process_time() - process) * 1000 / len(calls),
+            "postgres": (_backend_cpu(backend) - database) * 1000 / len(calls),
+        }
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            if cursor.fetchone()[0] != backend:
+                raise RuntimeError("the database connection changed during a block")
+        print(json.dumps(spent), flush=True)
+
+
+def _worker(checkout: Path, database: str, poster: str) -> subprocess.Popen[str]:
+    env = dict(os.environ)
+    env["BENCH_DATABASE_URL"] = api_spend.BENCH_DB.rsplit("/", 1)[0] + "/" + database
+    env["CONN_MAX_AGE"] = "86400"  # one backend per worker, for its CPU figure
+    worker = subprocess.Popen(
+        [str(checkout / ".venv/bin/python"), __file__, "--serve-blocks", "--poster", poster],
+        cwd=checkout,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert worker.stdout is not None
+    ready = worker.stdout.readline()
+    if not ready.startswith("ready "):
+        raise SystemExit(f"{checkout}: the worker did not start (see its output above)")
+    print(f"machine: {ready.removeprefix('ready ').strip()} ({checkout.name})")
+    return worker
+
+
+def _block(worker: subprocess.Popen[str], kind: str) -> dict[str, float]:
+    assert worker.stdin is not None
+    assert worker.stdout is not None
+    worker.stdin.write(kind + "\n")
+    worker.stdin.flush()
+    answer: dict[str, float] = json.loads(worker.stdout.readline())
+    return answer
+
+
+def _compare(args: argparse.Namespace) -> None:
+    this, other = api_spend.ROOT, args.compare.resolve()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"this: {this}; compared: {other}; {args.rounds} rounds; blocks of {BLOCK}")
+    workers = {
+        "this": _worker(this, "adserver_cpu_this", args.poster),
+        "other": _worker(other, "adserver_cpu_other", args.poster),
+    }
+    costs: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for round_ in range(args.rounds):
+        for kind in BLOCK:
+            order = ["this", "other"] if round_ % 2 == 0 else ["other", "this"]
+            for name in order:
+                costs.setdefault((kind, name), []).append(_block(workers[name], kind))
+    for worker in workers.values():
+        assert worker.stdin is not None
+        worker.stdin.close()
+        worker.wait()
+    _report(costs)
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _report(costs: dict[tuple[str, str], list[dict[str, float]]]) -> None:
+    print("\nCPU ms per request, medians of the rounds; ratio = this / compared per round")
+    print(
+        f"{'':<22} {'process':>9} {'postgres':>9} {'total':>9} {'ratio':>7} {'ratios p25-p75':>15}"
+    )
+    for kind in BLOCK:
+        totals = {}
+        for name in ("this", "other"):
+            blocks = costs[(kind, name)]
+            totals[name] = [b["process"] + b["postgres"] for b in blocks]
+            label = f"POST {kind}{'' if name == 'this' else ' [compared]'}"
+            print(
+                f"{label:<22} {statistics.median(b['process'] for b in blocks):>9.3f} "
+                f"{statistics.median(b['postgres'] for b in blocks):>9.3f} "
+                f"{statistics.median(totals[name]):>9.3f}"
+            )
+        ratios = sorted(a / b for a, b in zip(totals["this"], totals["other"], strict=True))
+        quartiles = statistics.quantiles(ratios, n=4)
+        print(
+            f"{'':<22} {'':>9} {'':>9} {'':>9} {statistics.median(ratios):>7.3f} "
+            f"{quartiles[0]:>7.3f}-{quartiles[2]:.3f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=3000, help="single events per scenario")
+    parser.add_argument("--profile", choices=["single", "batch"])
+    parser.add_argument(
+        "--poster",
+        choices=["superuser", "manager"],
+        default="superuser",
+        help="whose token posts spend: a superuser, or a manager of every brand",
+    )
+    parser.add_argument("--compare", type=Path, help="another checkout, measured in pairs")
+    parser.add_argument("--rounds", type=int, default=30, help="pairs of blocks with --compare")
+    parser.add_argument("--serve-blocks", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_blocks:
+        _serve_blocks(args)
+    elif args.compare:
+        _compare(args)
+    else:
+        _in_one_process(args)
 
 
 if __name__ == "__main__":

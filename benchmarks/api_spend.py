@@ -691,6 +691,19 @@ def main() -> None:
         if a in rate and b in rate
     ]
     print("\nratios: " + "; ".join(f"{name} = {value:.2f}" for name, value in ratios))
+    # The two checkouts ran a second apart in each round, under the same
+    # neighbours: the median of the per-round ratios is the steadier figure.
+    for kind in http_kinds:
+        this, other = f"http {kind}", f"http {kind} [compared]"
+        if this in results and other in results:
+            paired = [
+                (a.events_per_s or a.requests_per_s) / (b.events_per_s or b.requests_per_s)
+                for a, b in zip(results[this], results[other], strict=True)
+            ]
+            print(
+                f"{this} / {other}, per round: median {statistics.median(paired):.2f} "
+                f"({', '.join(f'{r:.2f}' for r in paired)})"
+            )
     print(
         f"targets: single >= 800 events/s: {rate.get('http single', 0):,.0f}; "
         f"batches >= 30,000 events/s: {rate.get('http batch', 0):,.0f}"
