@@ -224,12 +224,14 @@ def clean_event(
     instant, occurred_at_error = _parse_occurred_at(occurred_at, now, str(dating))
     parsed_event_id, event_id_error = _parse_event_id(event_id)
     parsed_source, source_error = _parse_source(source)
-    errors |= _named(
-        campaign=campaign_error, amount=amount_error, occurred_at=occurred_at_error,
-        event_id=event_id_error, source=source_error,
-    )  # fmt: skip
-    if errors or campaign is None or value is None or instant is None or parsed_source is None:
-        return None, errors
+    if (
+        errors or event_id_error is not None or campaign is None or value is None
+        or instant is None or parsed_source is None
+    ):  # fmt: skip
+        return None, errors | _named(
+            campaign=campaign_error, amount=amount_error, occurred_at=occurred_at_error,
+            event_id=event_id_error, source=source_error,
+        )  # fmt: skip
     return CleanEvent(
         campaign_id=campaign,
         amount=value,
@@ -279,9 +281,15 @@ class _UsualForms:
         self.latest = now + dt.timedelta(seconds=settings.SPEND_MAX_CLOCK_SKEW_SECONDS)
         self.sources: set[str] = set()  # checked already: a feed sends the same few
 
-    def __call__(self, *fields: object) -> CleanEvent | None:
-        """`fields`: (campaign_id, amount, occurred_at, event_id, source, kind)."""
-        campaign_id, amount, occurred_at, event_id, source, kind = fields
+    def __call__(
+        self,
+        campaign_id: object,
+        amount: object,
+        occurred_at: object,
+        event_id: object,
+        source: object,
+        kind: object,
+    ) -> CleanEvent | None:
         if type(campaign_id) is not int or not 0 < campaign_id <= BIGINT_MAX:
             return None
         if not isinstance(kind, str) or kind not in KINDS:

@@ -15,7 +15,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from budgets.models import Period
+from budgets.models import Alert, Period
 from budgets.tests.factories import BrandFactory, BudgetFactory
 from campaigns.models import Campaign, CampaignStatusChange
 from campaigns.tests.factories import CampaignFactory
@@ -217,3 +217,20 @@ def test_a_campaign_deleted_after_it_was_read_is_reported_unknown_not_a_crash() 
         single.one_statement(placed, NOW, alone=True)
 
     assert not SpendEvent.objects.exists()
+
+
+def test_the_statement_raises_the_alert_levels_it_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ALERT_THRESHOLDS reach the SQL as a parameter: other levels, other alerts."""
+    campaign = CampaignFactory.create(brand=BrandFactory.create(daily_budget=Decimal("100")))
+    spend_record(campaign_id=campaign.pk, amount=Decimal("1"))  # today's rows exist now
+    monkeypatch.setattr(single, "THRESHOLDS", "{80}")  # not 50, the level it crosses too
+
+    with CaptureQueriesContext(connection) as queries:
+        result = spend_record(campaign_id=campaign.pk, amount=Decimal("89"))
+
+    assert len(queries) == 1  # the statement alone raised it
+    assert result.brand_daily_spend == Decimal("90")
+    daily = Alert.objects.filter(brand=campaign.brand, period=Period.DAY)
+    assert list(daily.values_list("threshold", flat=True)) == [80]
