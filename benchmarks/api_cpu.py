@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/api_cpu.py [--requests 3000] [--profile single|batch]
         [--poster superuser|manager]
     .venv/bin/python benchmarks/api_cpu.py --compare OTHER_CHECKOUT [--rounds 30]
+    .venv/bin/python benchmarks/api_cpu.py --compare OTHER_CHECKOUT --instructions
 
 Calls the WSGI application the way gunicorn does (all middleware, DEBUG
 off, token authentication, the throttle) and reads time.process_time()
@@ -27,6 +28,14 @@ cost is the CPU of the process and of its PostgreSQL backend (read from
 /proc) per request. The CPU a machine gives a process drifts by 10-20%
 within minutes when it is shared; blocks a second apart see the same
 drift, so the median of the per-round ratios is the fair figure.
+
+--instructions counts instead of timing: each checkout in turn runs under
+valgrind's callgrind, which counts the instructions the Python process
+executes (not PostgreSQL's), switched on only around 300 full POST
+/api/spend/, 300 spend_record calls and 10 POST /api/spend/batch/ of 1,000
+events, after warming up. The counts repeat to within a fraction of a
+percent whatever else the machine is doing, so a change of 1% is visible;
+they say nothing of the database's share or of waiting.
 """
 
 import argparse
@@ -301,6 +310,70 @@ def _compare(args: argparse.Namespace) -> None:
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
+# --- --instructions: callgrind's counts --------------------------------------------
+
+COUNTED = {"single": 300, "spend_record": 300, "batch": 10}
+
+
+def _count_instructions(args: argparse.Namespace) -> None:
+    """Under callgrind: instrumentation on only around the counted calls."""
+    api_spend.ROOT = Path.cwd()
+    rig = _rig(args.poster)
+    from spend.services import spend_record
+
+    kind, count = args.count_instructions, COUNTED[args.count_instructions]
+    if kind == "spend_record":
+
+        def direct(e: dict[str, Any]) -> Callable[[], object]:
+            return lambda: spend_record(
+                campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
+            )
+
+        warm = 100
+        calls: list[Callable[[], object]] = [direct(rig.event()) for _ in range(count + warm)]
+    else:
+        warm = 100 if kind == "single" else 3
+        calls = rig.singles(count + warm) if kind == "single" else rig.batches(count + warm)
+    calls = calls[: count + warm]
+    for call in calls[:warm]:
+        call()
+    control = ["callgrind_control", "--instr", "on", str(os.getpid())]
+    subprocess.run(control, check=True, capture_output=True)
+    for call in calls[warm:]:
+        call()
+    control[2] = "off"
+    subprocess.run(control, check=True, capture_output=True)
+
+
+def _instructions_of(checkout: Path, kind: str, poster: str) -> int:
+    env = dict(os.environ)
+    env["BENCH_DATABASE_URL"] = api_spend.BENCH_DB.rsplit("/", 1)[0] + "/adserver_cpu_count"
+    command = [
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null",
+        str(checkout / ".venv/bin/python"), __file__, "--count-instructions", kind,
+        "--poster", poster,
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True)
+    for line in done.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.rsplit(":", 1)[1].strip())
+    raise SystemExit(f"{checkout}: callgrind gave no count:\n{done.stderr[-3000:]}")
+
+
+def _compare_instructions(args: argparse.Namespace) -> None:
+    this, other = api_spend.ROOT, args.compare.resolve()
+    print(f"this: {this}; compared: {other}; instructions of the Python process (callgrind)")
+    print(f"\n{'instructions per call':<30} {'this':>12} {'compared':>12} {'ratio':>7}")
+    for kind, count in COUNTED.items():
+        counts = {name: _instructions_of(path, kind, args.poster) / count
+                  for name, path in (("this", this), ("other", other))}  # fmt: skip
+        label = {"single": "POST /api/spend/", "batch": "POST /api/spend/batch/"}.get(kind, kind)
+        print(
+            f"{label:<30} {counts['this']:>12,.0f} {counts['other']:>12,.0f} "
+            f"{counts['this'] / counts['other']:>7.3f}"
+        )
+
+
 def _report(costs: dict[tuple[str, str], list[dict[str, float]]]) -> None:
     print("\nCPU ms per request, medians of the rounds; ratio = this / compared per round")
     print(
@@ -337,10 +410,18 @@ def main() -> None:
     )
     parser.add_argument("--compare", type=Path, help="another checkout, measured in pairs")
     parser.add_argument("--rounds", type=int, default=30, help="pairs of blocks with --compare")
+    parser.add_argument(
+        "--instructions", action="store_true", help="with --compare: callgrind's counts"
+    )
     parser.add_argument("--serve-blocks", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count-instructions", choices=list(COUNTED), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_blocks:
         _serve_blocks(args)
+    elif args.count_instructions:
+        _count_instructions(args)
+    elif args.compare and args.instructions:
+        _compare_instructions(args)
     elif args.compare:
         _compare(args)
     else:
