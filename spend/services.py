@@ -65,7 +65,6 @@ from spend.recording.validation import (
     CleanEvent,
     CleanEvents,
     Errors,
-    EventCleaner,
     clean_event,
     event_cleaner,
 )
@@ -307,17 +306,10 @@ class _Unique:
         return None
 
 
-def _clean_item(
-    item: object, clean_usual: EventCleaner, now: dt.datetime, source: str
-) -> tuple[CleanEvent | None, Errors]:
-    """One event of a batch: the fast checks, else clean_event's (which names every error)."""
+def _clean_item(item: object, now: dt.datetime, source: str) -> tuple[CleanEvent | None, Errors]:
+    """One event of a batch that the fast checks left to clean_event (which names every error)."""
     if not isinstance(item, SpendInput):
         return None, {"event": ["Each event must be a SpendInput."]}
-    clean = clean_usual(
-        item.campaign_id, item.amount, item.occurred_at, item.event_id, source, item.kind
-    )
-    if clean is not None:
-        return clean, {}
     return clean_event(
         campaign_id=item.campaign_id,
         amount=item.amount,
@@ -336,9 +328,18 @@ def _clean_batch(events: Sequence[SpendInput], now: dt.datetime, source: str) ->
     clean_usual = event_cleaner(now)
     items: Sequence[object] = events  # callers may pass anything; check each
     for index, item in enumerate(items):
-        clean, event_errors = _clean_item(item, clean_usual, now, source)
+        clean = (
+            clean_usual(
+                item.campaign_id, item.amount, item.occurred_at, item.event_id, source, item.kind
+            )
+            if type(item) is SpendInput
+            else None
+        )
+        event_errors: Errors | None = {}
+        if clean is None:
+            clean, event_errors = _clean_item(item, now, source)
         if clean is not None:
-            event_errors = unique.add(index, clean) or {}
+            event_errors = unique.add(index, clean)
         if event_errors:
             errors[index] = event_errors
     if errors:

@@ -290,16 +290,26 @@ class _UsualForms:
         source: object,
         kind: object,
     ) -> CleanEvent | None:
-        if type(campaign_id) is not int or not 0 < campaign_id <= BIGINT_MAX:
+        # Conditions, not calls, where they are short: this runs for every
+        # event of a batch, and a Python call costs more than most checks.
+        if (
+            type(campaign_id) is not int
+            or not 0 < campaign_id <= BIGINT_MAX
+            or not isinstance(kind, str)
+            or kind not in KINDS
+            or (value := self.amount(amount, kind)) is None
+            or (instant := self.instant(occurred_at, kind)) is None
+        ):
             return None
-        if not isinstance(kind, str) or kind not in KINDS:
+        if event_id is not None and not (
+            type(event_id) is str and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH and _plain(event_id)
+        ):
             return None
-        value = self.amount(amount, kind)
-        instant = None if value is None else self.instant(occurred_at, kind)
-        ids = None if instant is None else self.ids(event_id, source)
-        if value is None or instant is None or ids is None:
+        if type(source) is not str or not (source in self.sources or self.source_valid(source)):
             return None
-        return CleanEvent(campaign_id, value, instant, occurred_at is not None, *ids, kind)
+        return CleanEvent(
+            campaign_id, value, instant, occurred_at is not None, event_id, source, kind
+        )
 
     def amount(self, amount: object, kind: str) -> Decimal | None:
         if type(amount) is not Decimal or not amount.is_finite():
@@ -328,19 +338,12 @@ class _UsualForms:
             return instant
         return self.now if instant <= self.latest else None
 
-    def ids(self, event_id: object, source: object) -> tuple[str | None, str] | None:
-        """The event's id and source, if both have their usual, valid form."""
-        if event_id is not None and not (
-            type(event_id) is str and 0 < len(event_id) <= EVENT_ID_MAX_LENGTH and _plain(event_id)
-        ):
-            return None
-        if type(source) is not str:
-            return None
-        if source not in self.sources:  # the sender's, the same for every event
-            if _parse_source(source)[1] is not None:  # _parse_source's rule
-                return None
-            self.sources.add(source)
-        return event_id, source
+    def source_valid(self, source: str) -> bool:
+        """_parse_source's rule, asked once per source: a feed sends the same few."""
+        if _parse_source(source)[1] is not None:
+            return False
+        self.sources.add(source)
+        return True
 
 
 def _plain(value: str) -> bool:
