@@ -32,8 +32,9 @@ drift, so the median of the per-round ratios is the fair figure.
 --instructions counts instead of timing: each checkout in turn runs under
 valgrind's callgrind, which counts the instructions the Python process
 executes (not PostgreSQL's), switched on only around 300 full POST
-/api/spend/, 300 spend_record calls and 10 POST /api/spend/batch/ of 1,000
-events, after warming up. The counts repeat to within a fraction of a
+/api/spend/, 300 spend_record calls, and 10 batches of 1,000 events
+through POST /api/spend/batch/ and through spend_record_batch, after
+warming up. The counts repeat to within a fraction of a
 percent whatever else the machine is doing, so a change of 1% is visible;
 they say nothing of the database's share or of waiting.
 """
@@ -312,17 +313,31 @@ def _compare(args: argparse.Namespace) -> None:
 
 # --- --instructions: callgrind's counts --------------------------------------------
 
-COUNTED = {"single": 300, "spend_record": 300, "batch": 10}
+COUNTED = {"single": 300, "spend_record": 300, "batch": 10, "spend_record_batch": 10}
 
 
 def _count_instructions(args: argparse.Namespace) -> None:
     """Under callgrind: instrumentation on only around the counted calls."""
     api_spend.ROOT = Path.cwd()
     rig = _rig(args.poster)
-    from spend.services import spend_record
+    calls: list[Callable[[], object]]
+    from spend.services import SpendInput, spend_record, spend_record_batch
 
     kind, count = args.count_instructions, COUNTED[args.count_instructions]
-    if kind == "spend_record":
+    if kind == "spend_record_batch":
+
+        def batch(events: list[dict[str, Any]]) -> Callable[[], object]:
+            inputs = [
+                SpendInput(
+                    campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
+                )
+                for e in events
+            ]
+            return lambda: spend_record_batch(inputs)
+
+        warm = 3
+        calls = [batch([rig.event(i) for i in range(BATCH)]) for _ in range(count + warm)]
+    elif kind == "spend_record":
 
         def direct(e: dict[str, Any]) -> Callable[[], object]:
             return lambda: spend_record(
@@ -330,7 +345,7 @@ def _count_instructions(args: argparse.Namespace) -> None:
             )
 
         warm = 100
-        calls: list[Callable[[], object]] = [direct(rig.event()) for _ in range(count + warm)]
+        calls = [direct(rig.event()) for _ in range(count + warm)]
     else:
         warm = 100 if kind == "single" else 3
         calls = rig.singles(count + warm) if kind == "single" else rig.batches(count + warm)
