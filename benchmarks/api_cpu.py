@@ -140,6 +140,33 @@ class Rig:
             for _ in range(count + 3)
         ]
 
+    def direct_singles(self, count: int) -> list[Callable[[], object]]:
+        """spend_record called in-process, no HTTP."""
+        from spend.services import spend_record
+
+        def call(e: dict[str, Any]) -> Callable[[], object]:
+            return lambda: spend_record(
+                campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
+            )
+
+        return [call(self.event()) for _ in range(count + 3)]
+
+    def direct_batches(self, count: int) -> list[Callable[[], object]]:
+        """spend_record_batch called in-process, no HTTP."""
+        from spend.services import SpendInput, spend_record_batch
+
+        def call(es: list[dict[str, Any]]) -> Callable[[], object]:
+            # The inputs are built outside the measured call: the service alone.
+            inputs = [
+                SpendInput(
+                    campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
+                )
+                for e in es
+            ]
+            return lambda: spend_record_batch(inputs)
+
+        return [call([self.event(i) for i in range(BATCH)]) for _ in range(count + 3)]
+
 
 def _rig(poster: str) -> Rig:
     """Recreates and seeds the benchmark database; Django set up on it."""
@@ -160,37 +187,14 @@ def _rig(poster: str) -> Rig:
 def _in_one_process(args: argparse.Namespace) -> None:
     rig = _rig(args.poster)
     import adserver.api.views as views
-    from spend.services import BatchRecorded, SpendInput, spend_record, spend_record_batch
-
-    def direct_singles(count: int) -> list[Callable[[], object]]:
-        def call(e: dict[str, Any]) -> Callable[[], object]:
-            return lambda: spend_record(
-                campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
-            )
-
-        return [call(rig.event()) for _ in range(count + 3)]
-
-    def direct_batches(count: int) -> list[Callable[[], object]]:
-        def call(es: list[dict[str, Any]]) -> Callable[[], object]:
-            return lambda: spend_record_batch(
-                [
-                    SpendInput(
-                        campaign_id=e["campaign"],
-                        amount=Decimal(e["amount"]),
-                        event_id=e["event_id"],
-                    )
-                    for e in es
-                ]
-            )
-
-        return [call([rig.event(i) for i in range(BATCH)]) for _ in range(count + 3)]
+    from spend.services import BatchRecorded, spend_record
 
     n_batches = max(args.requests // 30, 10)
     results = {
         "POST /api/spend/": _measure(rig.singles(args.requests)),
-        "spend_record": _measure(direct_singles(args.requests)),
+        "spend_record": _measure(rig.direct_singles(args.requests)),
         "POST /api/spend/batch/": _measure(rig.batches(n_batches)),
-        "spend_record_batch": _measure(direct_batches(n_batches)),
+        "spend_record_batch": _measure(rig.direct_batches(n_batches)),
     }
     # The HTTP layer alone: the services answer at once with a canned result.
     canned = spend_record(
@@ -320,36 +324,15 @@ def _count_instructions(args: argparse.Namespace) -> None:
     """Under callgrind: instrumentation on only around the counted calls."""
     api_spend.ROOT = Path.cwd()
     rig = _rig(args.poster)
-    calls: list[Callable[[], object]]
-    from spend.services import SpendInput, spend_record, spend_record_batch
-
     kind, count = args.count_instructions, COUNTED[args.count_instructions]
-    if kind == "spend_record_batch":
-
-        def batch(events: list[dict[str, Any]]) -> Callable[[], object]:
-            inputs = [
-                SpendInput(
-                    campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
-                )
-                for e in events
-            ]
-            return lambda: spend_record_batch(inputs)
-
-        warm = 3
-        calls = [batch([rig.event(i) for i in range(BATCH)]) for _ in range(count + warm)]
-    elif kind == "spend_record":
-
-        def direct(e: dict[str, Any]) -> Callable[[], object]:
-            return lambda: spend_record(
-                campaign_id=e["campaign"], amount=Decimal(e["amount"]), event_id=e["event_id"]
-            )
-
-        warm = 100
-        calls = [direct(rig.event()) for _ in range(count + warm)]
-    else:
-        warm = 100 if kind == "single" else 3
-        calls = rig.singles(count + warm) if kind == "single" else rig.batches(count + warm)
-    calls = calls[: count + warm]
+    warm = 100 if kind in ("single", "spend_record") else 3
+    build = {
+        "single": rig.singles,
+        "spend_record": rig.direct_singles,
+        "batch": rig.batches,
+        "spend_record_batch": rig.direct_batches,
+    }[kind]
+    calls = build(count + warm)[: count + warm]
     for call in calls[:warm]:
         call()
     control = ["callgrind_control", "--instr", "on", str(os.getpid())]
@@ -431,6 +414,8 @@ def main() -> None:
     parser.add_argument("--serve-blocks", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--count-instructions", choices=list(COUNTED), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.instructions and not args.compare:
+        parser.error("--instructions counts two checkouts: give --compare OTHER_CHECKOUT")
     if args.serve_blocks:
         _serve_blocks(args)
     elif args.count_instructions:
