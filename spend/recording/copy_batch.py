@@ -12,7 +12,7 @@ needs no lock to know each campaign's `campaign_was_serving`:
    the events summed per campaign and brand-local day
    (accounting.tally_groups) give every event's flag;
 3. the events COPYed into the ledger with those flags, their foreign keys
-   checked by that statement rather than at COMMIT;
+   checked by the statement after it rather than at COMMIT;
 4. the capped rows locked (the order of spend.recording.ledger), adjustments
    checked against them (spend.recording.limits: no total below zero; a refusal
    rolls the COPY back) and the states read again: whatever committed
@@ -255,9 +255,19 @@ def record_written_first(events: CleanEvents, *, now: dt.datetime, sender: Sende
 def _copy(
     events: CleanEvents, of_event: Sequence[CampaignDay], now: dt.datetime, *, outer: bool
 ) -> None:
-    """The events into the ledger by COPY, their foreign keys checked by that statement."""
-    ledger.ledger_keys_checked_at_once(True)
+    """The events into the ledger by COPY, their foreign keys checked right after it.
+
+    Checked by the SET CONSTRAINTS that follows the COPY (it runs the checks
+    queued so far), not by the COPY itself with the keys made immediate
+    first: PostgreSQL 15 runs a statement's immediate checks while the COPY
+    still holds its buffer of up to 1,000 tuple slots, each an entry of the
+    same tuple descriptor in the resource owner's hash, and every check's
+    own slots are entered into that hash too. Depending on where the
+    campaigns table's descriptor happens to lie in memory, that cost
+    0-1 ms per 1,000 events (6% of a batch), of the brand's lock-free time.
+    """
     ledger.events_copy(ledger_rows(events, of_event, now))
+    ledger.ledger_keys_checked_at_once(True)
     if outer:  # leave the outer transaction's checks as they were
         ledger.ledger_keys_checked_at_once(False)
 

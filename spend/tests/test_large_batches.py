@@ -112,11 +112,12 @@ def test_a_large_batch_runs_a_fixed_number_of_queries() -> None:
 
     # * savepoint  * lock the brands, read campaigns and caps
     # * read the capped totals and the campaigns' states, without locks
-    # * check the ledger's keys at once  * COPY the events
+    # * COPY the events  * check the ledger's keys at once
     # * defer the keys again (there is an outer transaction)  * lock the capped rollups
     # * read the campaigns' states  * upsert the rollups and raise alerts  * release savepoint
     assert len(queries) == 10, [q["sql"][:60] for q in queries]
-    assert queries[4]["sql"].startswith("COPY spend_spendevent")
+    assert queries[3]["sql"].startswith("COPY spend_spendevent")
+    assert queries[4]["sql"].endswith("IMMEDIATE")  # checked before the rollups are locked
     assert BrandSpend.objects.get(period=Period.DAY).events_count == 3 * SIZE
 
 
