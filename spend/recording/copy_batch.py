@@ -263,8 +263,9 @@ def _copy(
     still holds its buffer of up to 1,000 tuple slots, each an entry of the
     same tuple descriptor in the resource owner's hash, and every check's
     own slots are entered into that hash too. Depending on where the
-    campaigns table's descriptor happens to lie in memory, that cost
-    0-1 ms per 1,000 events (6% of a batch), of the brand's lock-free time.
+    campaigns table's descriptor happens to lie in memory, that cost either
+    nothing or about 1 ms per 1,000 events, some 5% of a batch (measured in
+    docs/benchmarks.md).
     """
     ledger.events_copy(ledger_rows(events, of_event, now))
     ledger.ledger_keys_checked_at_once(True)

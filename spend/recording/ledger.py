@@ -311,9 +311,10 @@ _KEYS_AT_COMMIT_SQL = f"SET CONSTRAINTS {', '.join(LEDGER_FOREIGN_KEYS)} DEFERRE
 def ledger_keys_checked_at_once(at_once: bool) -> None:
     """Check the ledger's foreign keys after each statement, or at COMMIT again (PostgreSQL).
 
-    PostgreSQL checks them row by row, about 6 ms per 1,000 events. A
-    recorder that appends its events before taking the rollup locks has them
-    checked then too, rather than at COMMIT while it holds those locks.
+    PostgreSQL checks them row by row, about 6 ms per 1,000 events. Set
+    right after the events are appended, it runs the checks queued so far
+    there, before the rollup locks are taken, rather than at COMMIT while
+    they are held.
     """
     with connection.cursor() as cursor:
         cursor.execute(_KEYS_AT_ONCE_SQL if at_once else _KEYS_AT_COMMIT_SQL)
