@@ -282,14 +282,9 @@ class _UsualForms:
         self.sources: set[str] = set()  # checked already: a feed sends the same few
 
     def __call__(
-        self,
-        campaign_id: object,
-        amount: object,
-        occurred_at: object,
-        event_id: object,
-        source: object,
-        kind: object,
-    ) -> CleanEvent | None:
+        self, campaign_id: object, amount: object, occurred_at: object,
+        event_id: object, source: object, kind: object,
+    ) -> CleanEvent | None:  # fmt: skip
         # Conditions, not calls, where they are short: this runs for every
         # event of a batch, and a Python call costs more than most checks.
         if (
