@@ -335,13 +335,14 @@ def _clean_batch(events: Sequence[SpendInput], now: dt.datetime, source: str) ->
             if type(item) is SpendInput
             else None
         )
-        event_errors: Errors | None = {}
         if clean is None:
-            clean, event_errors = _clean_item(item, now, source)
-        if clean is not None:
-            event_errors = unique.add(index, clean)
-        if event_errors:
-            errors[index] = event_errors
+            clean, problems = _clean_item(item, now, source)
+            if clean is None:
+                errors[index] = problems
+                continue
+        repeated = unique.add(index, clean)
+        if repeated:
+            errors[index] = repeated
     if errors:
         raise SpendBatchInvalid(errors)
     return unique

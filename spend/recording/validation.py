@@ -259,12 +259,12 @@ def event_cleaner(now: dt.datetime) -> EventCleaner:
     The returned function takes (campaign_id, amount, occurred_at, event_id,
     source, kind) and gives the CleanEvent that clean_event would give when
     every field has its usual form and is valid: an int campaign id, a
-    Decimal amount, no time or an aware datetime, a printable ASCII event
-    id, and any valid source (a login may be any text; it is the sender's,
-    checked once per batch). For anything else it gives None, and
-    clean_event decides (and words the errors): what it accepts is
-    clean_event's rule, checked here with the settings read once per batch
-    instead of once per event.
+    Decimal amount or its text ("12.50", the form the API documents), no
+    time or an aware datetime, a printable ASCII event id, and any valid
+    source (a login may be any text; it is the sender's, checked once per
+    batch). For anything else it gives None, and clean_event decides (and
+    words the errors): what it accepts is clean_event's rule, checked here
+    with the settings read once per batch instead of once per event.
     """
     return _UsualForms(now)
 
@@ -307,7 +307,11 @@ class _UsualForms:
         )
 
     def amount(self, amount: object, kind: str) -> Decimal | None:
-        if type(amount) is not Decimal or not amount.is_finite():
+        if type(amount) is str:  # the documented form, "12.50": _parse_amount's rule for text
+            if AMOUNT_TEXT.fullmatch(amount) is None:
+                return None
+            amount = Decimal(amount)  # finite, at most six places: the pattern says so
+        elif type(amount) is not Decimal or not amount.is_finite():
             return None
         if not self.lowest <= amount <= self.limit:
             return None

@@ -218,13 +218,18 @@ unusual_values = {
                 1,
                 0,
                 1.5,
-                "12.50",
                 None,
                 True,
+                # Text: the documented form, its edges, what Decimal() reads but the API refuses.
+                *("12.50", "-3", "0", "-0", "0.000000", "-0.000001", "1000000", "1000000.000001"),
+                *("12.1234567", "1e3", "1E+3", " 12.5", "12.5 ", "+5", "1_000", "\u0661\u0662"),
+                *("12.", ".5", "", "-", "NaN", "Infinity", "9" * 40, "0" * 30 + "1.5"),
             ]
         ),
         st.decimals(allow_nan=True, allow_infinity=True),
         st.decimals(places=7, min_value=-2, max_value=2),
+        st.from_regex(r"-?[0-9]{1,8}(\.[0-9]{0,8})?", fullmatch=True),
+        st.text(alphabet="-+.0123456789e_ ", max_size=12),
     ),
     "occurred_at": st.one_of(
         st.sampled_from(
@@ -266,7 +271,7 @@ def test_the_batch_checks_accept_exactly_what_clean_event_accepts(
     event_id, source = fields["event_id"], fields["source"]
     usual = (
         type(fields["campaign_id"]) is int
-        and type(fields["amount"]) is Decimal
+        and (type(fields["amount"]) is Decimal or type(fields["amount"]) is str)
         and (fields["occurred_at"] is None or type(fields["occurred_at"]) is dt.datetime)
         and (event_id is None or (isinstance(event_id, str) and event_id.isascii()))
         and isinstance(source, str)  # any text: a sender's name is checked once per batch
@@ -277,7 +282,9 @@ def test_the_batch_checks_accept_exactly_what_clean_event_accepts(
 
 def test_the_batch_checks_leave_unusual_forms_to_clean_event() -> None:
     clean_usual = event_cleaner(NOW)
-    assert clean_usual(7, "12.50", None, None, "api", "spend") is None  # a string amount
+    assert clean_usual(7, "1e3", None, None, "api", "spend") is None  # not the documented text
+    assert clean_usual(7, " 12.50", None, None, "api", "spend") is None
+    assert clean_usual(7, 12, None, None, "api", "spend") is None  # an int
     assert clean_usual(7, Decimal(1), None, "é", "api", "spend") is None  # non-ASCII id
     event = clean_usual(7, Decimal("1.5"), None, "a", "api", SpendKind.SPEND)
     assert event is not None
@@ -286,3 +293,8 @@ def test_the_batch_checks_leave_unusual_forms_to_clean_event() -> None:
         NOW,
         False,
     )
+    text = clean_usual(7, "-12.5", None, "b", "api", SpendKind.ADJUSTMENT)
+    assert text is None  # an adjustment must be dated: clean_event words it
+    text = clean_usual(7, "12.5", None, "b", "api", SpendKind.SPEND)  # the documented text
+    assert text is not None
+    assert repr(text.amount) == "Decimal('12.500000')"
