@@ -120,15 +120,22 @@ def _max_amount(setting: object) -> Decimal:
 Parsed = tuple[T | None, str | None]
 
 
+def amount_of_text(text: str) -> Decimal | None:
+    """The amount a text writes in the one form (AMOUNT_TEXT): finite, at most six
+    places; None for any other text."""
+    return Decimal(text) if AMOUNT_TEXT.fullmatch(text) else None
+
+
 def _parse_amount(value: object, kind: str) -> "Parsed[Decimal]":
     if isinstance(value, float):
         return None, 'Give the amount as a decimal string such as "12.50", not a float.'
     if isinstance(value, bool) or not isinstance(value, Decimal | int | str):
         return None, "A decimal number is required."
     if isinstance(value, str):
-        if AMOUNT_TEXT.fullmatch(value) is None:
+        text_amount = amount_of_text(value)
+        if text_amount is None:
             return None, AMOUNT_TEXT_ERROR
-        amount = Decimal(value)
+        amount = text_amount
     else:
         amount = value if isinstance(value, Decimal) else Decimal(value)
     if not amount.is_finite():
@@ -308,9 +315,9 @@ class _UsualForms:
 
     def amount(self, amount: object, kind: str) -> Decimal | None:
         if type(amount) is str:  # the documented form, "12.50": _parse_amount's rule for text
-            if AMOUNT_TEXT.fullmatch(amount) is None:
+            amount = amount_of_text(amount)
+            if amount is None:
                 return None
-            amount = Decimal(amount)  # finite, at most six places: the pattern says so
         elif type(amount) is not Decimal or not amount.is_finite():
             return None
         if not self.lowest <= amount <= self.limit:
